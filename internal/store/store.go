@@ -1,0 +1,267 @@
+// Package store keeps Hookboard's data in SQLite or PostgreSQL through sqlx.
+// Each exported method runs in its own transaction; SQL uses ? placeholders
+// rebound for the dialect, and the few dialect-specific statements are named.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	"golang.org/x/crypto/bcrypt"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/hookboard/hookboard/internal/hook"
+	"github.com/hookboard/hookboard/internal/secretbox"
+	"github.com/hookboard/hookboard/migrations"
+)
+
+// Dialects.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+// DefaultDSN is the embedded database a new user gets.
+const DefaultDSN = "sqlite:hookboard.db"
+
+// Options configure a Store.
+type Options struct {
+	// Box seals secrets and outbound credentials. Required.
+	Box *secretbox.Box
+	// Now returns the current time; tests inject a clock. Defaults to time.Now.
+	Now func() time.Time
+	// BcryptCost for password hashes; defaults to bcrypt.DefaultCost.
+	BcryptCost int
+}
+
+// Store is the one storage type.
+type Store struct {
+	db         *sqlx.DB
+	dialect    string
+	box        *secretbox.Box
+	nowFunc    func() time.Time
+	bcryptCost int
+}
+
+// ParseDSN returns the dialect and the driver's data source name for a
+// DATABASE_URL: "sqlite:PATH" (the default, "sqlite:hookboard.db") or
+// "postgres://…". The SQLite path is returned as well, for the key file.
+func ParseDSN(dsn string) (dialect, driverDSN, sqlitePath string, err error) {
+	if dsn == "" {
+		dsn = DefaultDSN
+	}
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		if _, err := url.Parse(dsn); err != nil {
+			return "", "", "", errors.New("DATABASE_URL: not a valid postgres:// URL")
+		}
+		return Postgres, dsn, "", nil
+	case strings.HasPrefix(dsn, "sqlite:"):
+		rest := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "//")
+		path, query, _ := strings.Cut(rest, "?")
+		if path == "" {
+			return "", "", "", errors.New("DATABASE_URL: sqlite: needs a file path, for example sqlite:hookboard.db")
+		}
+		q, err := url.ParseQuery(query)
+		if err != nil {
+			return "", "", "", errors.New("DATABASE_URL: bad query string")
+		}
+		// Times as integer microseconds: exact, sortable and comparable.
+		q.Set("_time_integer_format", "unix_micro")
+		q.Set("_inttotime", "1")
+		q.Set("_txlock", "immediate")
+		for _, p := range []string{"foreign_keys(1)", "journal_mode(WAL)", "busy_timeout(10000)", "synchronous(NORMAL)"} {
+			q.Add("_pragma", p)
+		}
+		return SQLite, "file:" + path + "?" + q.Encode(), path, nil
+	}
+	return "", "", "", errors.New("DATABASE_URL: must start with sqlite: or postgres://")
+}
+
+// Open connects to dsn and applies pending migrations.
+func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
+	s, err := Connect(ctx, dsn, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Connect connects to dsn without migrating.
+func Connect(ctx context.Context, dsn string, opts Options) (*Store, error) {
+	if opts.Box == nil {
+		return nil, errors.New("store: Options.Box is required")
+	}
+	dialect, driverDSN, path, err := ParseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	driver := "postgres"
+	if dialect == SQLite {
+		driver = "sqlite"
+		if dir := filepath.Dir(path); dir != "." {
+			if _, err := os.Stat(dir); err != nil {
+				return nil, fmt.Errorf("DATABASE_URL: folder %s does not exist", dir)
+			}
+		}
+	}
+	db, err := sqlx.Open(driver, driverDSN)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if dialect == SQLite {
+		// One writer at a time anyway; a small pool keeps readers concurrent.
+		db.SetMaxOpenConns(8)
+	} else {
+		db.SetMaxOpenConns(20)
+		db.SetMaxIdleConns(20)
+	}
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to %s database: %w", dialect, redactErr(err))
+	}
+	s := &Store{db: db, dialect: dialect, box: opts.Box, nowFunc: opts.Now, bcryptCost: opts.BcryptCost}
+	if s.nowFunc == nil {
+		s.nowFunc = time.Now
+	}
+	if s.bcryptCost == 0 {
+		s.bcryptCost = bcrypt.DefaultCost
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Dialect is SQLite or Postgres.
+func (s *Store) Dialect() string { return s.dialect }
+
+// DB exposes the handle for tests and benchmarks.
+func (s *Store) DB() *sqlx.DB { return s.db }
+
+// Ping checks the database answers, for /readyz.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// now is the store's clock in UTC, at the microsecond precision both
+// databases keep, so a value reads back exactly as written.
+func (s *Store) now() time.Time { return s.nowFunc().UTC().Truncate(time.Microsecond) }
+
+// newID returns a UUIDv7: time-ordered, so "id < cursor ORDER BY id DESC"
+// pages newest first.
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// validID reports whether id is a UUID, so bad ids are "not found" rather
+// than database errors on PostgreSQL's uuid columns.
+func validID(id string) bool {
+	_, err := uuid.Parse(id)
+	return err == nil && len(id) == 36
+}
+
+// inTx runs fn in a transaction, committing when it returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// Migrate applies the embedded migrations not applied yet, in order.
+func (s *Store) Migrate(ctx context.Context) error {
+	files, err := fs.Glob(migrations.FS, s.dialect+"/*.sql")
+	if err != nil {
+		return err
+	}
+	slices.Sort(files)
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at TIMESTAMP NOT NULL)`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	for _, f := range files {
+		version := strings.TrimSuffix(filepath.Base(f), ".sql")
+		err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+			if s.dialect == Postgres {
+				// Several processes may start at once: one migrates, the others wait.
+				if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7276832)`); err != nil {
+					return err
+				}
+			}
+			var n int
+			if err := tx.GetContext(ctx, &n, s.db.Rebind(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), version); err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+			body, err := migrations.FS.ReadFile(f)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`), version, s.now())
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("migrate %s: %w", f, err)
+		}
+	}
+	return nil
+}
+
+// isUniqueViolation reports whether err is a unique-constraint failure.
+func isUniqueViolation(err error) bool {
+	var pqe *pq.Error
+	if errors.As(err, &pqe) {
+		return pqe.Code == "23505"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+// notFound turns sql.ErrNoRows into an ENOTFOUND error naming what.
+func notFound(err error, what string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return hook.Errorf(hook.ENOTFOUND, "%s not found.", what)
+	}
+	return err
+}
+
+// redactErr drops a connection error's text that may echo a DSN password.
+func redactErr(err error) error {
+	msg := err.Error()
+	if strings.Contains(msg, "password") && strings.Contains(msg, "@") {
+		return errors.New("connection failed (details withheld: they contain credentials)")
+	}
+	return err
+}
