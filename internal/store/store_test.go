@@ -157,7 +157,9 @@ func TestWebhookValidation(t *testing.T) {
 			{"basic without user", func(in *hook.WebhookInput) { in.AuthType, in.AuthPassword = hook.AuthBasic, "pw" }, "auth_username"},
 			{"basic without password", func(in *hook.WebhookInput) { in.AuthType, in.AuthUsername = hook.AuthBasic, "u" }, "auth_password"},
 			{"api key without header", func(in *hook.WebhookInput) { in.AuthType, in.AuthValue = hook.AuthAPIKey, "v" }, "auth_header"},
-			{"api key reserved header", func(in *hook.WebhookInput) { in.AuthType, in.AuthHeader, in.AuthValue = hook.AuthAPIKey, "webhook-signature", "v" }, "auth_header"},
+			{"api key reserved header", func(in *hook.WebhookInput) {
+				in.AuthType, in.AuthHeader, in.AuthValue = hook.AuthAPIKey, "webhook-signature", "v"
+			}, "auth_header"},
 			{"api key without value", func(in *hook.WebhookInput) { in.AuthType, in.AuthHeader = hook.AuthAPIKey, "X-Key" }, "auth_value"},
 		}
 		for _, c := range cases {

@@ -286,4 +286,3 @@ func (s *Store) ClearLoginFailures(ctx context.Context, email string) error {
 	_, err := s.db.ExecContext(ctx, s.db.Rebind(`DELETE FROM login_failures WHERE email = ?`), strings.ToLower(strings.TrimSpace(email)))
 	return err
 }
-

@@ -1,0 +1,56 @@
+// Command hookboard serves the Hookboard dashboard and API.
+//
+//	hookboard [flags]                 serve (the default)
+//	hookboard migrate [flags]         apply database migrations and exit
+//	hookboard user add --email E --password P --app NAME --role admin|support
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "hookboard:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "serve":
+			return serve(ctx, args[1:], getenv, stdout, stderr)
+		case "migrate":
+			return migrate(ctx, args[1:], getenv, stdout, stderr)
+		case "user":
+			if len(args) < 2 || args[1] != "add" {
+				return fmt.Errorf("usage: hookboard user add --email E --password P --app NAME --role admin|support")
+			}
+			return userAdd(ctx, args[2:], getenv, stdout, stderr)
+		case "help", "-h", "-help", "--help":
+			fmt.Fprint(stdout, usage)
+			return nil
+		}
+	}
+	return serve(ctx, args, getenv, stdout, stderr)
+}
+
+const usage = `Hookboard: outgoing webhooks, signed, retried and recorded.
+
+Usage:
+  hookboard [flags]              serve the dashboard and API (default :8080, SQLite)
+  hookboard migrate [flags]      apply database migrations and exit
+  hookboard user add --email E [--password P] --app NAME --role admin|support
+                                 add a user to an app (creating either as needed)
+
+Run "hookboard -h" for the server's flags; each has a HOOKBOARD_* variable.
+`

@@ -1,0 +1,216 @@
+// Package config loads Hookboard's settings from flags and HOOKBOARD_*
+// environment variables (flags win) and validates them, naming the setting
+// at fault.
+package config
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hookboard/hookboard/internal/secretbox"
+	"github.com/hookboard/hookboard/internal/store"
+)
+
+// Config is every setting of the server.
+type Config struct {
+	Addr                string
+	DatabaseURL         string
+	SessionKey          []byte
+	EncryptionKey       []byte
+	DeliveryTimeout     time.Duration
+	Workers             int
+	Retention           time.Duration
+	SessionLifetime     time.Duration
+	AllowPrivateTargets bool
+	AllowHTTPTargets    bool
+	SecureCookies       bool
+	Demo                bool
+	AdminEmail          string
+	AdminPassword       string
+	KeyFile             string // where generated keys live, when keys were not given
+}
+
+// Load parses args (without the program name) and the environment.
+func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	var c Config
+	fs := flag.NewFlagSet("hookboard", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	var sessionKey, encKey, timeout, retention, lifetime, workers, allowPrivate, allowHTTP, secure string
+	fs.StringVar(&c.Addr, "addr", env("HOOKBOARD_ADDR", ":8080"), "listen address (HOOKBOARD_ADDR)")
+	fs.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", store.DefaultDSN), "sqlite:PATH or postgres://… (DATABASE_URL)")
+	fs.StringVar(&sessionKey, "session-key", getenv("HOOKBOARD_SESSION_KEY"), "base64 of 32 random bytes for session cookies (HOOKBOARD_SESSION_KEY)")
+	fs.StringVar(&encKey, "encryption-key", getenv("HOOKBOARD_ENCRYPTION_KEY"), "base64 of 32 random bytes for secrets at rest (HOOKBOARD_ENCRYPTION_KEY)")
+	fs.StringVar(&timeout, "delivery-timeout", env("HOOKBOARD_DELIVERY_TIMEOUT", "2s"), "per-request delivery timeout (HOOKBOARD_DELIVERY_TIMEOUT)")
+	fs.StringVar(&workers, "workers", env("HOOKBOARD_WORKERS", "32"), "concurrent deliveries (HOOKBOARD_WORKERS)")
+	fs.StringVar(&retention, "retention", env("HOOKBOARD_RETENTION", "720h"), "how long events and deliveries are kept (HOOKBOARD_RETENTION)")
+	fs.StringVar(&lifetime, "session-lifetime", env("HOOKBOARD_SESSION_LIFETIME", "12h"), "how long a sign-in lasts (HOOKBOARD_SESSION_LIFETIME)")
+	fs.StringVar(&allowPrivate, "allow-private-targets", env("HOOKBOARD_ALLOW_PRIVATE_TARGETS", "false"), "development only: deliver to loopback and private addresses (HOOKBOARD_ALLOW_PRIVATE_TARGETS)")
+	fs.StringVar(&allowHTTP, "allow-http-targets", env("HOOKBOARD_ALLOW_HTTP_TARGETS", "false"), "development only: allow plain http:// URLs (HOOKBOARD_ALLOW_HTTP_TARGETS)")
+	fs.StringVar(&secure, "secure-cookies", env("HOOKBOARD_SECURE_COOKIES", "false"), "mark cookies Secure, for a server behind a TLS proxy (HOOKBOARD_SECURE_COOKIES)")
+	fs.BoolVar(&c.Demo, "demo", false, "fill a demo app and keep events flowing")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q (commands: serve, migrate, user add)", fs.Arg(0))
+	}
+	c.AdminEmail = env("HOOKBOARD_ADMIN_EMAIL", "admin@localhost")
+	c.AdminPassword = getenv("HOOKBOARD_ADMIN_PASSWORD")
+
+	var errs []error
+	bad := func(setting, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{setting}, args...)...))
+	}
+	if _, _, _, err := store.ParseDSN(c.DatabaseURL); err != nil {
+		errs = append(errs, err)
+	}
+	var err error
+	if c.DeliveryTimeout, err = time.ParseDuration(timeout); err != nil || c.DeliveryTimeout <= 0 || c.DeliveryTimeout > 5*time.Minute {
+		bad("HOOKBOARD_DELIVERY_TIMEOUT", "%q is not a duration between 0 and 5m (for example 2s)", timeout)
+	}
+	if c.Workers, err = strconv.Atoi(workers); err != nil || c.Workers < 1 || c.Workers > 1024 {
+		bad("HOOKBOARD_WORKERS", "%q is not a number from 1 to 1024", workers)
+	}
+	if c.Retention, err = parseDays(retention); err != nil || c.Retention < time.Hour {
+		bad("HOOKBOARD_RETENTION", "%q is not a duration of at least 1h (for example 720h or 30d)", retention)
+	}
+	if c.SessionLifetime, err = time.ParseDuration(lifetime); err != nil || c.SessionLifetime < time.Minute || c.SessionLifetime > 30*24*time.Hour {
+		bad("HOOKBOARD_SESSION_LIFETIME", "%q is not a duration between 1m and 720h", lifetime)
+	}
+	for _, b := range []struct {
+		setting, value string
+		dst            *bool
+	}{
+		{"HOOKBOARD_ALLOW_PRIVATE_TARGETS", allowPrivate, &c.AllowPrivateTargets},
+		{"HOOKBOARD_ALLOW_HTTP_TARGETS", allowHTTP, &c.AllowHTTPTargets},
+		{"HOOKBOARD_SECURE_COOKIES", secure, &c.SecureCookies},
+	} {
+		if *b.dst, err = strconv.ParseBool(b.value); err != nil {
+			bad(b.setting, "%q is not true or false", b.value)
+		}
+	}
+	if sessionKey != "" {
+		if c.SessionKey, err = secretbox.ParseKey(sessionKey); err != nil {
+			bad("HOOKBOARD_SESSION_KEY", "%v (make one with: openssl rand -base64 32)", err)
+		}
+	}
+	if encKey != "" {
+		if c.EncryptionKey, err = secretbox.ParseKey(encKey); err != nil {
+			bad("HOOKBOARD_ENCRYPTION_KEY", "%v (make one with: openssl rand -base64 32)", err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return c, err
+	}
+	c.KeyFile = keyFilePath(c.DatabaseURL)
+	return c, nil
+}
+
+// parseDays accepts Go durations and whole days ("30d").
+func parseDays(s string) (time.Duration, error) {
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(d)
+		if err != nil {
+			return 0, err
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
+}
+
+// keyFilePath puts generated keys beside the SQLite database, or in the
+// working folder for PostgreSQL.
+func keyFilePath(dsn string) string {
+	dialect, _, path, err := store.ParseDSN(dsn)
+	if err != nil || dialect != store.SQLite {
+		return "hookboard.keys"
+	}
+	return path + ".keys"
+}
+
+// EnsureKeys fills in keys that were not configured from the key file,
+// generating the file (mode 0600) when it does not exist. It reports whether
+// the file was created.
+func (c *Config) EnsureKeys() (created bool, err error) {
+	if c.SessionKey != nil && c.EncryptionKey != nil {
+		return false, nil
+	}
+	keys, err := readKeyFile(c.KeyFile)
+	if errors.Is(err, os.ErrNotExist) {
+		keys = map[string]string{
+			"HOOKBOARD_SESSION_KEY":    secretbox.NewKey(),
+			"HOOKBOARD_ENCRYPTION_KEY": secretbox.NewKey(),
+		}
+		if err := writeKeyFile(c.KeyFile, keys); err != nil {
+			return false, err
+		}
+		created = true
+	} else if err != nil {
+		return false, err
+	}
+	for name, dst := range map[string]*[]byte{"HOOKBOARD_SESSION_KEY": &c.SessionKey, "HOOKBOARD_ENCRYPTION_KEY": &c.EncryptionKey} {
+		if *dst != nil {
+			continue
+		}
+		k, err := secretbox.ParseKey(keys[name])
+		if err != nil {
+			return false, fmt.Errorf("key file %s: %s %v", c.KeyFile, name, err)
+		}
+		*dst = k
+	}
+	return created, nil
+}
+
+func readKeyFile(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("key file %s: permissions %v are too open; run chmod 600 %s", path, st.Mode().Perm(), path)
+	}
+	keys := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			return nil, fmt.Errorf("key file %s: a line is not NAME=value", path)
+		}
+		keys[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	return keys, sc.Err()
+}
+
+func writeKeyFile(path string, keys map[string]string) error {
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return err
+		}
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("create key file: %w", err)
+	}
+	fmt.Fprintf(f, "# Hookboard keys, generated %s. Keep this file: without the encryption\n# key the stored signing secrets and credentials cannot be read.\n", time.Now().UTC().Format(time.RFC3339))
+	fmt.Fprintf(f, "HOOKBOARD_SESSION_KEY=%s\nHOOKBOARD_ENCRYPTION_KEY=%s\n", keys["HOOKBOARD_SESSION_KEY"], keys["HOOKBOARD_ENCRYPTION_KEY"])
+	return f.Close()
+}

@@ -1,0 +1,8 @@
+// Package static holds the dashboard's CSS and JavaScript, embedded in the
+// binary.
+package static
+
+import "embed"
+
+//go:embed css js
+var FS embed.FS

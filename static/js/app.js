@@ -1,0 +1,1 @@
+// Hookboard's small enhancements. Every page works without this file.

@@ -1,0 +1,157 @@
+// Package templates renders Hookboard's pages with templ. Pages receive the
+// view models below, never database rows or requests.
+package templates
+
+import "time"
+
+// Page is what the layout needs on every page.
+type Page struct {
+	Title     string
+	User      string // e-mail of the signed-in user; empty when signed out
+	App       *AppRef
+	Apps      []AppRef
+	Nav       string // active section
+	Flashes   []Flash
+	CanChange bool // the user may change things in App (admin)
+	Static    func(name string) string
+}
+
+// StaticURL returns the cache-busted URL of a static file.
+func (p Page) StaticURL(name string) string {
+	if p.Static == nil {
+		return "/static/" + name
+	}
+	return p.Static(name)
+}
+
+// AppRef names an app for the header and the switcher.
+type AppRef struct {
+	ID   string
+	Name string
+	Role string
+}
+
+// Flash is a one-time message shown after a redirect.
+type Flash struct {
+	Kind    string // success, error, info
+	Message string
+}
+
+// Login is the sign-in page.
+type Login struct {
+	Page
+	Email  string
+	Next   string
+	Error  string
+	Status int
+}
+
+// ErrorPage explains a 403, 404 or 500.
+type ErrorPage struct {
+	Page
+	Status  int
+	Heading string
+	Message string
+}
+
+// WebhookRow is one line of the webhook list.
+type WebhookRow struct {
+	ID          string
+	Name        string
+	URL         string
+	Active      bool
+	Disabled    string // reason, when Hookboard turned it off
+	SuccessRate string // "98.5 %" or "—"
+	RateTitle   string
+}
+
+// WebhookList is the webhook list page.
+type WebhookList struct {
+	Page
+	AppID string
+	Rows  []WebhookRow
+}
+
+// EventChoice is one event type checkbox on the webhook form.
+type EventChoice struct {
+	Name        string
+	Description string
+	Checked     bool
+	Archived    bool
+}
+
+// WebhookForm is the create and edit form.
+type WebhookForm struct {
+	Page
+	AppID         string
+	WebhookID     string // empty on create
+	Action        string
+	Name          string
+	URL           string
+	Description   string
+	Active        bool
+	AllEvents     bool
+	Events        []EventChoice
+	AuthType      string
+	AuthUsername  string
+	AuthHeader    string
+	HasCredential bool // a stored password or key value exists (edit)
+	// Reenter asks the user to type credentials again after an error:
+	// typed secrets are never echoed back into the page.
+	Reenter bool
+	Errors  map[string]string
+}
+
+// IsEdit reports whether the form edits an existing webhook.
+func (f WebhookForm) IsEdit() bool { return f.WebhookID != "" }
+
+// WebhookDetail is a webhook's own page.
+type WebhookDetail struct {
+	Page
+	AppID          string
+	ID             string
+	Name           string
+	URL            string
+	Description    string
+	Active         bool
+	DisabledReason string
+	Events         []string
+	AuthType       string
+	AuthDetail     string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// DeleteWebhook is the delete confirmation page.
+type DeleteWebhook struct {
+	Page
+	AppID string
+	ID    string
+	Name  string
+	URL   string
+}
+
+// EventTypeRow is one catalog entry.
+type EventTypeRow struct {
+	Name        string
+	Description string
+	Example     string
+	Archived    bool
+	CreatedAt   time.Time
+}
+
+// EventTypes is the catalog page with its add form.
+type EventTypes struct {
+	Page
+	AppID       string
+	Rows        []EventTypeRow
+	Name        string
+	Description string
+	Example     string
+	Errors      map[string]string
+}
+
+// NoApps is shown to a signed-in user who belongs to no app.
+type NoApps struct {
+	Page
+}

@@ -1,0 +1,173 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/hookboard/hookboard/internal/hook"
+	"github.com/hookboard/hookboard/internal/store"
+	"github.com/hookboard/hookboard/internal/store/storetest"
+	"github.com/hookboard/hookboard/web"
+)
+
+const password = "correct horse battery"
+
+// harness is a real server on a real SQLite store with three users: an
+// admin and a support agent of Acme, and an admin of another app, Beta.
+type harness struct {
+	t     *testing.T
+	store *store.Store
+	srv   *httptest.Server
+	acme  hook.App
+	beta  hook.App
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	st := storetest.New(t, store.SQLite, storetest.Options{})
+	ctx := context.Background()
+	res, err := st.AddUser(ctx, "admin@acme.test", password, "Acme", hook.RoleAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.AddUser(ctx, "support@acme.test", password, "Acme", hook.RoleSupport); err != nil {
+		t.Fatal(err)
+	}
+	other, err := st.AddUser(ctx, "admin@beta.test", password, "Beta", hook.RoleAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(web.New(web.Options{Store: st, SessionKey: []byte("0123456789abcdef0123456789abcdef")}))
+	t.Cleanup(srv.Close)
+	return &harness{t: t, store: st, srv: srv, acme: res.App, beta: other.App}
+}
+
+// client is one browser: a cookie jar, redirects not followed.
+type client struct {
+	t    *testing.T
+	h    *harness
+	http *http.Client
+}
+
+func (h *harness) anonymous() *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{t: h.t, h: h, http: &http.Client{
+		Jar:           jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+// signIn returns a client signed in as email.
+func (h *harness) signIn(email string) *client {
+	h.t.Helper()
+	c := h.anonymous()
+	resp, _ := c.post("/login", url.Values{"email": {email}, "password": {password}})
+	if resp.StatusCode != http.StatusSeeOther {
+		h.t.Fatalf("sign in as %s: status %d", email, resp.StatusCode)
+	}
+	return c
+}
+
+func (h *harness) admin() *client    { return h.signIn("admin@acme.test") }
+func (h *harness) support() *client  { return h.signIn("support@acme.test") }
+func (h *harness) outsider() *client { return h.signIn("admin@beta.test") }
+
+func (c *client) do(req *http.Request) (*http.Response, *goquery.Document) {
+	c.t.Helper()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	resp.Body = io.NopCloser(strings.NewReader(string(body)))
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(string(body)))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return resp, doc
+}
+
+func (c *client) get(path string) (*http.Response, *goquery.Document) {
+	c.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, c.h.srv.URL+path, nil)
+	return c.do(req)
+}
+
+func (c *client) post(path string, form url.Values, headers ...string) (*http.Response, *goquery.Document) {
+	c.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, c.h.srv.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	return c.do(req)
+}
+
+// follow GETs the Location of a redirect.
+func (c *client) follow(resp *http.Response) (*http.Response, *goquery.Document) {
+	c.t.Helper()
+	if resp.StatusCode != http.StatusSeeOther && resp.StatusCode != http.StatusFound {
+		c.t.Fatalf("status %d, want a redirect", resp.StatusCode)
+	}
+	return c.get(resp.Header.Get("Location"))
+}
+
+func body(resp *http.Response) string {
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+func wantStatus(t *testing.T, resp *http.Response, want int) {
+	t.Helper()
+	if resp.StatusCode != want {
+		t.Fatalf("%s %s: status %d, want %d", resp.Request.Method, resp.Request.URL.Path, resp.StatusCode, want)
+	}
+}
+
+func text(doc *goquery.Document, sel string) string {
+	return strings.TrimSpace(doc.Find(sel).First().Text())
+}
+
+// mustEventTypes adds catalog entries to Acme.
+func (h *harness) mustEventTypes(names ...string) {
+	h.t.Helper()
+	for _, n := range names {
+		if _, err := h.store.CreateEventType(context.Background(), hook.Actor{Label: "test"}, h.acme.ID, hook.EventTypeInput{Name: n}); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+}
+
+// mustWebhook creates a webhook in app directly in the store.
+func (h *harness) mustWebhook(appID, name string) hook.Webhook {
+	h.t.Helper()
+	in := hook.WebhookInput{Name: name, URL: "https://example.com/" + name, Events: []string{"*"}, Active: true, AuthType: hook.AuthNone}
+	wh, _, err := h.store.CreateWebhook(context.Background(), hook.Actor{Label: "test"}, appID, in, hook.TargetPolicy{})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return wh
+}
+
+func validForm() url.Values {
+	return url.Values{
+		"name":        {"Billing"},
+		"url":         {"https://billing.example.com/hooks"},
+		"description": {"Invoices to the billing system"},
+		"events":      {"invoice.paid", "invoice.failed"},
+		"auth_type":   {"none"},
+		"active":      {"on"},
+	}
+}

@@ -1,0 +1,34 @@
+package web
+
+import "net/http"
+
+// routes lists every route. Handlers under /apps/{appID}/ go through
+// s.member (signed-in member of the app) or s.admin (admin of the app).
+func (s *Server) routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("GET /static/", s.static)
+
+	mux.HandleFunc("GET /login", s.loginPage)
+	mux.HandleFunc("POST /login", s.login)
+	mux.HandleFunc("POST /logout", s.logout)
+	mux.HandleFunc("GET /{$}", s.home)
+	mux.HandleFunc("GET /apps/{appID}", s.member(s.appHome))
+
+	mux.HandleFunc("GET /apps/{appID}/webhooks", s.member(s.webhookList))
+	mux.HandleFunc("GET /apps/{appID}/webhooks/new", s.admin(s.webhookNew))
+	mux.HandleFunc("POST /apps/{appID}/webhooks", s.admin(s.webhookCreate))
+	mux.HandleFunc("POST /apps/{appID}/webhooks/new", s.admin(s.webhookCreate))
+	mux.HandleFunc("GET /apps/{appID}/webhooks/{id}", s.member(s.webhookDetail))
+	mux.HandleFunc("GET /apps/{appID}/webhooks/{id}/edit", s.admin(s.webhookEdit))
+	mux.HandleFunc("POST /apps/{appID}/webhooks/{id}/edit", s.admin(s.webhookUpdate))
+	mux.HandleFunc("POST /apps/{appID}/webhooks/{id}", s.admin(s.webhookUpdate))
+	mux.HandleFunc("GET /apps/{appID}/webhooks/{id}/delete", s.admin(s.webhookDeleteConfirm))
+	mux.HandleFunc("POST /apps/{appID}/webhooks/{id}/delete", s.admin(s.webhookDelete))
+
+	mux.HandleFunc("GET /apps/{appID}/event-types", s.member(s.eventTypeList))
+	mux.HandleFunc("POST /apps/{appID}/event-types", s.admin(s.eventTypeCreate))
+	mux.HandleFunc("POST /apps/{appID}/event-types/{name}/archive", s.admin(s.eventTypeArchive))
+	mux.HandleFunc("POST /apps/{appID}/event-types/{name}/unarchive", s.admin(s.eventTypeUnarchive))
+
+}

@@ -1,0 +1,97 @@
+// Package web serves the dashboard (templ pages) and, beside it, the JSON API.
+package web
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/sessions"
+
+	"github.com/hookboard/hookboard/internal/hook"
+	"github.com/hookboard/hookboard/internal/store"
+)
+
+// Options configure a Server.
+type Options struct {
+	Store           *store.Store
+	Logger          *slog.Logger
+	SessionKey      []byte // 32 bytes
+	SessionLifetime time.Duration
+	SecureCookies   bool // always mark cookies Secure (behind a TLS proxy)
+	Targets         hook.TargetPolicy
+	// Now is the clock for sign-in throttling; defaults to time.Now.
+	Now func() time.Time
+}
+
+// Server is the HTTP handler of the whole product.
+type Server struct {
+	store    *store.Store
+	log      *slog.Logger
+	cookies  *sessions.CookieStore
+	lifetime time.Duration
+	secure   bool
+	targets  hook.TargetPolicy
+	now      func() time.Time
+	static   *staticFiles
+	handler  http.Handler
+}
+
+// New builds the server and its routes.
+func New(opts Options) *Server {
+	s := &Server{
+		store:    opts.Store,
+		log:      opts.Logger,
+		lifetime: opts.SessionLifetime,
+		secure:   opts.SecureCookies,
+		targets:  opts.Targets,
+		now:      opts.Now,
+		static:   newStaticFiles(),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.lifetime == 0 {
+		s.lifetime = 12 * time.Hour
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	// Separate keys for signing and encrypting the cookie, both derived from
+	// the one configured session key.
+	s.cookies = sessions.NewCookieStore(deriveKey(opts.SessionKey, "cookie-hash"), deriveKey(opts.SessionKey, "cookie-block"))
+	s.cookies.Options = &sessions.Options{Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: int(s.lifetime.Seconds())}
+	mux := http.NewServeMux()
+	s.routes(mux)
+	s.handler = s.recoverer(s.logRequests(securityHeaders(http.NewCrossOriginProtection().Handler(s.withNotFound(mux)))))
+	return s
+}
+
+func deriveKey(key []byte, label string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(label))
+	return m.Sum(nil)
+}
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// CleanupLoop removes expired sessions and old sign-in failures every
+// interval until ctx ends.
+func (s *Server) CleanupLoop(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if err := s.store.DeleteExpiredSessions(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("session cleanup", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,240 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/hookboard/hookboard/internal/hook"
+	"github.com/hookboard/hookboard/templates"
+)
+
+// maxFormBytes bounds every dashboard form.
+const maxFormBytes = 256 << 10
+
+func (s *Server) webhookList(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	webhooks, err := s.store.ListWebhooks(r.Context(), c.appID())
+	if err != nil {
+		s.error(w, r, c, err)
+		return
+	}
+	rates, err := s.store.SuccessRates(r.Context(), c.appID(), s.now().Add(-24*time.Hour))
+	if err != nil {
+		s.error(w, r, c, err)
+		return
+	}
+	vm := templates.WebhookList{Page: s.page(r, c, "Webhooks", "webhooks"), AppID: c.appID()}
+	for _, wh := range webhooks {
+		row := templates.WebhookRow{ID: wh.ID, Name: wh.Name, URL: wh.URL, Active: wh.Active, Disabled: wh.DisabledReason,
+			SuccessRate: "—", RateTitle: "No attempts in the last 24 hours"}
+		if rate, ok := rates[wh.ID]; ok && rate.Total > 0 {
+			row.SuccessRate = formatRate(rate.Succeeded, rate.Total)
+			row.RateTitle = fmt.Sprintf("%d of %d attempts succeeded in the last 24 hours", rate.Succeeded, rate.Total)
+		}
+		vm.Rows = append(vm.Rows, row)
+	}
+	s.render(w, r, c, http.StatusOK, templates.WebhookListPage(vm))
+}
+
+func formatRate(ok, total int) string {
+	pct := float64(ok) * 100 / float64(total)
+	if ok == total {
+		return "100 %"
+	}
+	return fmt.Sprintf("%.1f %%", pct)
+}
+
+// webhookForm parses the create and edit form.
+func webhookForm(w http.ResponseWriter, r *http.Request) (hook.WebhookInput, error) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		return hook.WebhookInput{}, hook.Errorf(hook.EINVALID, "The form could not be read (too large or malformed).")
+	}
+	f := r.PostForm
+	in := hook.WebhookInput{
+		Name:         f.Get("name"),
+		URL:          f.Get("url"),
+		Description:  f.Get("description"),
+		Events:       f["events"],
+		Active:       f.Get("active") != "",
+		AuthType:     f.Get("auth_type"),
+		AuthUsername: f.Get("auth_username"),
+		AuthPassword: f.Get("auth_password"),
+		AuthHeader:   f.Get("auth_header"),
+		AuthValue:    f.Get("auth_value"),
+	}
+	in.Normalize()
+	return in, nil
+}
+
+// formVM builds the form's view model: the catalog as checkboxes (plus any
+// type the input or webhook has that the catalog lacks, such as archived
+// ones), and the user's values — never a typed secret.
+func (s *Server) formVM(r *http.Request, c *reqCtx, title string, in hook.WebhookInput, existing *hook.Webhook, fe hook.FieldErrors) (templates.WebhookForm, error) {
+	catalog, err := s.store.ListEventTypes(r.Context(), c.appID(), true)
+	if err != nil {
+		return templates.WebhookForm{}, err
+	}
+	vm := templates.WebhookForm{
+		Page: s.page(r, c, title, "webhooks"), AppID: c.appID(), Action: "/apps/" + c.appID() + "/webhooks/new",
+		Name: in.Name, URL: in.URL, Description: in.Description, Active: in.Active,
+		AllEvents: slices.Contains(in.Events, hook.AllEvents), AuthType: in.AuthType,
+		AuthUsername: in.AuthUsername, AuthHeader: in.AuthHeader, Errors: map[string]string{},
+	}
+	if existing != nil {
+		vm.WebhookID = existing.ID
+		vm.Action = "/apps/" + c.appID() + "/webhooks/" + existing.ID + "/edit"
+		vm.HasCredential = existing.HasAuthSecret && existing.AuthType == in.AuthType
+	}
+	listed := map[string]bool{}
+	for _, et := range catalog {
+		checked := slices.Contains(in.Events, et.Name)
+		had := existing != nil && slices.Contains(existing.Events, et.Name)
+		if et.Archived() && !checked && !had {
+			continue
+		}
+		listed[et.Name] = true
+		vm.Events = append(vm.Events, templates.EventChoice{Name: et.Name, Description: et.Description, Checked: checked, Archived: et.Archived()})
+	}
+	for _, e := range in.Events {
+		if e != hook.AllEvents && !listed[e] {
+			vm.Events = append(vm.Events, templates.EventChoice{Name: e, Checked: true})
+		}
+	}
+	for _, e := range fe {
+		vm.Errors[e.Field] = e.Message
+	}
+	vm.Reenter = len(fe) > 0 && (in.AuthPassword != "" || in.AuthValue != "")
+	return vm, nil
+}
+
+func (s *Server) webhookNew(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	vm, err := s.formVM(r, c, "Add webhook", hook.WebhookInput{Active: true, AuthType: hook.AuthNone}, nil, nil)
+	if err != nil {
+		s.error(w, r, c, err)
+		return
+	}
+	s.render(w, r, c, http.StatusOK, templates.WebhookFormPage(vm))
+}
+
+func (s *Server) webhookCreate(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	in, err := webhookForm(w, r)
+	if err != nil {
+		s.error(w, r, c, err)
+		return
+	}
+	wh, _, err := s.store.CreateWebhook(r.Context(), c.actor(), c.appID(), in, s.targets)
+	var fe hook.FieldErrors
+	if errors.As(err, &fe) {
+		vm, err := s.formVM(r, c, "Add webhook", in, nil, fe)
+		if err != nil {
+			s.error(w, r, c, err)
+			return
+		}
+		s.render(w, r, c, http.StatusUnprocessableEntity, templates.WebhookFormPage(vm))
+		return
+	}
+	if err != nil {
+		s.error(w, r, c, err)
+		return
+	}
+	s.log.Info("webhook created", "app", c.appID(), "webhook", wh.ID, "user", c.user.ID)
+	c.flash("success", "Webhook “"+wh.Name+"” created.")
+	s.redirect(w, r, c, "/apps/"+c.appID()+"/webhooks/"+wh.ID)
+}
+
+func (s *Server) webhookDetail(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	wh, err := s.store.Webhook(r.Context(), c.appID(), r.PathValue("id"))
+	if err != nil {
+		s.error(w, r, c, err)
+		return
+	}
+	vm := templates.WebhookDetail{
+		Page: s.page(r, c, wh.Name, "webhooks"), AppID: c.appID(), ID: wh.ID, Name: wh.Name, URL: wh.URL,
+		Description: wh.Description, Active: wh.Active, DisabledReason: wh.DisabledReason, Events: wh.Events,
+		AuthType: hook.AuthTypeLabel(wh.AuthType), CreatedAt: wh.CreatedAt, UpdatedAt: wh.UpdatedAt,
+	}
+	switch wh.AuthType {
+	case hook.AuthBasic:
+		vm.AuthDetail = "user " + wh.AuthUsername + ", password stored encrypted"
+	case hook.AuthAPIKey:
+		vm.AuthDetail = "header " + wh.AuthHeader + ", value stored encrypted"
+	}
+	s.render(w, r, c, http.StatusOK, templates.WebhookDetailPage(vm))
+}
+
+func webhookInputOf(wh hook.Webhook) hook.WebhookInput {
+	return hook.WebhookInput{Name: wh.Name, URL: wh.URL, Description: wh.Description, Events: wh.Events,
+		Active: wh.Active, AuthType: wh.AuthType, AuthUsername: wh.AuthUsername, AuthHeader: wh.AuthHeader}
+}
+
+func (s *Server) webhookEdit(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	wh, err := s.store.Webhook(r.Context(), c.appID(), r.PathValue("id"))
+	if err != nil {
+		s.error(w, r, c, err)
+		return
+	}
+	vm, err := s.formVM(r, c, "Edit "+wh.Name, webhookInputOf(wh), &wh, nil)
+	if err != nil {
+		s.error(w, r, c, err)
+		return
+	}
+	s.render(w, r, c, http.StatusOK, templates.WebhookFormPage(vm))
+}
+
+func (s *Server) webhookUpdate(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	wh, err := s.store.Webhook(r.Context(), c.appID(), r.PathValue("id"))
+	if err != nil {
+		s.error(w, r, c, err)
+		return
+	}
+	in, err := webhookForm(w, r)
+	if err != nil {
+		s.error(w, r, c, err)
+		return
+	}
+	updated, err := s.store.UpdateWebhook(r.Context(), c.actor(), c.appID(), wh.ID, in, s.targets)
+	var fe hook.FieldErrors
+	if errors.As(err, &fe) {
+		vm, err := s.formVM(r, c, "Edit "+wh.Name, in, &wh, fe)
+		if err != nil {
+			s.error(w, r, c, err)
+			return
+		}
+		s.render(w, r, c, http.StatusUnprocessableEntity, templates.WebhookFormPage(vm))
+		return
+	}
+	if err != nil {
+		s.error(w, r, c, err)
+		return
+	}
+	c.flash("success", "Webhook “"+updated.Name+"” updated.")
+	s.redirect(w, r, c, "/apps/"+c.appID()+"/webhooks/"+wh.ID)
+}
+
+func (s *Server) webhookDeleteConfirm(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	wh, err := s.store.Webhook(r.Context(), c.appID(), r.PathValue("id"))
+	if err != nil {
+		s.error(w, r, c, err)
+		return
+	}
+	vm := templates.DeleteWebhook{Page: s.page(r, c, "Delete "+wh.Name, "webhooks"), AppID: c.appID(), ID: wh.ID, Name: wh.Name, URL: wh.URL}
+	s.render(w, r, c, http.StatusOK, templates.DeleteWebhookPage(vm))
+}
+
+func (s *Server) webhookDelete(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	wh, err := s.store.Webhook(r.Context(), c.appID(), r.PathValue("id"))
+	if err != nil {
+		s.error(w, r, c, err)
+		return
+	}
+	if err := s.store.DeleteWebhook(r.Context(), c.actor(), c.appID(), wh.ID); err != nil {
+		s.error(w, r, c, err)
+		return
+	}
+	s.log.Info("webhook deleted", "app", c.appID(), "webhook", wh.ID, "user", c.user.ID)
+	c.flash("success", "Webhook “"+wh.Name+"” deleted.")
+	s.redirect(w, r, c, "/apps/"+c.appID()+"/webhooks")
+}
