@@ -96,6 +96,7 @@ type WebhookForm struct {
 	AuthUsername  string
 	AuthHeader    string
 	HasCredential bool // a stored password or key value exists (edit)
+	CanSetSecret  bool // the edit form offers a custom signing secret
 	// Reenter asks the user to type credentials again after an error:
 	// typed secrets are never echoed back into the page.
 	Reenter bool
@@ -120,6 +121,31 @@ type WebhookDetail struct {
 	AuthDetail     string
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+	// Secret is the signing secret as shown: masked, or in full after an
+	// admin asked to reveal it (Revealed).
+	Secret          string
+	Revealed        bool
+	PreviousExpires *time.Time
+}
+
+// NewSecret shows a signing secret once, after create or rotate.
+type NewSecret struct {
+	Page
+	AppID     string
+	WebhookID string
+	Name      string
+	Secret    string
+	Rotated   bool
+	OldExpiry *time.Time // when the replaced secret stops (rotate)
+}
+
+// RotateSecret is the no-JavaScript confirm page of a rotation.
+type RotateSecret struct {
+	Page
+	AppID        string
+	WebhookID    string
+	Name         string
+	ExpireOldNow bool
 }
 
 // DeleteWebhook is the delete confirmation page.

@@ -115,6 +115,46 @@ func (c *client) post(path string, form url.Values, headers ...string) (*http.Re
 	return c.do(req)
 }
 
+// submit sends a form as a browser would: its hidden inputs, checked boxes
+// and filled fields, with extra values set on top, to its action by its method.
+func (c *client) submit(form *goquery.Selection, extra url.Values) (*http.Response, *goquery.Document) {
+	c.t.Helper()
+	if form.Length() != 1 {
+		c.t.Fatalf("submit: %d forms", form.Length())
+	}
+	vals := url.Values{}
+	form.Find("input, textarea, select").Each(func(_ int, s *goquery.Selection) {
+		name, ok := s.Attr("name")
+		if !ok {
+			return
+		}
+		switch s.AttrOr("type", "") {
+		case "checkbox", "radio":
+			if _, checked := s.Attr("checked"); !checked {
+				return
+			}
+		case "submit", "button":
+			return
+		}
+		switch {
+		case goquery.NodeName(s) == "textarea":
+			vals.Add(name, s.Text())
+		case s.AttrOr("type", "") == "checkbox" || s.AttrOr("type", "") == "radio":
+			vals.Add(name, s.AttrOr("value", "on"))
+		default:
+			vals.Add(name, s.AttrOr("value", ""))
+		}
+	})
+	for k, v := range extra {
+		vals[k] = v
+	}
+	action := form.AttrOr("action", "")
+	if strings.EqualFold(form.AttrOr("method", "get"), "post") {
+		return c.post(action, vals)
+	}
+	return c.get(action + "?" + vals.Encode())
+}
+
 // follow GETs the Location of a redirect.
 func (c *client) follow(resp *http.Response) (*http.Response, *goquery.Document) {
 	c.t.Helper()

@@ -25,6 +25,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /apps/{appID}/webhooks/{id}", s.admin(s.webhookUpdate))
 	mux.HandleFunc("GET /apps/{appID}/webhooks/{id}/delete", s.admin(s.webhookDeleteConfirm))
 	mux.HandleFunc("POST /apps/{appID}/webhooks/{id}/delete", s.admin(s.webhookDelete))
+	mux.HandleFunc("POST /apps/{appID}/webhooks/{id}/secret/reveal", s.admin(s.secretReveal))
+	mux.HandleFunc("POST /apps/{appID}/webhooks/{id}/secret", s.admin(s.secretCopy))
+	mux.HandleFunc("GET /apps/{appID}/webhooks/{id}/secret/rotate", s.admin(s.secretRotateConfirm))
+	mux.HandleFunc("POST /apps/{appID}/webhooks/{id}/secret/rotate", s.admin(s.secretRotate))
 
 	mux.HandleFunc("GET /apps/{appID}/event-types", s.member(s.eventTypeList))
 	mux.HandleFunc("POST /apps/{appID}/event-types", s.admin(s.eventTypeCreate))

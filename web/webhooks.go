@@ -64,6 +64,7 @@ func webhookForm(w http.ResponseWriter, r *http.Request) (hook.WebhookInput, err
 		AuthPassword: f.Get("auth_password"),
 		AuthHeader:   f.Get("auth_header"),
 		AuthValue:    f.Get("auth_value"),
+		Secret:       f.Get("secret"),
 	}
 	in.Normalize()
 	return in, nil
@@ -87,6 +88,7 @@ func (s *Server) formVM(r *http.Request, c *reqCtx, title string, in hook.Webhoo
 		vm.WebhookID = existing.ID
 		vm.Action = "/apps/" + c.appID() + "/webhooks/" + existing.ID + "/edit"
 		vm.HasCredential = existing.HasAuthSecret && existing.AuthType == in.AuthType
+		vm.CanSetSecret = true
 	}
 	listed := map[string]bool{}
 	for _, et := range catalog {
@@ -106,7 +108,7 @@ func (s *Server) formVM(r *http.Request, c *reqCtx, title string, in hook.Webhoo
 	for _, e := range fe {
 		vm.Errors[e.Field] = e.Message
 	}
-	vm.Reenter = len(fe) > 0 && (in.AuthPassword != "" || in.AuthValue != "")
+	vm.Reenter = len(fe) > 0 && (in.AuthPassword != "" || in.AuthValue != "" || in.Secret != "")
 	return vm, nil
 }
 
@@ -125,7 +127,7 @@ func (s *Server) webhookCreate(w http.ResponseWriter, r *http.Request, c *reqCtx
 		s.error(w, r, c, err)
 		return
 	}
-	wh, _, err := s.store.CreateWebhook(r.Context(), c.actor(), c.appID(), in, s.targets)
+	wh, secret, err := s.store.CreateWebhook(r.Context(), c.actor(), c.appID(), in, s.targets)
 	var fe hook.FieldErrors
 	if errors.As(err, &fe) {
 		vm, err := s.formVM(r, c, "Add webhook", in, nil, fe)
@@ -141,12 +143,25 @@ func (s *Server) webhookCreate(w http.ResponseWriter, r *http.Request, c *reqCtx
 		return
 	}
 	s.log.Info("webhook created", "app", c.appID(), "webhook", wh.ID, "user", c.user.ID)
-	c.flash("success", "Webhook “"+wh.Name+"” created.")
-	s.redirect(w, r, c, "/apps/"+c.appID()+"/webhooks/"+wh.ID)
+	// The secret is shown in full once, in the answer to this POST; it is
+	// never put in the session or a URL.
+	vm := templates.NewSecret{Page: s.page(r, c, "Webhook created", "webhooks"), AppID: c.appID(), WebhookID: wh.ID, Name: wh.Name, Secret: secret}
+	s.render(w, r, c, http.StatusOK, templates.NewSecretPage(vm))
 }
 
 func (s *Server) webhookDetail(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	s.renderWebhookDetail(w, r, c, "")
+}
+
+// renderWebhookDetail shows a webhook's page, with the signing secret in full
+// when revealed is set and masked otherwise.
+func (s *Server) renderWebhookDetail(w http.ResponseWriter, r *http.Request, c *reqCtx, revealed string) {
 	wh, err := s.store.Webhook(r.Context(), c.appID(), r.PathValue("id"))
+	if err != nil {
+		s.error(w, r, c, err)
+		return
+	}
+	info, err := s.store.SecretInfo(r.Context(), c.appID(), wh.ID)
 	if err != nil {
 		s.error(w, r, c, err)
 		return
@@ -155,6 +170,10 @@ func (s *Server) webhookDetail(w http.ResponseWriter, r *http.Request, c *reqCtx
 		Page: s.page(r, c, wh.Name, "webhooks"), AppID: c.appID(), ID: wh.ID, Name: wh.Name, URL: wh.URL,
 		Description: wh.Description, Active: wh.Active, DisabledReason: wh.DisabledReason, Events: wh.Events,
 		AuthType: hook.AuthTypeLabel(wh.AuthType), CreatedAt: wh.CreatedAt, UpdatedAt: wh.UpdatedAt,
+		Secret: maskSecret(info.Last4), Revealed: revealed != "", PreviousExpires: info.PreviousExpires,
+	}
+	if revealed != "" {
+		vm.Secret = revealed
 	}
 	switch wh.AuthType {
 	case hook.AuthBasic:
@@ -224,7 +243,14 @@ func (s *Server) webhookDeleteConfirm(w http.ResponseWriter, r *http.Request, c 
 	s.render(w, r, c, http.StatusOK, templates.DeleteWebhookPage(vm))
 }
 
+// webhookDelete deletes once confirmed (confirm=yes, from the confirm page or
+// the JavaScript dialog); without it, it shows the confirm page.
 func (s *Server) webhookDelete(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil || r.PostForm.Get("confirm") != "yes" {
+		s.webhookDeleteConfirm(w, r, c)
+		return
+	}
 	wh, err := s.store.Webhook(r.Context(), c.appID(), r.PathValue("id"))
 	if err != nil {
 		s.error(w, r, c, err)

@@ -52,13 +52,20 @@ func TestCreateWebhook(t *testing.T) {
 	}
 	action := doc.Find("form[method=post]").Last().AttrOr("action", "")
 
-	resp, _ = a.post(action, validForm())
-	wantStatus(t, resp, http.StatusSeeOther)
-	resp, doc = a.follow(resp)
+	resp, doc = a.post(action, validForm())
 	wantStatus(t, resp, http.StatusOK)
-	if got := text(doc, "[data-testid=flash]"); got != "Webhook “Billing” created." {
-		t.Errorf("flash = %q", got)
+	if got := text(doc, "h1"); got != "Webhook “Billing” created" {
+		t.Errorf("heading = %q", got)
 	}
+	if secret := text(doc, "[data-testid=new-secret]"); !strings.HasPrefix(secret, "whsec_") {
+		t.Errorf("new secret = %q", secret)
+	}
+	closeLink := doc.Find("[data-testid=copy-close]")
+	if strings.TrimSpace(closeLink.Text()) != "Copy & close" {
+		t.Errorf("close link says %q", closeLink.Text())
+	}
+	resp, doc = a.get(closeLink.AttrOr("href", ""))
+	wantStatus(t, resp, http.StatusOK)
 	want := map[string]string{
 		"name":      "Billing",
 		"url":       "https://billing.example.com/hooks",
@@ -113,9 +120,12 @@ func TestCreateWebhookWithAuth(t *testing.T) {
 	form.Set("auth_type", "api_key")
 	form.Set("auth_header", "X-Api-Key")
 	form.Set("auth_value", "sk_live_topsecret")
-	resp, _ := a.post("/apps/"+h.acme.ID+"/webhooks/new", form)
-	wantStatus(t, resp, http.StatusSeeOther)
-	resp, doc := a.follow(resp)
+	resp, doc := a.post("/apps/"+h.acme.ID+"/webhooks/new", form)
+	wantStatus(t, resp, http.StatusOK)
+	if strings.Contains(body(resp), "topsecret") {
+		t.Error("the API key value is in the created page")
+	}
+	resp, doc = a.get(doc.Find("[data-testid=copy-close]").AttrOr("href", ""))
 	if got := text(doc, "[data-field=auth-type]"); got != "API key" {
 		t.Errorf("auth type = %q", got)
 	}
@@ -276,9 +286,14 @@ func TestDeleteWebhook(t *testing.T) {
 	wh := h.mustWebhook(h.acme.ID, "Doomed")
 	a := h.admin()
 	_, doc := a.get("/apps/" + h.acme.ID + "/webhooks/" + wh.ID)
-	confirm := doc.Find("form[data-testid=delete]").AttrOr("action", "")
-	resp, doc := a.get(confirm)
+	// Submitting the page's Delete form (as a browser without JavaScript
+	// does) leads to the confirm step; nothing is deleted yet.
+	del := doc.Find("form[data-testid=delete]")
+	resp, doc := a.submit(del, nil)
 	wantStatus(t, resp, http.StatusOK)
+	if _, err := h.store.Webhook(t.Context(), h.acme.ID, wh.ID); err != nil {
+		t.Fatalf("deleted before confirming: %v", err)
+	}
 	if !strings.Contains(doc.Find("[data-testid=confirm-delete]").Text(), "This is permanent") {
 		t.Error("confirm page does not say it is permanent")
 	}
@@ -286,7 +301,7 @@ func TestDeleteWebhook(t *testing.T) {
 	if strings.TrimSpace(btn.Text()) != "Delete" {
 		t.Errorf("confirm button says %q", btn.Text())
 	}
-	resp, _ = a.post(doc.Find("[data-testid=confirm-delete] form[method=post]").AttrOr("action", ""), nil)
+	resp, _ = a.submit(doc.Find("[data-testid=confirm-delete] form[method=post]"), nil)
 	wantStatus(t, resp, http.StatusSeeOther)
 	resp, doc = a.follow(resp)
 	if resp.Request.URL.Path != "/apps/"+h.acme.ID+"/webhooks" {

@@ -40,6 +40,9 @@ type WebhookInput struct {
 	AuthPassword string // Basic password; empty on update keeps the stored one
 	AuthHeader   string
 	AuthValue    string // API-key value; empty on update keeps the stored one
+	// Secret, on update only, replaces the signing secret with a custom one
+	// (whsec_ + base64 of 24–64 bytes); the old one stays valid 24 hours.
+	Secret string
 }
 
 // Normalize trims surrounding space and drops duplicate and empty events.
@@ -53,6 +56,7 @@ func (in *WebhookInput) Normalize() {
 	}
 	in.AuthUsername = strings.TrimSpace(in.AuthUsername)
 	in.AuthHeader = strings.TrimSpace(in.AuthHeader)
+	in.Secret = strings.TrimSpace(in.Secret)
 	events := make([]string, 0, len(in.Events))
 	for _, e := range in.Events {
 		e = strings.TrimSpace(e)

@@ -110,6 +110,13 @@ func (s *Store) validateWebhook(ctx context.Context, tx *sqlx.Tx, appID, selfID 
 		return err
 	}
 	fe := hook.ValidateWebhook(in, p, existing, func(name string) bool { return slices.Contains(known, name) })
+	if in.Secret != "" {
+		if existing == nil {
+			fe.Add("secret", "A custom secret can be set when editing a webhook.")
+		} else if _, err := NormalizeCustomSecret(in.Secret); err != nil {
+			fe.Add("secret", err.(hook.FieldErrors)[0].Message)
+		}
+	}
 	if fe.For("name") == "" {
 		var n int
 		if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM webhooks WHERE app_id = ? AND lower(name) = lower(?) AND id <> ?`), appID, in.Name, orNilID(selfID)); err != nil {
@@ -120,7 +127,7 @@ func (s *Store) validateWebhook(ctx context.Context, tx *sqlx.Tx, appID, selfID 
 		}
 	}
 	// Keep form order: name, url, description, events, auth.
-	order := []string{"name", "url", "description", "events", "auth_type", "auth_username", "auth_password", "auth_header", "auth_value"}
+	order := []string{"name", "url", "description", "events", "auth_type", "auth_username", "auth_password", "auth_header", "auth_value", "secret"}
 	slices.SortStableFunc(fe, func(a, b hook.FieldError) int { return slices.Index(order, a.Field) - slices.Index(order, b.Field) })
 	return fe.Err()
 }
@@ -195,6 +202,13 @@ func (s *Store) UpdateWebhook(ctx context.Context, actor hook.Actor, appID, id s
 			if err := s.setWebhookEvents(ctx, tx, id, in.Events); err != nil {
 				return err
 			}
+		}
+		if in.Secret != "" {
+			secret, _ := NormalizeCustomSecret(in.Secret)
+			if err := s.rotateSecret(ctx, tx, id, secret, false); err != nil {
+				return err
+			}
+			changed = append(changed, "signing secret")
 		}
 		wh = row.webhook(in.Events)
 		return s.audit(ctx, tx, appID, actor, "webhook.update", "webhook", id, strings.Join(changed, ", "))

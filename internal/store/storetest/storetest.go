@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -53,11 +54,40 @@ func Dialects(tb testing.TB) []string {
 // Each runs fn once per dialect as a subtest, with a fresh store.
 func Each(t *testing.T, fn func(t *testing.T, s *store.Store)) {
 	t.Helper()
+	EachWith(t, Options{}, fn)
+}
+
+// EachWith is Each with options, such as a clock.
+func EachWith(t *testing.T, opts Options, fn func(t *testing.T, s *store.Store)) {
+	t.Helper()
 	for _, d := range Dialects(t) {
 		t.Run(d, func(t *testing.T) {
-			fn(t, New(t, d, Options{}))
+			fn(t, New(t, d, opts))
 		})
 	}
+}
+
+// Clock is a settable clock for tests.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock returns a clock stopped at t.
+func NewClock(t time.Time) *Clock { return &Clock{t: t} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Advance moves the clock forward.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
 }
 
 // New opens a migrated, empty store of the dialect, closed and removed when
