@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
 )
 
 // createViaForm creates a webhook through the page and returns its id and
