@@ -1,1 +1,122 @@
-// Hookboard's small enhancements. Every page works without this file.
+// Hookboard's small enhancements. Every page works without this file:
+// forms post, links navigate, and confirm steps have their own pages.
+(function () {
+  "use strict";
+
+  function flashButton(button, label) {
+    var original = button.dataset.label || button.textContent;
+    button.dataset.label = original;
+    button.textContent = label;
+    window.setTimeout(function () { button.textContent = original; }, 2000);
+  }
+
+  function copyText(text) {
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      return navigator.clipboard.writeText(text);
+    }
+    return Promise.reject(new Error("clipboard unavailable"));
+  }
+
+  // Copy a signing secret: fetched on demand, so it is never in the page.
+  document.querySelectorAll("[data-copy-secret]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      fetch(button.dataset.copySecret, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Accept": "application/json" }
+      }).then(function (resp) {
+        if (!resp.ok) { throw new Error("HTTP " + resp.status); }
+        return resp.json();
+      }).then(function (body) {
+        return copyText(body.secret);
+      }).then(function () {
+        flashButton(button, "Copied");
+      }).catch(function () {
+        flashButton(button, "Copy failed");
+      });
+    });
+  });
+
+  // Copy the text of an element on the page (a payload, a new secret).
+  document.querySelectorAll("[data-copy-target]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var el = document.querySelector(button.dataset.copyTarget);
+      if (!el) { return; }
+      copyText(el.textContent).then(function () {
+        flashButton(button, "Copied");
+      }, function () {
+        flashButton(button, "Copy failed");
+      });
+    });
+  });
+
+  // "Copy & close": copy the new secret, then leave the page.
+  document.querySelectorAll("[data-copy-close]").forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      var el = document.querySelector(link.dataset.copyClose);
+      if (!el) { return; }
+      event.preventDefault();
+      var go = function () { window.location.assign(link.href); };
+      copyText(el.textContent).then(function () {
+        link.textContent = "Copied";
+        window.setTimeout(go, 300);
+      }, go);
+    });
+  });
+
+  // Confirm dialogs: a native <dialog> asks before a form with data-confirm
+  // is sent. Without JavaScript the server shows a confirm page instead.
+  var dialog = null;
+  function confirmDialog(message, buttonLabel, onConfirm) {
+    if (!dialog) {
+      dialog = document.createElement("dialog");
+      dialog.className = "confirm-dialog";
+      dialog.setAttribute("aria-labelledby", "confirm-dialog-text");
+      var p = document.createElement("p");
+      p.id = "confirm-dialog-text";
+      var actions = document.createElement("div");
+      actions.className = "form-actions";
+      var ok = document.createElement("button");
+      ok.type = "button";
+      ok.className = "button primary";
+      ok.dataset.testid = "confirm-ok";
+      var cancel = document.createElement("button");
+      cancel.type = "button";
+      cancel.className = "button";
+      cancel.textContent = "Cancel";
+      cancel.addEventListener("click", function () { dialog.close(); });
+      actions.append(ok, cancel);
+      dialog.append(p, actions);
+      document.body.append(dialog);
+    }
+    dialog.querySelector("p").textContent = message;
+    var okButton = dialog.querySelector("[data-testid=confirm-ok]");
+    var fresh = okButton.cloneNode(false);
+    fresh.textContent = buttonLabel;
+    fresh.addEventListener("click", function () {
+      dialog.close();
+      onConfirm();
+    });
+    okButton.replaceWith(fresh);
+    dialog.showModal();
+    fresh.focus();
+  }
+
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (form.dataset.confirmed === "yes") { return; }
+      event.preventDefault();
+      confirmDialog(form.dataset.confirm, form.dataset.confirmButton || "OK", function () {
+        var input = document.createElement("input");
+        input.type = "hidden";
+        input.name = "confirm";
+        input.value = "yes";
+        form.append(input);
+        form.dataset.confirmed = "yes";
+        form.submit();
+      });
+    });
+  });
+})();
