@@ -51,6 +51,8 @@ type Options struct {
 type Store struct {
 	db         *sqlx.DB
 	dialect    string
+	driverDSN  string
+	wake       chan struct{}
 	box        *secretbox.Box
 	nowFunc    func() time.Time
 	bcryptCost int
@@ -140,7 +142,7 @@ func Connect(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to %s database: %w", dialect, redactErr(err))
 	}
-	s := &Store{db: db, dialect: dialect, box: opts.Box, nowFunc: opts.Now, bcryptCost: opts.BcryptCost}
+	s := &Store{db: db, dialect: dialect, driverDSN: driverDSN, wake: make(chan struct{}, 1), box: opts.Box, nowFunc: opts.Now, bcryptCost: opts.BcryptCost}
 	if s.nowFunc == nil {
 		s.nowFunc = time.Now
 	}

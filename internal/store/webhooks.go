@@ -198,6 +198,12 @@ func (s *Store) UpdateWebhook(ctx context.Context, actor hook.Actor, appID, id s
 		if err != nil {
 			return err
 		}
+		if in.Active && !old.Active {
+			// A fresh start: the 5-day failure clock begins again.
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE webhooks SET failing_since = NULL WHERE id = ?`), id); err != nil {
+				return err
+			}
+		}
 		if !slices.Equal(events, in.Events) {
 			if err := s.setWebhookEvents(ctx, tx, id, in.Events); err != nil {
 				return err

@@ -1,0 +1,347 @@
+// Package sender delivers webhooks: it claims due deliveries, signs and
+// POSTs them, records every attempt and schedules retries.
+package sender
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hookboard/hookboard/internal/hook"
+	"github.com/hookboard/hookboard/internal/signature"
+)
+
+// Store is what the sender needs from storage.
+type Store interface {
+	ClaimDue(ctx context.Context, owner string, limit int, lease time.Duration, exclude []string) ([]hook.Job, error)
+	ReleaseJobs(ctx context.Context, owner string, ids []string, next *time.Time) error
+	WebhookTarget(ctx context.Context, webhookID string) (hook.Target, error)
+	RecordAttempt(ctx context.Context, owner string, job hook.Job, a hook.Attempt, out hook.Outcome) (bool, error)
+	Wakeups() <-chan struct{}
+}
+
+// Version goes in the User-Agent header.
+var Version = "dev"
+
+// MaxResponseBody is how much of a response body is kept.
+const MaxResponseBody = 64 << 10
+
+// Options configure a Sender.
+type Options struct {
+	Store        Store
+	Logger       *slog.Logger
+	Workers      int           // concurrent requests; default 32
+	PerWebhook   int           // concurrent requests to one webhook; default Workers/4
+	Timeout      time.Duration // per request; default 2s
+	PollInterval time.Duration // fallback when no wake-up comes; default 1s
+	AllowPrivate bool          // development only: skip the SSRF guard
+	Now          func() time.Time
+	Jitter       func() float64 // retry jitter in [-1, 1); default random
+	Client       *http.Client   // default NewClient(Timeout, AllowPrivate)
+}
+
+// Sender runs the delivery loop.
+type Sender struct {
+	store      Store
+	log        *slog.Logger
+	client     *http.Client
+	owner      string
+	workers    int
+	perWebhook int
+	timeout    time.Duration
+	poll       time.Duration
+	lease      time.Duration
+	now        func() time.Time
+	jitter     func() float64
+	userAgent  string
+
+	mu       sync.Mutex
+	busy     map[string]int // requests in flight per webhook
+	inflight int
+	freed    chan struct{}
+	wg       sync.WaitGroup
+}
+
+// New returns a Sender; call Run to start it.
+func New(opts Options) *Sender {
+	s := &Sender{
+		store: opts.Store, log: opts.Logger, client: opts.Client, workers: opts.Workers, perWebhook: opts.PerWebhook,
+		timeout: opts.Timeout, poll: opts.PollInterval, now: opts.Now, jitter: opts.Jitter,
+		busy: map[string]int{}, freed: make(chan struct{}, 1), userAgent: "Hookboard/" + Version,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.workers <= 0 {
+		s.workers = 32
+	}
+	if s.perWebhook <= 0 {
+		s.perWebhook = max(1, s.workers/4)
+	}
+	if s.timeout <= 0 {
+		s.timeout = 2 * time.Second
+	}
+	if s.poll <= 0 {
+		s.poll = time.Second
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.client == nil {
+		s.client = NewClient(s.timeout, opts.AllowPrivate)
+	}
+	// A lease outlives any request by a wide margin; a process that dies
+	// leaves its deliveries to others once it runs out.
+	s.lease = 2*s.timeout + 30*time.Second
+	b := make([]byte, 8)
+	rand.Read(b)
+	s.owner = hex.EncodeToString(b)
+	return s
+}
+
+// Owner identifies this sender's leases.
+func (s *Sender) Owner() string { return s.owner }
+
+// Lease is how long a claim lasts.
+func (s *Sender) Lease() time.Duration { return s.lease }
+
+// Run claims and sends deliveries until ctx ends, then stops claiming and
+// waits for the requests in flight (each bounded by the timeout).
+func (s *Sender) Run(ctx context.Context) error {
+	ticker := time.NewTicker(s.poll)
+	defer ticker.Stop()
+	defer s.wg.Wait()
+	for {
+		_, full := s.claimOnce(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if full {
+			continue // more may be due right now
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.store.Wakeups():
+		case <-s.freed:
+		case <-ticker.C:
+		}
+	}
+}
+
+// claimOnce claims as many due deliveries as there are free workers and
+// starts them. It reports how many it started and whether it filled every
+// free worker.
+func (s *Sender) claimOnce(ctx context.Context) (int, bool) {
+	s.mu.Lock()
+	free := s.workers - s.inflight
+	var exclude []string
+	for id, n := range s.busy {
+		if n >= s.perWebhook {
+			exclude = append(exclude, id)
+		}
+	}
+	s.mu.Unlock()
+	if free <= 0 {
+		return 0, false
+	}
+	jobs, err := s.store.ClaimDue(ctx, s.owner, free, s.lease, exclude)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Error("claim deliveries", "err", err)
+		}
+		return 0, false
+	}
+	var release []string
+	s.mu.Lock()
+	for _, job := range jobs {
+		if s.busy[job.WebhookID] >= s.perWebhook {
+			release = append(release, job.ID)
+			continue
+		}
+		s.busy[job.WebhookID]++
+		s.inflight++
+		s.wg.Add(1)
+		go s.work(job)
+	}
+	s.mu.Unlock()
+	if len(release) > 0 {
+		if err := s.store.ReleaseJobs(context.WithoutCancel(ctx), s.owner, release, nil); err != nil {
+			s.log.Error("release deliveries", "err", err)
+		}
+	}
+	return len(jobs) - len(release), len(jobs) == free && len(release) == 0
+}
+
+func (s *Sender) work(job hook.Job) {
+	defer func() {
+		s.mu.Lock()
+		s.inflight--
+		if s.busy[job.WebhookID]--; s.busy[job.WebhookID] <= 0 {
+			delete(s.busy, job.WebhookID)
+		}
+		s.mu.Unlock()
+		s.wg.Done()
+		select {
+		case s.freed <- struct{}{}:
+		default:
+		}
+	}()
+	// Requests in flight finish even when Run's context ends: each is bounded
+	// by the timeout, and its result must be recorded.
+	ctx := context.Background()
+	if _, _, err := s.Deliver(ctx, job, hook.TriggerAutomatic, true); err != nil {
+		s.log.Error("deliver", "delivery", job.ID, "webhook", job.WebhookID, "err", err)
+	}
+}
+
+// Deliver sends one claimed delivery now, records the attempt and applies
+// its outcome. retry says whether a failure is retried on the schedule (a
+// test event is not).
+func (s *Sender) Deliver(ctx context.Context, job hook.Job, trigger string, retry bool) (hook.Attempt, hook.Outcome, error) {
+	target, err := s.store.WebhookTarget(ctx, job.WebhookID)
+	if err != nil {
+		return hook.Attempt{}, hook.Outcome{}, err
+	}
+	if !target.Active && trigger == hook.TriggerAutomatic {
+		// Paused: keep the delivery and look again later.
+		later := s.now().Add(10 * time.Minute)
+		return hook.Attempt{}, hook.Outcome{}, s.store.ReleaseJobs(ctx, s.owner, []string{job.ID}, &later)
+	}
+	a, retryAfter := s.Attempt(ctx, job, target, trigger)
+	out := hook.NextOutcome(a.Succeeded, a.ResponseStatus, job.Attempts+1, retryAfter, s.now(), s.jitter)
+	if !retry && !a.Succeeded {
+		out = hook.Outcome{Status: hook.StatusFailed}
+	}
+	disabled, err := s.store.RecordAttempt(ctx, s.owner, job, a, out)
+	if err != nil {
+		return a, out, err
+	}
+	s.log.Info("attempt", "delivery", job.ID, "webhook", job.WebhookID, "trigger", trigger, "status", a.ResponseStatus,
+		"succeeded", a.Succeeded, "duration_ms", a.Duration.Milliseconds(), "outcome", out.Status, "error", a.Error)
+	if disabled {
+		s.log.Warn("webhook disabled after 5 days of failures", "webhook", job.WebhookID)
+	}
+	return a, out, nil
+}
+
+// Attempt makes one signed request for job to target and describes it. It
+// returns the receiver's Retry-After, if any.
+func (s *Sender) Attempt(ctx context.Context, job hook.Job, target hook.Target, trigger string) (hook.Attempt, time.Duration) {
+	start := s.now()
+	a := hook.Attempt{DeliveryID: job.ID, WebhookID: job.WebhookID, Trigger: trigger, RequestURL: target.URL, CreatedAt: start}
+
+	var signers []*signature.Signer
+	for _, secret := range target.Secrets {
+		sg, err := signature.NewSigner(secret)
+		if err != nil {
+			a.Error = "cannot sign: a stored signing secret is invalid"
+			return a, 0
+		}
+		signers = append(signers, sg)
+	}
+	h := http.Header{}
+	h.Set("Content-Type", "application/json")
+	h.Set("User-Agent", s.userAgent)
+	h.Set(signature.HeaderID, job.EventID)
+	h.Set(signature.HeaderTimestamp, strconv.FormatInt(start.Unix(), 10))
+	h.Set(signature.HeaderSignature, signature.SignAll(signers, job.EventID, start, job.Payload))
+	masked := h.Clone()
+	switch target.AuthType {
+	case hook.AuthBasic:
+		req, _ := http.NewRequest(http.MethodPost, "/", nil)
+		req.SetBasicAuth(target.AuthUsername, target.AuthSecret)
+		h.Set("Authorization", req.Header.Get("Authorization"))
+		masked.Set("Authorization", "Basic ••••••••")
+	case hook.AuthAPIKey:
+		h.Set(target.AuthHeader, target.AuthSecret)
+		masked.Set(target.AuthHeader, "••••••••")
+	}
+	a.RequestHeaders = masked
+
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target.URL, bytes.NewReader(job.Payload))
+	if err != nil {
+		a.Error = "invalid URL"
+		return a, 0
+	}
+	req.Header = h
+	began := time.Now()
+	resp, err := s.client.Do(req)
+	if err != nil {
+		a.Duration = time.Since(began)
+		a.Error = describeError(err, s.timeout)
+		return a, 0
+	}
+	defer resp.Body.Close()
+	body, readErr := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBody+1))
+	a.Duration = time.Since(began)
+	if len(body) > MaxResponseBody {
+		body, a.ResponseTruncated = body[:MaxResponseBody], true
+	}
+	// Drain a little more so the connection can be reused.
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 256<<10))
+	a.ResponseStatus = resp.StatusCode
+	a.ResponseHeaders = resp.Header
+	a.ResponseBody = body
+	a.Succeeded = resp.StatusCode >= 200 && resp.StatusCode < 300
+	switch {
+	case resp.StatusCode >= 300 && resp.StatusCode < 400:
+		a.Error = "redirect not followed"
+		if loc := resp.Header.Get("Location"); loc != "" {
+			a.Error += " (Location: " + truncate(loc, 300) + ")"
+		}
+	case readErr != nil && a.Succeeded:
+		// The status arrived; the body was cut short. The receiver accepted it.
+	case readErr != nil:
+		a.Error = "reading the response: " + describeError(readErr, s.timeout)
+	}
+	return a, parseRetryAfter(resp.Header.Get("Retry-After"), s.now())
+}
+
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// ProcessDue claims what is due once, as Run would, and waits until those
+// deliveries are done. It returns how many it started. Tests and the demo
+// use it to step the sender by hand.
+func (s *Sender) ProcessDue(ctx context.Context) int {
+	started := 0
+	for {
+		n, full := s.claimOnce(ctx)
+		started += n
+		if !full {
+			break
+		}
+		s.wg.Wait()
+	}
+	s.wg.Wait()
+	return started
+}

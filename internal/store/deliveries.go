@@ -1,0 +1,447 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/hookboard/hookboard/internal/hook"
+)
+
+// IdempotencyWindow is how long an Idempotency-Key returns its first event.
+const IdempotencyWindow = 24 * time.Hour
+
+// DisableAfter is how long a webhook may fail every attempt before
+// Hookboard turns it off.
+const DisableAfter = 5 * 24 * time.Hour
+
+const notifyChannel = "hookboard_deliveries"
+
+const deliveryColumns = `id, app_id, webhook_id, event_id, event_type, status, attempts, next_attempt_at, last_attempt_at, created_at, updated_at`
+
+// IngestResult is what ingesting an event did.
+type IngestResult struct {
+	Event      hook.Event
+	Deliveries int
+	Replayed   bool // the Idempotency-Key was seen: nothing new was created
+}
+
+// IngestEvent stores an event and, in the same transaction, one pending
+// delivery per active webhook of the app subscribed to its type (or *).
+// payload must be a JSON object; its bytes are stored as given.
+func (s *Store) IngestEvent(ctx context.Context, appID, eventType string, payload []byte, idemKey string) (IngestResult, error) {
+	var res IngestResult
+	if msg := hook.ValidateEventTypeName(eventType); msg != "" {
+		return res, hook.FieldErrors{{Field: "eventType", Message: msg}}
+	}
+	if len(idemKey) > 255 {
+		return res, hook.FieldErrors{{Field: "Idempotency-Key", Message: "The Idempotency-Key header must be at most 255 characters."}}
+	}
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		now := s.now()
+		if idemKey != "" {
+			var prior struct {
+				EventID   string    `db:"event_id"`
+				CreatedAt time.Time `db:"created_at"`
+			}
+			err := tx.GetContext(ctx, &prior, tx.Rebind(`SELECT event_id, created_at FROM idempotency_keys WHERE app_id = ? AND idem_key = ?`), appID, idemKey)
+			switch {
+			case err == nil && prior.CreatedAt.After(now.Add(-IdempotencyWindow)):
+				if err := tx.GetContext(ctx, &res.Event, tx.Rebind(`SELECT id, app_id, event_type, payload, created_at FROM events WHERE id = ?`), prior.EventID); err != nil {
+					return err
+				}
+				res.Replayed = true
+				return tx.GetContext(ctx, &res.Deliveries, tx.Rebind(`SELECT COUNT(*) FROM deliveries WHERE event_id = ?`), prior.EventID)
+			case err == nil:
+				// Older than the window: the key may be used again.
+				if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM idempotency_keys WHERE app_id = ? AND idem_key = ?`), appID, idemKey); err != nil {
+					return err
+				}
+			case hook.ErrorCode(notFound(err, "")) != hook.ENOTFOUND:
+				return err
+			}
+		}
+		res.Event = hook.Event{ID: newID(), AppID: appID, EventType: eventType, Payload: payload, CreatedAt: now}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO events (id, app_id, event_type, payload, created_at) VALUES (?, ?, ?, ?, ?)`),
+			res.Event.ID, appID, eventType, payload, now); err != nil {
+			return err
+		}
+		if idemKey != "" {
+			_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO idempotency_keys (app_id, idem_key, event_id, created_at) VALUES (?, ?, ?, ?)`), appID, idemKey, res.Event.ID, now)
+			if isUniqueViolation(err) {
+				return errIdempotencyRace
+			}
+			if err != nil {
+				return err
+			}
+		}
+		var webhookIDs []string
+		if err := tx.SelectContext(ctx, &webhookIDs, tx.Rebind(`
+			SELECT DISTINCT w.id FROM webhooks w JOIN webhook_event_types t ON t.webhook_id = w.id
+			WHERE w.app_id = ? AND w.active AND t.event_type IN (?, '*') ORDER BY w.id`), appID, eventType); err != nil {
+			return err
+		}
+		for _, wid := range webhookIDs {
+			if err := s.insertDelivery(ctx, tx, appID, wid, res.Event, now); err != nil {
+				return err
+			}
+		}
+		res.Deliveries = len(webhookIDs)
+		if len(webhookIDs) > 0 && s.dialect == Postgres {
+			// Delivered at commit, and folded into one per transaction.
+			if _, err := tx.ExecContext(ctx, `SELECT pg_notify('`+notifyChannel+`', '')`); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, errIdempotencyRace) {
+		// Another request with the same key committed first: answer with its event.
+		return s.IngestEvent(ctx, appID, eventType, payload, idemKey)
+	}
+	if err == nil && res.Deliveries > 0 && !res.Replayed {
+		s.Wake()
+	}
+	return res, err
+}
+
+var errIdempotencyRace = errors.New("idempotency key race")
+
+func (s *Store) insertDelivery(ctx context.Context, tx *sqlx.Tx, appID, webhookID string, ev hook.Event, now time.Time) error {
+	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO deliveries (id, app_id, webhook_id, event_id, event_type, status, attempts, next_attempt_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)`), newID(), appID, webhookID, ev.ID, ev.EventType, now, now, now)
+	return err
+}
+
+// Wake tells this process's sender that deliveries are due.
+func (s *Store) Wake() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Wakeups signals when new deliveries may be due: from this process, and on
+// PostgreSQL from any process (LISTEN/NOTIFY, once Listen runs).
+func (s *Store) Wakeups() <-chan struct{} { return s.wake }
+
+// Listen forwards PostgreSQL notifications about new deliveries to Wakeups
+// until ctx ends. On SQLite there is only one process, so it just waits.
+func (s *Store) Listen(ctx context.Context, onError func(error)) {
+	if s.dialect != Postgres {
+		<-ctx.Done()
+		return
+	}
+	l := pq.NewListener(s.driverDSN, 100*time.Millisecond, 10*time.Second, func(ev pq.ListenerEventType, err error) {
+		if err != nil && onError != nil {
+			onError(redactErr(err))
+		}
+	})
+	defer l.Close()
+	if err := l.Listen(notifyChannel); err != nil && onError != nil {
+		onError(redactErr(err))
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-l.Notify:
+			s.Wake()
+		case <-time.After(90 * time.Second):
+			go l.Ping()
+		}
+	}
+}
+
+// ClaimDue leases up to limit due deliveries to owner until now+lease and
+// returns them with their payloads. Deliveries of the excluded webhooks
+// (busy ones) are left for later. On PostgreSQL, FOR UPDATE SKIP LOCKED lets
+// any number of processes claim at once without taking the same delivery.
+func (s *Store) ClaimDue(ctx context.Context, owner string, limit int, lease time.Duration, exclude []string) ([]hook.Job, error) {
+	now := s.now()
+	inner := `SELECT id FROM deliveries WHERE status IN ('pending', 'retrying') AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)`
+	args := []any{owner, now.Add(lease), now, now, now}
+	if len(exclude) > 0 {
+		inner += ` AND webhook_id NOT IN (?)`
+		args = append(args, exclude)
+	}
+	inner += ` ORDER BY next_attempt_at LIMIT ?`
+	args = append(args, limit)
+	if s.dialect == Postgres {
+		inner += ` FOR UPDATE SKIP LOCKED`
+	}
+	q, args, err := sqlx.In(`UPDATE deliveries SET lease_owner = ?, lease_until = ?, updated_at = ? WHERE id IN (`+inner+`) RETURNING `+deliveryColumns, args...)
+	if err != nil {
+		return nil, err
+	}
+	var claimed []hook.Delivery
+	if err := s.db.SelectContext(ctx, &claimed, s.db.Rebind(q), args...); err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	if len(claimed) == 0 {
+		return nil, nil
+	}
+	eventIDs := make([]string, len(claimed))
+	for i, d := range claimed {
+		eventIDs[i] = d.EventID
+	}
+	q, args, err = sqlx.In(`SELECT id, payload FROM events WHERE id IN (?)`, eventIDs)
+	if err != nil {
+		return nil, err
+	}
+	var payloads []struct {
+		ID      string `db:"id"`
+		Payload []byte `db:"payload"`
+	}
+	if err := s.db.SelectContext(ctx, &payloads, s.db.Rebind(q), args...); err != nil {
+		return nil, err
+	}
+	byID := make(map[string][]byte, len(payloads))
+	for _, p := range payloads {
+		byID[p.ID] = p.Payload
+	}
+	jobs := make([]hook.Job, len(claimed))
+	for i, d := range claimed {
+		jobs[i] = hook.Job{Delivery: d, Payload: byID[d.EventID]}
+	}
+	return jobs, nil
+}
+
+// ReleaseJobs gives claimed deliveries back, due again at next (now when nil).
+func (s *Store) ReleaseJobs(ctx context.Context, owner string, ids []string, next *time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	at := s.now()
+	if next != nil {
+		at = *next
+	}
+	q, args, err := sqlx.In(`UPDATE deliveries SET lease_owner = '', lease_until = NULL, next_attempt_at = ? WHERE lease_owner = ? AND id IN (?)`, at, owner, ids)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.ExecContext(ctx, s.db.Rebind(q), args...)
+	return err
+}
+
+// WebhookTarget returns a webhook with its decrypted credential and signing
+// secrets, for the sender.
+func (s *Store) WebhookTarget(ctx context.Context, webhookID string) (hook.Target, error) {
+	var t hook.Target
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var row webhookRow
+		if err := tx.GetContext(ctx, &row, tx.Rebind(`SELECT `+webhookColumns+` FROM webhooks WHERE id = ?`), webhookID); err != nil {
+			return notFound(err, "Webhook")
+		}
+		t.Webhook = row.webhook(nil)
+		if len(row.AuthSecret) > 0 {
+			pt, err := s.box.Open(row.AuthSecret, authContext(row.ID))
+			if err != nil {
+				return err
+			}
+			t.AuthSecret = string(pt)
+		}
+		rows, err := s.validSecretRows(ctx, tx, webhookID, s.now())
+		if err != nil {
+			return err
+		}
+		for _, r := range rows {
+			secret, err := s.open(r)
+			if err != nil {
+				return err
+			}
+			t.Secrets = append(t.Secrets, secret)
+		}
+		return nil
+	})
+	return t, err
+}
+
+// RecordAttempt stores an attempt and applies its outcome to the delivery,
+// if owner still holds the lease (otherwise the attempt is kept and the
+// delivery left to the new owner). It tracks the webhook's run of failures
+// and turns the webhook off after DisableAfter of nothing but failures; it
+// reports whether it did.
+func (s *Store) RecordAttempt(ctx context.Context, owner string, job hook.Job, a hook.Attempt, out hook.Outcome) (disabled bool, err error) {
+	reqHeaders, _ := json.Marshal(a.RequestHeaders)
+	var respHeaders []byte
+	if a.ResponseHeaders != nil {
+		respHeaders, _ = json.Marshal(a.ResponseHeaders)
+	}
+	var status *int
+	if a.ResponseStatus != 0 {
+		status = &a.ResponseStatus
+	}
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		now := s.now()
+		if a.CreatedAt.IsZero() {
+			a.CreatedAt = now
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO attempts (id, delivery_id, webhook_id, trigger_type, succeeded, request_url, request_headers,
+			response_status, response_headers, response_body, response_truncated, duration_ms, error, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			newID(), job.ID, job.WebhookID, a.Trigger, a.Succeeded, a.RequestURL, string(reqHeaders),
+			status, string(respHeaders), a.ResponseBody, a.ResponseTruncated, a.Duration.Milliseconds(), a.Error, a.CreatedAt.UTC().Truncate(time.Microsecond)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_attempt_at = ?,
+			lease_owner = '', lease_until = NULL, updated_at = ? WHERE id = ? AND lease_owner = ?`),
+			out.Status, out.NextAttemptAt, a.CreatedAt.UTC().Truncate(time.Microsecond), now, job.ID, owner); err != nil {
+			return err
+		}
+		if a.Succeeded {
+			_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE webhooks SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL`), job.WebhookID)
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE webhooks SET failing_since = ? WHERE id = ? AND failing_since IS NULL`), now, job.WebhookID); err != nil {
+			return err
+		}
+		reason := fmt.Sprintf("every delivery failed for 5 days (last error: %s). Fix the endpoint, then turn the webhook back on.", summarize(a))
+		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE webhooks SET active = ?, disabled_reason = ?, updated_at = ? WHERE id = ? AND active AND failing_since <= ?`),
+			false, reason, now, job.WebhookID, now.Add(-DisableAfter))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			disabled = true
+			return s.audit(ctx, tx, job.AppID, hook.Actor{Label: "system"}, "webhook.disable", "webhook", job.WebhookID, reason)
+		}
+		return nil
+	})
+	return disabled, err
+}
+
+func summarize(a hook.Attempt) string {
+	if a.Error != "" {
+		return a.Error
+	}
+	return fmt.Sprintf("HTTP %d", a.ResponseStatus)
+}
+
+// CreateTestDelivery stores a webhook.ping event with one delivery to the
+// webhook, leased to owner so the caller sends it at once.
+func (s *Store) CreateTestDelivery(ctx context.Context, actor hook.Actor, appID, webhookID, owner string, lease time.Duration) (hook.Job, error) {
+	var job hook.Job
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		row, _, err := s.webhookRow(ctx, tx, appID, webhookID)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		ev := hook.Event{ID: newID(), AppID: appID, EventType: hook.PingEventType, CreatedAt: now}
+		ev.Payload, _ = json.Marshal(map[string]any{
+			"type": hook.PingEventType,
+			"data": map[string]any{"webhookId": row.ID, "webhookName": row.Name, "message": "Test event from Hookboard"},
+		})
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO events (id, app_id, event_type, payload, created_at) VALUES (?, ?, ?, ?, ?)`),
+			ev.ID, appID, ev.EventType, ev.Payload, now); err != nil {
+			return err
+		}
+		d := hook.Delivery{ID: newID(), AppID: appID, WebhookID: webhookID, EventID: ev.ID, EventType: ev.EventType, Status: hook.StatusPending, CreatedAt: now, UpdatedAt: now}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO deliveries (id, app_id, webhook_id, event_id, event_type, status, attempts, lease_owner, lease_until, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)`), d.ID, appID, webhookID, ev.ID, ev.EventType, owner, now.Add(lease), now, now); err != nil {
+			return err
+		}
+		job = hook.Job{Delivery: d, Payload: ev.Payload}
+		return s.audit(ctx, tx, appID, actor, "webhook.test", "webhook", webhookID, row.Name)
+	})
+	return job, err
+}
+
+// Delivery returns one delivery of the app.
+func (s *Store) Delivery(ctx context.Context, appID, id string) (hook.Delivery, error) {
+	var d hook.Delivery
+	if !validID(id) {
+		return d, hook.Errorf(hook.ENOTFOUND, "Delivery not found.")
+	}
+	err := s.db.GetContext(ctx, &d, s.db.Rebind(`SELECT `+deliveryColumns+` FROM deliveries WHERE id = ? AND app_id = ?`), id, appID)
+	return d, notFound(err, "Delivery")
+}
+
+type attemptRow struct {
+	ID                string    `db:"id"`
+	DeliveryID        string    `db:"delivery_id"`
+	WebhookID         string    `db:"webhook_id"`
+	Trigger           string    `db:"trigger_type"`
+	Succeeded         bool      `db:"succeeded"`
+	RequestURL        string    `db:"request_url"`
+	RequestHeaders    string    `db:"request_headers"`
+	ResponseStatus    *int      `db:"response_status"`
+	ResponseHeaders   string    `db:"response_headers"`
+	ResponseBody      []byte    `db:"response_body"`
+	ResponseTruncated bool      `db:"response_truncated"`
+	DurationMS        int64     `db:"duration_ms"`
+	Error             string    `db:"error"`
+	CreatedAt         time.Time `db:"created_at"`
+}
+
+// Attempts returns a delivery's attempts, newest first.
+func (s *Store) Attempts(ctx context.Context, deliveryID string) ([]hook.Attempt, error) {
+	var rows []attemptRow
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(`SELECT id, delivery_id, webhook_id, trigger_type, succeeded, request_url, request_headers,
+		response_status, response_headers, response_body, response_truncated, duration_ms, error, created_at
+		FROM attempts WHERE delivery_id = ? ORDER BY created_at DESC, id DESC`), deliveryID); err != nil {
+		return nil, err
+	}
+	out := make([]hook.Attempt, len(rows))
+	for i, r := range rows {
+		a := hook.Attempt{ID: r.ID, DeliveryID: r.DeliveryID, WebhookID: r.WebhookID, Trigger: r.Trigger, Succeeded: r.Succeeded,
+			RequestURL: r.RequestURL, ResponseBody: r.ResponseBody, ResponseTruncated: r.ResponseTruncated,
+			Duration: time.Duration(r.DurationMS) * time.Millisecond, Error: r.Error, CreatedAt: r.CreatedAt}
+		if r.ResponseStatus != nil {
+			a.ResponseStatus = *r.ResponseStatus
+		}
+		json.Unmarshal([]byte(r.RequestHeaders), &a.RequestHeaders)
+		if r.ResponseHeaders != "" {
+			json.Unmarshal([]byte(r.ResponseHeaders), &a.ResponseHeaders)
+		}
+		out[i] = a
+	}
+	return out, nil
+}
+
+// Event returns one event of the app.
+func (s *Store) Event(ctx context.Context, appID, id string) (hook.Event, error) {
+	var ev hook.Event
+	if !validID(id) {
+		return ev, hook.Errorf(hook.ENOTFOUND, "Event not found.")
+	}
+	err := s.db.GetContext(ctx, &ev, s.db.Rebind(`SELECT id, app_id, event_type, payload, created_at FROM events WHERE id = ? AND app_id = ?`), id, appID)
+	return ev, notFound(err, "Event")
+}
+
+// DeleteOlderThan removes events (with their deliveries and attempts) created
+// before cutoff, at most batch events per call; it returns how many went.
+// Call it until it returns less than batch.
+func (s *Store) DeleteOlderThan(ctx context.Context, cutoff time.Time, batch int) (int, error) {
+	var ids []string
+	if err := s.db.SelectContext(ctx, &ids, s.db.Rebind(`SELECT id FROM events WHERE created_at < ? ORDER BY created_at LIMIT ?`), cutoff.UTC(), batch); err != nil {
+		return 0, err
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		for _, q := range []string{
+			`DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE event_id IN (?))`,
+			`DELETE FROM deliveries WHERE event_id IN (?)`,
+			`DELETE FROM idempotency_keys WHERE event_id IN (?)`,
+			`DELETE FROM events WHERE id IN (?)`,
+		} {
+			q, args, err := sqlx.In(q, ids)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, tx.Rebind(q), args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return len(ids), err
+}
