@@ -181,3 +181,24 @@ type EventTypes struct {
 type NoApps struct {
 	Page
 }
+
+// APIKeyRow is one API key in the list.
+type APIKeyRow struct {
+	ID         string
+	Name       string
+	Prefix     string
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
+}
+
+// APIKeys is the API keys page.
+type APIKeys struct {
+	Page
+	AppID  string
+	Rows   []APIKeyRow
+	Name   string
+	Errors map[string]string
+	NewKey string // shown once, right after creation
+	NewFor string
+}

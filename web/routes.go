@@ -30,9 +30,19 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /apps/{appID}/webhooks/{id}/secret/rotate", s.admin(s.secretRotateConfirm))
 	mux.HandleFunc("POST /apps/{appID}/webhooks/{id}/secret/rotate", s.admin(s.secretRotate))
 
+	mux.HandleFunc("POST /apps/{appID}/webhooks/{id}/test", s.admin(s.webhookTest))
+
+	mux.HandleFunc("GET /apps/{appID}/api-keys", s.admin(s.apiKeyList))
+	mux.HandleFunc("POST /apps/{appID}/api-keys", s.admin(s.apiKeyCreate))
+	mux.HandleFunc("POST /apps/{appID}/api-keys/{keyID}/revoke", s.admin(s.apiKeyRevoke))
+
 	mux.HandleFunc("GET /apps/{appID}/event-types", s.member(s.eventTypeList))
 	mux.HandleFunc("POST /apps/{appID}/event-types", s.admin(s.eventTypeCreate))
 	mux.HandleFunc("POST /apps/{appID}/event-types/{name}/archive", s.admin(s.eventTypeArchive))
 	mux.HandleFunc("POST /apps/{appID}/event-types/{name}/unarchive", s.admin(s.eventTypeUnarchive))
+
+	// JSON API, authenticated by an API key of the app.
+	mux.HandleFunc("POST /api/v1/apps/{appID}/events", s.api(s.apiIngest))
+	mux.HandleFunc("POST /api/v1/apps/{appID}/webhooks/{id}/test-ping", s.api(s.apiTestPing))
 
 }

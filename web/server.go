@@ -12,12 +12,14 @@ import (
 	"github.com/gorilla/sessions"
 
 	"github.com/hookboard/hookboard/internal/hook"
+	"github.com/hookboard/hookboard/internal/sender"
 	"github.com/hookboard/hookboard/internal/store"
 )
 
 // Options configure a Server.
 type Options struct {
 	Store           *store.Store
+	Sender          *sender.Sender // sends test events; nil disables them
 	Logger          *slog.Logger
 	SessionKey      []byte // 32 bytes
 	SessionLifetime time.Duration
@@ -30,6 +32,7 @@ type Options struct {
 // Server is the HTTP handler of the whole product.
 type Server struct {
 	store    *store.Store
+	sender   *sender.Sender
 	log      *slog.Logger
 	cookies  *sessions.CookieStore
 	lifetime time.Duration
@@ -44,6 +47,7 @@ type Server struct {
 func New(opts Options) *Server {
 	s := &Server{
 		store:    opts.Store,
+		sender:   opts.Sender,
 		log:      opts.Logger,
 		lifetime: opts.SessionLifetime,
 		secure:   opts.SecureCookies,

@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"github.com/hookboard/hookboard/internal/config"
+	"github.com/hookboard/hookboard/internal/demo"
 	"github.com/hookboard/hookboard/internal/hook"
 	"github.com/hookboard/hookboard/internal/secretbox"
+	"github.com/hookboard/hookboard/internal/sender"
 	"github.com/hookboard/hookboard/internal/store"
 	"github.com/hookboard/hookboard/web"
 )
@@ -50,10 +52,31 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
+	// Background work runs until shutdown, after the HTTP server stops.
+	bg, cancelBG := context.WithCancel(context.Background())
+	defer cancelBG()
+	targets := hook.TargetPolicy{AllowHTTP: cfg.AllowHTTPTargets, AllowPrivate: cfg.AllowPrivateTargets}
+	if cfg.Demo {
+		// The demo's receiver listens on loopback over plain HTTP.
+		targets = hook.TargetPolicy{AllowHTTP: true, AllowPrivate: true}
+		log.Warn("demo mode: delivering to loopback and plain http:// is allowed; do not use -demo in production")
+	}
+	snd := sender.New(sender.Options{
+		Store: st, Logger: log, Workers: cfg.Workers, Timeout: cfg.DeliveryTimeout, AllowPrivate: targets.AllowPrivate,
+	})
+	senderDone := make(chan struct{})
+	go func() { defer close(senderDone); snd.Run(bg) }()
+	go st.Listen(bg, func(err error) { log.Warn("listen for new deliveries", "err", err) })
+	go retentionLoop(bg, st, cfg.Retention, log)
+	if cfg.Demo {
+		if err := startDemo(bg, st, cfg, log); err != nil {
+			return err
+		}
+	}
+
 	srv := web.New(web.Options{
-		Store: st, Logger: log, SessionKey: cfg.SessionKey, SessionLifetime: cfg.SessionLifetime,
-		SecureCookies: cfg.SecureCookies,
-		Targets:       hook.TargetPolicy{AllowHTTP: cfg.AllowHTTPTargets, AllowPrivate: cfg.AllowPrivateTargets},
+		Store: st, Sender: snd, Logger: log, SessionKey: cfg.SessionKey, SessionLifetime: cfg.SessionLifetime,
+		SecureCookies: cfg.SecureCookies, Targets: targets,
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -67,12 +90,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	bg, cancelBG := context.WithCancel(context.Background())
-	defer cancelBG()
 	go srv.CleanupLoop(bg, time.Hour)
 
 	log.Info("hookboard listening", "addr", ln.Addr().String(), "database", st.Dialect(),
-		"allow_private_targets", cfg.AllowPrivateTargets, "allow_http_targets", cfg.AllowHTTPTargets)
+		"allow_private_targets", targets.AllowPrivate, "allow_http_targets", targets.AllowHTTP)
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
 	select {
@@ -86,6 +107,62 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := httpSrv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
+	// Stop claiming; requests in flight finish (each within the delivery
+	// timeout) and are recorded. What is still leased after a crash is
+	// retried by any process once the lease runs out.
+	cancelBG()
+	select {
+	case <-senderDone:
+	case <-time.After(cfg.DeliveryTimeout + 10*time.Second):
+		log.Warn("sender did not stop in time; unfinished deliveries will be retried after their lease")
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// retentionLoop deletes history older than the retention period every ten
+// minutes, in batches so no transaction grows large.
+func retentionLoop(ctx context.Context, st *store.Store, retention time.Duration, log *slog.Logger) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		total := 0
+		for ctx.Err() == nil {
+			n, err := st.DeleteOlderThan(ctx, time.Now().Add(-retention), 1000)
+			if err != nil {
+				if ctx.Err() == nil {
+					log.Error("retention", "err", err)
+				}
+				break
+			}
+			total += n
+			if n < 1000 {
+				break
+			}
+			time.Sleep(100 * time.Millisecond) // let other writers in
+		}
+		if total > 0 {
+			log.Info("retention: deleted old events with their deliveries and attempts", "events", total)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func startDemo(ctx context.Context, st *store.Store, cfg config.Config, log *slog.Logger) error {
+	base, err := demo.Receiver(ctx)
+	if err != nil {
+		return fmt.Errorf("demo receiver: %w", err)
+	}
+	app, err := demo.Setup(ctx, st, cfg.AdminEmail, base)
+	if err != nil {
+		return err
+	}
+	log.Info("demo app ready; events flow every 2s", "app", app.Name, "receiver", base)
+	go demo.Stream(ctx, st, app.ID, 2*time.Second, log)
 	return nil
 }
 
@@ -99,7 +176,11 @@ func bootstrap(ctx context.Context, st *store.Store, cfg config.Config, stdout i
 	if password == "" {
 		password, generated = rand.Text(), true
 	}
-	res, err := st.AddUser(ctx, cfg.AdminEmail, password, "Default", hook.RoleAdmin)
+	appName := "Default"
+	if cfg.Demo {
+		appName = demo.AppName
+	}
+	res, err := st.AddUser(ctx, cfg.AdminEmail, password, appName, hook.RoleAdmin)
 	if err != nil {
 		return fmt.Errorf("create the first admin (HOOKBOARD_ADMIN_EMAIL / HOOKBOARD_ADMIN_PASSWORD): %w", err)
 	}

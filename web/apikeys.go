@@ -1,0 +1,71 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/hookboard/hookboard/internal/hook"
+	"github.com/hookboard/hookboard/templates"
+)
+
+func (s *Server) apiKeysVM(r *http.Request, c *reqCtx) (templates.APIKeys, error) {
+	keys, err := s.store.ListAPIKeys(r.Context(), c.appID())
+	if err != nil {
+		return templates.APIKeys{}, err
+	}
+	vm := templates.APIKeys{Page: s.page(r, c, "API keys", "api-keys"), AppID: c.appID(), Errors: map[string]string{}}
+	for _, k := range keys {
+		vm.Rows = append(vm.Rows, templates.APIKeyRow{ID: k.ID, Name: k.Name, Prefix: k.Prefix, CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt, RevokedAt: k.RevokedAt})
+	}
+	return vm, nil
+}
+
+func (s *Server) apiKeyList(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	vm, err := s.apiKeysVM(r, c)
+	if err != nil {
+		s.error(w, r, c, err)
+		return
+	}
+	s.render(w, r, c, http.StatusOK, templates.APIKeysPage(vm))
+}
+
+// apiKeyCreate shows the new key once, in the answer to the POST.
+func (s *Server) apiKeyCreate(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		s.error(w, r, c, hook.Errorf(hook.EINVALID, "The form could not be read."))
+		return
+	}
+	name := r.PostForm.Get("name")
+	k, key, err := s.store.CreateAPIKey(r.Context(), c.actor(), c.appID(), name)
+	var fe hook.FieldErrors
+	if err != nil && !errors.As(err, &fe) {
+		s.error(w, r, c, err)
+		return
+	}
+	vm, verr := s.apiKeysVM(r, c)
+	if verr != nil {
+		s.error(w, r, c, verr)
+		return
+	}
+	if fe != nil {
+		vm.Name = name
+		for _, e := range fe {
+			vm.Errors[e.Field] = e.Message
+		}
+		s.render(w, r, c, http.StatusUnprocessableEntity, templates.APIKeysPage(vm))
+		return
+	}
+	vm.NewKey, vm.NewFor = key, k.Name
+	s.render(w, r, c, http.StatusOK, templates.APIKeysPage(vm))
+}
+
+func (s *Server) apiKeyRevoke(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	k, err := s.store.RevokeAPIKey(r.Context(), c.actor(), c.appID(), r.PathValue("keyID"))
+	if err != nil {
+		s.error(w, r, c, err)
+		return
+	}
+	c.flash("success", "API key “"+k.Name+"” revoked.")
+	s.redirect(w, r, c, "/apps/"+c.appID()+"/api-keys")
+}

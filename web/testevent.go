@@ -1,0 +1,83 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/hookboard/hookboard/internal/hook"
+)
+
+// sendTestEvent creates a webhook.ping delivery, sends it at once (bounded by
+// the delivery timeout) and returns it with its attempt. A failed test is not
+// retried.
+func (s *Server) sendTestEvent(r *http.Request, actor hook.Actor, appID, webhookID string) (hook.Delivery, []hook.Attempt, error) {
+	if s.sender == nil {
+		return hook.Delivery{}, nil, fmt.Errorf("no sender configured")
+	}
+	job, err := s.store.CreateTestDelivery(r.Context(), actor, appID, webhookID, s.sender.Owner(), s.sender.Lease())
+	if err != nil {
+		return hook.Delivery{}, nil, err
+	}
+	if _, _, err := s.sender.Deliver(r.Context(), job, hook.TriggerTest, false); err != nil {
+		return hook.Delivery{}, nil, err
+	}
+	d, err := s.store.Delivery(r.Context(), appID, job.ID)
+	if err != nil {
+		return d, nil, err
+	}
+	attempts, err := s.store.Attempts(r.Context(), job.ID)
+	return d, attempts, err
+}
+
+// webhookTest is the "Send test event" button.
+func (s *Server) webhookTest(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	_, attempts, err := s.sendTestEvent(r, c.actor(), c.appID(), r.PathValue("id"))
+	if err != nil {
+		s.error(w, r, c, err)
+		return
+	}
+	if len(attempts) > 0 {
+		a := attempts[0]
+		took := a.Duration.Round(time.Millisecond)
+		switch {
+		case a.Succeeded:
+			c.flash("success", fmt.Sprintf("Test event delivered: HTTP %d in %s.", a.ResponseStatus, took))
+		case a.ResponseStatus != 0 && a.Error != "":
+			c.flash("error", fmt.Sprintf("Test event failed: HTTP %d, %s.", a.ResponseStatus, a.Error))
+		case a.ResponseStatus != 0:
+			c.flash("error", fmt.Sprintf("Test event failed: HTTP %d in %s. %s", a.ResponseStatus, took, StatusHint(a.ResponseStatus, "")))
+		default:
+			c.flash("error", "Test event failed: "+a.Error+".")
+		}
+	}
+	s.redirect(w, r, c, "/apps/"+c.appID()+"/webhooks/"+r.PathValue("id"))
+}
+
+// StatusHint says in plain words what a failed attempt's status means.
+func StatusHint(status int, errText string) string {
+	switch {
+	case status == 0 && errText != "":
+		if len(errText) >= 7 && errText[:7] == "timeout" {
+			return "The endpoint took longer than the time limit to answer."
+		}
+		return "Hookboard could not reach the endpoint."
+	case status == 404:
+		return "URL not found: check the payload URL."
+	case status == 401 || status == 403:
+		return "Authentication failed: check the credentials the endpoint expects."
+	case status == 400:
+		return "The endpoint rejected the payload."
+	case status == 410:
+		return "The endpoint says it is gone: retries stopped."
+	case status == 429:
+		return "The endpoint is rate limiting: Hookboard waits as asked."
+	case status >= 500:
+		return "Server error on the endpoint."
+	case status >= 300 && status < 400:
+		return "The endpoint redirected; Hookboard does not follow redirects."
+	case status >= 400:
+		return "The endpoint refused the request."
+	}
+	return ""
+}
