@@ -1,0 +1,133 @@
+package sender_test
+
+import (
+	"context"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hookboard/hookboard/internal/hook"
+	"github.com/hookboard/hookboard/internal/sender"
+	"github.com/hookboard/hookboard/internal/store"
+	"github.com/hookboard/hookboard/internal/store/storetest"
+)
+
+func waitFor(t *testing.T, what string, limit time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// New events wake the sender: with polling set to a minute, a delivery
+// still goes out at once — from this process, and on PostgreSQL from
+// another process through LISTEN/NOTIFY.
+func TestNewEventsWakeTheSender(t *testing.T) {
+	for _, dialect := range storetest.Dialects(t) {
+		t.Run(dialect, func(t *testing.T) {
+			dsn := storetest.DSN(t, dialect)
+			open := func() *store.Store {
+				s, err := store.Open(ctx, dsn, store.Options{Box: storetest.Box(t)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { s.Close() })
+				return s
+			}
+			s := open()
+			f := newFixture(t, s, nil)
+			rc := newReceiver(t, status(200))
+			f.webhook("A", rc.URL, []string{"*"}, true)
+			runCtx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			snd := sender.New(sender.Options{Store: s, AllowPrivate: true, PollInterval: time.Minute})
+			go snd.Run(runCtx)
+			go s.Listen(runCtx, nil)
+			time.Sleep(100 * time.Millisecond) // let the first (empty) claim and LISTEN happen
+			f.ingest("invoice.paid", `{}`)
+			waitFor(t, "the in-process wake-up", 5*time.Second, func() bool { return len(rc.got()) == 1 })
+			if dialect != store.Postgres {
+				return
+			}
+			other := open() // another process
+			if _, err := other.IngestEvent(ctx, f.app.ID, "invoice.paid", []byte(`{}`), ""); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, "the NOTIFY wake-up", 5*time.Second, func() bool { return len(rc.got()) == 2 })
+		})
+	}
+}
+
+// One endpoint that hangs does not hold up the others.
+func TestSlowEndpointDoesNotStarveOthers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		f := newFixture(t, s, nil)
+		release := make(chan struct{})
+		slow := newReceiver(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		})
+		defer close(release)
+		fast := newReceiver(t, status(200))
+		f.webhook("Slow", slow.URL, []string{"invoice.paid"}, true)
+		f.webhook("Fast", fast.URL, []string{"user.created"}, true)
+		for range 20 {
+			f.ingest("invoice.paid", `{}`)
+		}
+		for range 20 {
+			f.ingest("user.created", `{}`)
+		}
+		runCtx, cancel := context.WithCancel(ctx)
+		snd := sender.New(sender.Options{Store: s, AllowPrivate: true, Workers: 4, PerWebhook: 2, Timeout: 30 * time.Second, PollInterval: 10 * time.Millisecond})
+		done := make(chan struct{})
+		go func() { snd.Run(runCtx); close(done) }()
+		waitFor(t, "the fast endpoint's 20 deliveries", 10*time.Second, func() bool { return len(fast.got()) == 20 })
+		if n := len(slow.got()); n > 2 {
+			t.Errorf("slow endpoint had %d requests at once, cap is 2", n)
+		}
+		release <- struct{}{}
+		release <- struct{}{}
+		cancel()
+		<-done
+	})
+}
+
+// Shutdown stops claiming but lets the request in flight finish and records it.
+func TestShutdownFinishesInFlight(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		f := newFixture(t, s, nil)
+		var arrived atomic.Bool
+		rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+			arrived.Store(true)
+			time.Sleep(300 * time.Millisecond)
+			w.WriteHeader(http.StatusOK)
+		})
+		f.webhook("A", rc.URL, []string{"*"}, true)
+		res := f.ingest("invoice.paid", `{}`)
+		f.ingest("invoice.paid", `{}`)
+		runCtx, cancel := context.WithCancel(ctx)
+		snd := sender.New(sender.Options{Store: s, AllowPrivate: true, Workers: 1, PollInterval: 10 * time.Millisecond})
+		done := make(chan struct{})
+		go func() { snd.Run(runCtx); close(done) }()
+		waitFor(t, "the first request", 5*time.Second, arrived.Load)
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatal("Run did not return")
+		}
+		if d := f.deliveries(res.Event.ID)[0]; d.Status != hook.StatusSucceeded {
+			t.Errorf("in-flight delivery: %s", d.Status)
+		}
+		if n := len(rc.got()); n != 1 {
+			t.Errorf("%d requests: the sender kept claiming after shutdown", n)
+		}
+	})
+}
