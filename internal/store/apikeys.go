@@ -39,7 +39,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, actor hook.Actor, appID, name 
 		return APIKey{}, "", hook.FieldErrors{{Field: "name", Message: "Name must be at most 100 characters."}}
 	}
 	key := APIKeyPrefix + randomToken(24)
-	k := APIKey{ID: newID(), AppID: appID, Name: name, Prefix: key[:len(APIKeyPrefix)+6], CreatedAt: s.now()}
+	k := APIKey{ID: s.newID(), AppID: appID, Name: name, Prefix: key[:len(APIKeyPrefix)+6], CreatedAt: s.now()}
 	if actor.UserID != "" {
 		k.CreatedBy = &actor.UserID
 	}

@@ -19,7 +19,7 @@ func (s *Store) audit(ctx context.Context, tx *sqlx.Tx, appID string, actor hook
 		label = "system"
 	}
 	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO audit_entries (id, app_id, actor_id, actor, action, object_type, object_id, detail, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`), newID(), appID, actorID, label, action, objectType, objectID, detail, s.now())
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`), s.newID(), appID, actorID, label, action, objectType, objectID, detail, s.now())
 	return err
 }
 

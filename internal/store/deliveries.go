@@ -66,7 +66,7 @@ func (s *Store) IngestEvent(ctx context.Context, appID, eventType string, payloa
 				return err
 			}
 		}
-		res.Event = hook.Event{ID: newID(), AppID: appID, EventType: eventType, Payload: payload, CreatedAt: now}
+		res.Event = hook.Event{ID: s.newID(), AppID: appID, EventType: eventType, Payload: payload, CreatedAt: now}
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO events (id, app_id, event_type, payload, created_at) VALUES (?, ?, ?, ?, ?)`),
 			res.Event.ID, appID, eventType, payload, now); err != nil {
 			return err
@@ -114,7 +114,7 @@ var errIdempotencyRace = errors.New("idempotency key race")
 
 func (s *Store) insertDelivery(ctx context.Context, tx *sqlx.Tx, appID, webhookID string, ev hook.Event, now time.Time) error {
 	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO deliveries (id, app_id, webhook_id, event_id, event_type, status, attempts, next_attempt_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)`), newID(), appID, webhookID, ev.ID, ev.EventType, now, now, now)
+		VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)`), s.newID(), appID, webhookID, ev.ID, ev.EventType, now, now, now)
 	return err
 }
 
@@ -285,7 +285,7 @@ func (s *Store) RecordAttempt(ctx context.Context, owner string, job hook.Job, a
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO attempts (id, delivery_id, webhook_id, trigger_type, succeeded, request_url, request_headers,
 			response_status, response_headers, response_body, response_truncated, duration_ms, error, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			newID(), job.ID, job.WebhookID, a.Trigger, a.Succeeded, a.RequestURL, string(reqHeaders),
+			s.newID(), job.ID, job.WebhookID, a.Trigger, a.Succeeded, a.RequestURL, string(reqHeaders),
 			status, string(respHeaders), a.ResponseBody, a.ResponseTruncated, a.Duration.Milliseconds(), a.Error, a.CreatedAt.UTC().Truncate(time.Microsecond)); err != nil {
 			return err
 		}
@@ -333,7 +333,7 @@ func (s *Store) CreateTestDelivery(ctx context.Context, actor hook.Actor, appID,
 			return err
 		}
 		now := s.now()
-		ev := hook.Event{ID: newID(), AppID: appID, EventType: hook.PingEventType, CreatedAt: now}
+		ev := hook.Event{ID: s.newID(), AppID: appID, EventType: hook.PingEventType, CreatedAt: now}
 		ev.Payload, _ = json.Marshal(map[string]any{
 			"type": hook.PingEventType,
 			"data": map[string]any{"webhookId": row.ID, "webhookName": row.Name, "message": "Test event from Hookboard"},
@@ -342,7 +342,7 @@ func (s *Store) CreateTestDelivery(ctx context.Context, actor hook.Actor, appID,
 			ev.ID, appID, ev.EventType, ev.Payload, now); err != nil {
 			return err
 		}
-		d := hook.Delivery{ID: newID(), AppID: appID, WebhookID: webhookID, EventID: ev.ID, EventType: ev.EventType, Status: hook.StatusPending, CreatedAt: now, UpdatedAt: now}
+		d := hook.Delivery{ID: s.newID(), AppID: appID, WebhookID: webhookID, EventID: ev.ID, EventType: ev.EventType, Status: hook.StatusPending, CreatedAt: now, UpdatedAt: now}
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO deliveries (id, app_id, webhook_id, event_id, event_type, status, attempts, lease_owner, lease_until, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)`), d.ID, appID, webhookID, ev.ID, ev.EventType, owner, now.Add(lease), now, now); err != nil {
 			return err

@@ -5,6 +5,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -56,6 +58,10 @@ type Store struct {
 	box        *secretbox.Box
 	nowFunc    func() time.Time
 	bcryptCost int
+
+	idMu     sync.Mutex // guards the id counter below
+	idLastMS int64
+	idSeq    int
 }
 
 // ParseDSN returns the dialect and the driver's data source name for a
@@ -168,9 +174,44 @@ func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 // databases keep, so a value reads back exactly as written.
 func (s *Store) now() time.Time { return s.nowFunc().UTC().Truncate(time.Microsecond) }
 
-// newID returns a UUIDv7: time-ordered, so "id < cursor ORDER BY id DESC"
-// pages newest first.
-func newID() string { return uuid.Must(uuid.NewV7()).String() }
+// newID returns a UUIDv7 from the store's clock: time-ordered, so
+// "id < cursor ORDER BY id DESC" pages newest first and a time range is an
+// id range. Within one millisecond ids keep increasing (a counter in the
+// 12 bits after the timestamp), so one process's ids never go backwards.
+func (s *Store) newID() string {
+	ms := s.nowFunc().UnixMilli()
+	s.idMu.Lock()
+	if ms <= s.idLastMS {
+		ms = s.idLastMS
+		s.idSeq++
+		if s.idSeq > 0xfff {
+			ms++
+			s.idSeq = 0
+		}
+	} else {
+		s.idSeq = 0
+	}
+	s.idLastMS = ms
+	seq := s.idSeq
+	s.idMu.Unlock()
+	var u uuid.UUID
+	rand.Read(u[8:])
+	u[0], u[1], u[2], u[3], u[4], u[5] = byte(ms>>40), byte(ms>>32), byte(ms>>24), byte(ms>>16), byte(ms>>8), byte(ms)
+	u[6] = 0x70 | byte(seq>>8)
+	u[7] = byte(seq)
+	u[8] = u[8]&0x3f | 0x80 // RFC 9562 variant
+	return u.String()
+}
+
+// idAt returns the smallest UUIDv7 of the millisecond of t: every id made
+// at or after t sorts at or above it.
+func idAt(t time.Time) string {
+	ms := t.UnixMilli()
+	var u uuid.UUID
+	u[0], u[1], u[2], u[3], u[4], u[5] = byte(ms>>40), byte(ms>>32), byte(ms>>24), byte(ms>>16), byte(ms>>8), byte(ms)
+	u[6], u[8] = 0x70, 0x80
+	return u.String()
+}
 
 // validID reports whether id is a UUID, so bad ids are "not found" rather
 // than database errors on PostgreSQL's uuid columns.

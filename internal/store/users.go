@@ -29,7 +29,7 @@ func (s *Store) createApp(ctx context.Context, tx *sqlx.Tx, name string) (hook.A
 	if msg := hook.ValidateWebhookName(name); msg != "" {
 		return hook.App{}, hook.FieldErrors{{Field: "app", Message: strings.Replace(msg, "Name", "App name", 1)}}
 	}
-	app := hook.App{ID: newID(), Name: name, CreatedAt: s.now()}
+	app := hook.App{ID: s.newID(), Name: name, CreatedAt: s.now()}
 	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO apps (id, name, created_at) VALUES (?, ?, ?)`), app.ID, app.Name, app.CreatedAt)
 	if isUniqueViolation(err) {
 		return hook.App{}, hook.Errorf(hook.ECONFLICT, "An app named %q already exists.", name)
@@ -118,7 +118,7 @@ func (s *Store) AddUser(ctx context.Context, email, password, appName string, ro
 			if hash == "" {
 				return hook.FieldErrors{{Field: "password", Message: "A new user needs a password."}}
 			}
-			res.User = hook.User{ID: newID(), Email: email, PasswordHash: hash, CreatedAt: s.now()}
+			res.User = hook.User{ID: s.newID(), Email: email, PasswordHash: hash, CreatedAt: s.now()}
 			if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO users (id, email, password_hash, created_at) VALUES (?, ?, ?, ?)`),
 				res.User.ID, res.User.Email, res.User.PasswordHash, res.User.CreatedAt); err != nil {
 				return err
@@ -267,7 +267,7 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context) error {
 // RecordLoginFailure notes a failed sign-in for throttling.
 func (s *Store) RecordLoginFailure(ctx context.Context, email, clientIP string) error {
 	_, err := s.db.ExecContext(ctx, s.db.Rebind(`INSERT INTO login_failures (id, email, client_ip, created_at) VALUES (?, ?, ?, ?)`),
-		newID(), strings.ToLower(strings.TrimSpace(email)), clientIP, s.now())
+		s.newID(), strings.ToLower(strings.TrimSpace(email)), clientIP, s.now())
 	return err
 }
 

@@ -58,7 +58,7 @@ func (s *Store) CreateWebhook(ctx context.Context, actor hook.Actor, appID strin
 		}
 		now := s.now()
 		row := webhookRow{
-			ID: newID(), AppID: appID, Name: in.Name, URL: in.URL, Description: in.Description,
+			ID: s.newID(), AppID: appID, Name: in.Name, URL: in.URL, Description: in.Description,
 			Active: in.Active, AuthType: in.AuthType, AuthUsername: in.AuthUsername,
 			AuthHeader: in.AuthHeader, CreatedAt: now, UpdatedAt: now,
 		}
@@ -153,7 +153,7 @@ func (s *Store) setWebhookEvents(ctx context.Context, tx *sqlx.Tx, webhookID str
 }
 
 func (s *Store) insertSigningSecret(ctx context.Context, tx *sqlx.Tx, webhookID, secret string) error {
-	id := newID()
+	id := s.newID()
 	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO signing_secrets (id, webhook_id, secret, created_at) VALUES (?, ?, ?, ?)`),
 		id, webhookID, s.box.Seal([]byte(secret), secretContext(webhookID, id)), s.now())
 	return err
