@@ -126,6 +126,7 @@ type WebhookDetail struct {
 	Secret          string
 	Revealed        bool
 	PreviousExpires *time.Time
+	Chart           Chart
 }
 
 // NewSecret shows a signing secret once, after create or rotate.
@@ -201,4 +202,102 @@ type APIKeys struct {
 	Errors map[string]string
 	NewKey string // shown once, right after creation
 	NewFor string
+}
+
+// Option is one choice of a select.
+type Option struct {
+	Value    string
+	Label    string
+	Selected bool
+}
+
+// DeliveryRowVM is one delivery in an event log.
+type DeliveryRowVM struct {
+	ID          string
+	EventID     string
+	EventType   string
+	Status      string
+	WebhookID   string
+	WebhookName string
+	CreatedAt   time.Time
+}
+
+// EventLog is the app-wide Events page and a webhook's Events tab.
+type EventLog struct {
+	Page
+	AppID       string
+	WebhookID   string // set on a webhook's tab
+	WebhookName string
+	Rows        []DeliveryRowVM
+	Statuses    []Option
+	EventTypes  []Option
+	Webhooks    []Option // app-wide page only
+	From        string
+	To          string
+	Filtered    bool
+	NextURL     string
+	NewestURL   string // when not on the first page
+	Errors      map[string]string
+}
+
+// HeaderVM is one HTTP header line.
+type HeaderVM struct {
+	Name  string
+	Value string
+}
+
+// AttemptVM is one attempt on the Responses tab.
+type AttemptVM struct {
+	ID        string
+	Succeeded bool
+	Status    int
+	Headers   []HeaderVM
+	Body      string
+	Truncated bool
+	Duration  string
+	Error     string
+	Trigger   string
+	Hint      string
+	CreatedAt time.Time
+}
+
+// DeliveryPage is the event details page.
+type DeliveryPage struct {
+	Page
+	AppID          string
+	ID             string
+	EventID        string
+	EventType      string
+	Status         string
+	WebhookID      string
+	WebhookName    string
+	WebhookURL     string
+	AttemptCount   int
+	NextAttemptAt  *time.Time
+	Timestamp      time.Time
+	Payload        string
+	Tab            string // request or response
+	RequestURL     string
+	RequestHeaders []HeaderVM
+	Attempts       []AttemptVM
+	CanResend      bool
+}
+
+// ChartBar is one hour of the webhook page's chart, in SVG units.
+type ChartBar struct {
+	X, Width          float64
+	SuccY, SuccH      float64
+	FailY, FailH      float64
+	Label             string
+	Succeeded, Failed int
+}
+
+// Chart is the last 24 hours of a webhook's attempts.
+type Chart struct {
+	Bars      []ChartBar
+	Succeeded int
+	Failed    int
+	Max       int
+	Height    float64
+	Width     float64
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/hookboard/hookboard/internal/hook"
+	"github.com/hookboard/hookboard/internal/sender"
 	"github.com/hookboard/hookboard/internal/store"
 	"github.com/hookboard/hookboard/internal/store/storetest"
 	"github.com/hookboard/hookboard/web"
@@ -32,7 +33,14 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	st := storetest.New(t, store.SQLite, storetest.Options{})
+	return newHarnessWith(t, storetest.Options{}, nil)
+}
+
+// newHarnessWith builds the harness on a store with opts (a clock) and,
+// when snd is given, a sender for test events and resends.
+func newHarnessWith(t *testing.T, opts storetest.Options, newSender func(*store.Store) *sender.Sender) *harness {
+	t.Helper()
+	st := storetest.New(t, store.SQLite, opts)
 	ctx := context.Background()
 	res, err := st.AddUser(ctx, "admin@acme.test", password, "Acme", hook.RoleAdmin)
 	if err != nil {
@@ -45,7 +53,13 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(web.New(web.Options{Store: st, SessionKey: []byte("0123456789abcdef0123456789abcdef")}))
+	var snd *sender.Sender
+	var targets hook.TargetPolicy // production rules, unless there are receivers on loopback
+	if newSender != nil {
+		snd = newSender(st)
+		targets = hook.TargetPolicy{AllowHTTP: true, AllowPrivate: true}
+	}
+	srv := httptest.NewServer(web.New(web.Options{Store: st, Sender: snd, Now: opts.Now, SessionKey: []byte("0123456789abcdef0123456789abcdef"), Targets: targets}))
 	t.Cleanup(srv.Close)
 	return &harness{t: t, store: st, srv: srv, acme: res.App, beta: other.App}
 }

@@ -31,6 +31,12 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /apps/{appID}/webhooks/{id}/secret/rotate", s.admin(s.secretRotate))
 
 	mux.HandleFunc("POST /apps/{appID}/webhooks/{id}/test", s.admin(s.webhookTest))
+	mux.HandleFunc("GET /apps/{appID}/webhooks/{id}/events", s.member(s.webhookEvents))
+	mux.HandleFunc("GET /apps/{appID}/events", s.member(s.appEvents))
+	mux.HandleFunc("GET /apps/{appID}/deliveries/{id}", s.member(s.deliveryPage))
+	mux.HandleFunc("GET /apps/{appID}/deliveries/{id}/payload.json", s.member(s.payloadDownload))
+	// Support agents may resend: it is how they fix a failure.
+	mux.HandleFunc("POST /apps/{appID}/deliveries/{id}/resend", s.member(s.resend))
 
 	mux.HandleFunc("GET /apps/{appID}/api-keys", s.admin(s.apiKeyList))
 	mux.HandleFunc("POST /apps/{appID}/api-keys", s.admin(s.apiKeyCreate))

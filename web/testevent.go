@@ -19,7 +19,7 @@ func (s *Server) sendTestEvent(r *http.Request, actor hook.Actor, appID, webhook
 	if err != nil {
 		return hook.Delivery{}, nil, err
 	}
-	if _, _, err := s.sender.Deliver(r.Context(), job, hook.TriggerTest, false); err != nil {
+	if _, _, err := s.sender.Deliver(r.Context(), job, hook.TriggerTest); err != nil {
 		return hook.Delivery{}, nil, err
 	}
 	d, err := s.store.Delivery(r.Context(), appID, job.ID)

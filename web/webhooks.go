@@ -166,11 +166,17 @@ func (s *Server) renderWebhookDetail(w http.ResponseWriter, r *http.Request, c *
 		s.error(w, r, c, err)
 		return
 	}
+	hours, err := s.store.HourlyAttempts(r.Context(), wh.ID)
+	if err != nil {
+		s.error(w, r, c, err)
+		return
+	}
 	vm := templates.WebhookDetail{
 		Page: s.page(r, c, wh.Name, "webhooks"), AppID: c.appID(), ID: wh.ID, Name: wh.Name, URL: wh.URL,
 		Description: wh.Description, Active: wh.Active, DisabledReason: wh.DisabledReason, Events: wh.Events,
 		AuthType: hook.AuthTypeLabel(wh.AuthType), CreatedAt: wh.CreatedAt, UpdatedAt: wh.UpdatedAt,
 		Secret: maskSecret(info.Last4), Revealed: revealed != "", PreviousExpires: info.PreviousExpires,
+		Chart: buildChart(hours),
 	}
 	if revealed != "" {
 		vm.Secret = revealed

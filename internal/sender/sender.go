@@ -198,15 +198,16 @@ func (s *Sender) work(job hook.Job) {
 	// Requests in flight finish even when Run's context ends: each is bounded
 	// by the timeout, and its result must be recorded.
 	ctx := context.Background()
-	if _, _, err := s.Deliver(ctx, job, hook.TriggerAutomatic, true); err != nil {
+	if _, _, err := s.Deliver(ctx, job, hook.TriggerAutomatic); err != nil {
 		s.log.Error("deliver", "delivery", job.ID, "webhook", job.WebhookID, "err", err)
 	}
 }
 
 // Deliver sends one claimed delivery now, records the attempt and applies
-// its outcome. retry says whether a failure is retried on the schedule (a
-// test event is not).
-func (s *Sender) Deliver(ctx context.Context, job hook.Job, trigger string, retry bool) (hook.Attempt, hook.Outcome, error) {
+// its outcome. An automatic attempt follows the retry schedule; a test event
+// is not retried; a manual resend that fails leaves the delivery as it was
+// (still retrying on schedule, or failed), and one that succeeds ends it.
+func (s *Sender) Deliver(ctx context.Context, job hook.Job, trigger string) (hook.Attempt, hook.Outcome, error) {
 	target, err := s.store.WebhookTarget(ctx, job.WebhookID)
 	if err != nil {
 		return hook.Attempt{}, hook.Outcome{}, err
@@ -218,8 +219,12 @@ func (s *Sender) Deliver(ctx context.Context, job hook.Job, trigger string, retr
 	}
 	a, retryAfter := s.Attempt(ctx, job, target, trigger)
 	out := hook.NextOutcome(a.Succeeded, a.ResponseStatus, job.Attempts+1, retryAfter, s.now(), s.jitter)
-	if !retry && !a.Succeeded {
+	switch {
+	case a.Succeeded:
+	case trigger == hook.TriggerTest:
 		out = hook.Outcome{Status: hook.StatusFailed}
+	case trigger == hook.TriggerManual:
+		out = hook.Outcome{Status: job.Status, NextAttemptAt: job.NextAttemptAt}
 	}
 	disabled, err := s.store.RecordAttempt(ctx, s.owner, job, a, out)
 	if err != nil {

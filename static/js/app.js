@@ -120,3 +120,56 @@
     });
   });
 })();
+
+// Request/Responses tabs switch without a reload; the links still work
+// (and are bookmarkable) without JavaScript.
+(function () {
+  "use strict";
+  document.querySelectorAll("[data-tabs]").forEach(function (nav) {
+    var links = nav.querySelectorAll("[data-tab]");
+    links.forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        event.preventDefault();
+        var name = link.dataset.tab;
+        links.forEach(function (l) {
+          var on = l === link;
+          l.classList.toggle("active", on);
+          if (on) { l.setAttribute("aria-current", "true"); } else { l.removeAttribute("aria-current"); }
+        });
+        document.querySelectorAll("[data-panel]").forEach(function (panel) {
+          panel.hidden = panel.dataset.panel !== name;
+        });
+        history.replaceState(null, "", link.href);
+      });
+    });
+  });
+
+  // Pending and retrying deliveries refresh by themselves: the part of the
+  // page marked data-autorefresh is fetched again every few seconds while it
+  // shows one.
+  var target = document.querySelector("[data-autorefresh][id]");
+  function unsettled(root) {
+    return root.querySelector("[data-status=pending], [data-status=retrying]") !== null;
+  }
+  if (!target || !unsettled(target)) { return; }
+  var timer = window.setInterval(function () {
+    if (document.hidden) { return; }
+    fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (resp) { return resp.ok ? resp.text() : Promise.reject(resp.status); })
+      .then(function (html) {
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var fresh = doc.getElementById(target.id);
+        if (!fresh) { return; }
+        var current = document.getElementById(target.id);
+        var activeTab = document.querySelector("[data-tab].active");
+        current.replaceWith(document.importNode(fresh, true));
+        if (activeTab) {
+          document.querySelectorAll("[data-panel]").forEach(function (panel) {
+            panel.hidden = panel.dataset.panel !== activeTab.dataset.tab;
+          });
+        }
+        if (!unsettled(document.getElementById(target.id))) { window.clearInterval(timer); }
+      })
+      .catch(function () { window.clearInterval(timer); });
+  }, 4000);
+})();

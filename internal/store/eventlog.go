@@ -1,0 +1,203 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/hookboard/hookboard/internal/hook"
+)
+
+// DeliveryFilter narrows an event log. Zero values mean "any".
+type DeliveryFilter struct {
+	WebhookID string
+	Status    string
+	EventType string
+	From      time.Time // inclusive
+	To        time.Time // exclusive
+	Cursor    string    // the last id of the previous page
+	Limit     int       // default 50, at most 100
+}
+
+// DeliveryRow is a delivery with its webhook's name and URL.
+type DeliveryRow struct {
+	hook.Delivery
+	WebhookName string `db:"webhook_name"`
+	WebhookURL  string `db:"webhook_url"`
+}
+
+// ListDeliveries returns the app's deliveries newest first, one page, and
+// the cursor of the next page ("" on the last). The id is a UUIDv7, so the
+// date range is an id range and every filter stays on an index that starts
+// with the app or the webhook.
+func (s *Store) ListDeliveries(ctx context.Context, appID string, f DeliveryFilter) ([]DeliveryRow, string, error) {
+	if f.Limit <= 0 || f.Limit > 100 {
+		f.Limit = 50
+	}
+	q := `SELECT d.id, d.app_id, d.webhook_id, d.event_id, d.event_type, d.status, d.attempts, d.next_attempt_at, d.last_attempt_at,
+		d.created_at, d.updated_at, w.name AS webhook_name, w.url AS webhook_url
+		FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE `
+	var where []string
+	var args []any
+	if f.WebhookID != "" {
+		if !validID(f.WebhookID) {
+			return nil, "", nil
+		}
+		where = append(where, "d.webhook_id = ?", "d.app_id = ?")
+		args = append(args, f.WebhookID, appID)
+	} else {
+		where = append(where, "d.app_id = ?")
+		args = append(args, appID)
+	}
+	if f.Status != "" {
+		where = append(where, "d.status = ?")
+		args = append(args, f.Status)
+	}
+	if f.EventType != "" {
+		where = append(where, "d.event_type = ?")
+		args = append(args, f.EventType)
+	}
+	if !f.From.IsZero() {
+		where = append(where, "d.id >= ?")
+		args = append(args, idAt(f.From))
+	}
+	if !f.To.IsZero() {
+		where = append(where, "d.id < ?")
+		args = append(args, idAt(f.To))
+	}
+	if f.Cursor != "" {
+		if !validID(f.Cursor) {
+			return nil, "", hook.Errorf(hook.EINVALID, "The page cursor is not valid.")
+		}
+		where = append(where, "d.id < ?")
+		args = append(args, f.Cursor)
+	}
+	q += strings.Join(where, " AND ") + ` ORDER BY d.id DESC LIMIT ?`
+	args = append(args, f.Limit+1)
+	var rows []DeliveryRow
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), args...); err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(rows) > f.Limit {
+		rows = rows[:f.Limit]
+		next = rows[len(rows)-1].ID
+	}
+	return rows, next, nil
+}
+
+// DeliveryDetail is everything the event details page shows.
+type DeliveryDetail struct {
+	DeliveryRow
+	Event    hook.Event
+	Attempts []hook.Attempt // newest first
+}
+
+// DeliveryDetail returns one delivery of the app with its event, webhook and
+// attempts.
+func (s *Store) DeliveryDetail(ctx context.Context, appID, id string) (DeliveryDetail, error) {
+	var d DeliveryDetail
+	if !validID(id) {
+		return d, hook.Errorf(hook.ENOTFOUND, "Delivery not found.")
+	}
+	err := s.db.GetContext(ctx, &d.DeliveryRow, s.db.Rebind(`SELECT d.id, d.app_id, d.webhook_id, d.event_id, d.event_type, d.status, d.attempts,
+		d.next_attempt_at, d.last_attempt_at, d.created_at, d.updated_at, w.name AS webhook_name, w.url AS webhook_url
+		FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = ? AND d.app_id = ?`), id, appID)
+	if err != nil {
+		return d, notFound(err, "Delivery")
+	}
+	if d.Event, err = s.Event(ctx, appID, d.EventID); err != nil {
+		return d, err
+	}
+	d.Attempts, err = s.Attempts(ctx, id)
+	return d, err
+}
+
+// Resendable reports whether a delivery may be resent: its latest attempt
+// failed, whether it is still retrying or has failed for good.
+func Resendable(d hook.Delivery) bool {
+	return d.Attempts > 0 && (d.Status == hook.StatusFailed || d.Status == hook.StatusRetrying)
+}
+
+// ClaimForResend leases one failed delivery to owner for a manual resend and
+// records who asked. ECONFLICT when it did not fail, or when a retry of it
+// is under way right now.
+func (s *Store) ClaimForResend(ctx context.Context, actor hook.Actor, appID, id, owner string, lease time.Duration) (hook.Job, error) {
+	var job hook.Job
+	if !validID(id) {
+		return job, hook.Errorf(hook.ENOTFOUND, "Delivery not found.")
+	}
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		q := `SELECT ` + deliveryColumns + ` FROM deliveries WHERE id = ? AND app_id = ?`
+		if s.dialect == Postgres {
+			q += ` FOR UPDATE`
+		}
+		if err := tx.GetContext(ctx, &job.Delivery, tx.Rebind(q), id, appID); err != nil {
+			return notFound(err, "Delivery")
+		}
+		if !Resendable(job.Delivery) {
+			if job.Status == hook.StatusSucceeded {
+				return hook.Errorf(hook.ECONFLICT, "This delivery succeeded; only failed deliveries can be resent.")
+			}
+			return hook.Errorf(hook.ECONFLICT, "This delivery has not been attempted yet; only failed deliveries can be resent.")
+		}
+		now := s.now()
+		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE id = ? AND (lease_until IS NULL OR lease_until < ?)`),
+			owner, now.Add(lease), id, now)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return hook.Errorf(hook.ECONFLICT, "A retry of this delivery is under way right now; look again in a moment.")
+		}
+		if err := tx.GetContext(ctx, &job.Payload, tx.Rebind(`SELECT payload FROM events WHERE id = ?`), job.EventID); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, appID, actor, "delivery.resend", "delivery", id, job.EventType)
+	})
+	return job, err
+}
+
+// HourCount is one hour of a webhook's attempts.
+type HourCount struct {
+	Hour      time.Time
+	Succeeded int
+	Failed    int
+}
+
+// HourlyAttempts counts a webhook's attempts per hour for the 24 hours
+// before now, oldest first, with empty hours included.
+func (s *Store) HourlyAttempts(ctx context.Context, webhookID string) ([]HourCount, error) {
+	now := s.now()
+	end := now.Truncate(time.Hour).Add(time.Hour)
+	start := end.Add(-24 * time.Hour)
+	// Grouping by hour is the one dialect-specific part: PostgreSQL keeps
+	// timestamps, SQLite keeps integer microseconds.
+	bucket := `CAST(created_at / 3600000000 AS INTEGER)`
+	if s.dialect == Postgres {
+		bucket = `CAST(FLOOR(EXTRACT(EPOCH FROM created_at) / 3600) AS BIGINT)`
+	}
+	var rows []struct {
+		Bucket    int64 `db:"bucket"`
+		Succeeded int   `db:"succeeded"`
+		Total     int   `db:"total"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(`SELECT `+bucket+` AS bucket,
+		SUM(CASE WHEN succeeded THEN 1 ELSE 0 END) AS succeeded, COUNT(*) AS total
+		FROM attempts WHERE webhook_id = ? AND created_at >= ? GROUP BY bucket`), webhookID, start); err != nil {
+		return nil, err
+	}
+	out := make([]HourCount, 24)
+	for i := range out {
+		out[i].Hour = start.Add(time.Duration(i) * time.Hour)
+	}
+	for _, r := range rows {
+		i := int(r.Bucket - start.Unix()/3600)
+		if i >= 0 && i < 24 {
+			out[i].Succeeded, out[i].Failed = r.Succeeded, r.Total-r.Succeeded
+		}
+	}
+	return out, nil
+}

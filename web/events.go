@@ -1,0 +1,270 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hookboard/hookboard/internal/hook"
+	"github.com/hookboard/hookboard/internal/store"
+	"github.com/hookboard/hookboard/templates"
+)
+
+var statusOptions = []struct{ value, label string }{
+	{hook.StatusSucceeded, "✓ Succeeded"},
+	{hook.StatusFailed, "✗ Failed"},
+	{hook.StatusRetrying, "✗ Retrying"},
+	{hook.StatusPending, "… Pending"},
+}
+
+// parseDay reads a date filter: YYYY-MM-DD (a whole UTC day) or RFC 3339.
+// endOfDay makes a plain date mean the end of that day (for "to").
+func parseDay(v string, endOfDay bool) (time.Time, bool) {
+	if v == "" {
+		return time.Time{}, true
+	}
+	if t, err := time.Parse(time.DateOnly, v); err == nil {
+		if endOfDay {
+			t = t.Add(24 * time.Hour)
+		}
+		return t, true
+	}
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t.UTC(), true
+		}
+	}
+	return time.Time{}, false
+}
+
+func (s *Server) webhookEvents(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	wh, err := s.store.Webhook(r.Context(), c.appID(), r.PathValue("id"))
+	if err != nil {
+		s.error(w, r, c, err)
+		return
+	}
+	s.eventLog(w, r, c, &wh)
+}
+
+func (s *Server) appEvents(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	s.eventLog(w, r, c, nil)
+}
+
+// eventLog renders a page of deliveries with the filters of the query
+// string, which the pagination links keep.
+func (s *Server) eventLog(w http.ResponseWriter, r *http.Request, c *reqCtx, wh *hook.Webhook) {
+	q := r.URL.Query()
+	vm := templates.EventLog{Page: s.page(r, c, "Events", "events"), AppID: c.appID(), Errors: map[string]string{},
+		From: q.Get("from"), To: q.Get("to")}
+	f := store.DeliveryFilter{Status: q.Get("status"), EventType: q.Get("event_type"), Cursor: q.Get("cursor")}
+	if f.Status != "" && !slices.ContainsFunc(statusOptions, func(o struct{ value, label string }) bool { return o.value == f.Status }) {
+		vm.Errors["status"] = "Unknown status."
+		f.Status = ""
+	}
+	if wh != nil {
+		vm.WebhookID, vm.WebhookName, f.WebhookID = wh.ID, wh.Name, wh.ID
+		vm.Page.Title = wh.Name + " · Events"
+		vm.Page.Nav = "webhooks"
+	} else {
+		f.WebhookID = q.Get("webhook")
+	}
+	var ok bool
+	if f.From, ok = parseDay(vm.From, false); !ok {
+		vm.Errors["from"] = "Enter a date as YYYY-MM-DD."
+	}
+	if f.To, ok = parseDay(vm.To, true); !ok {
+		vm.Errors["to"] = "Enter a date as YYYY-MM-DD."
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.To.After(f.From) {
+		vm.Errors["to"] = "“To” must be on or after “From”."
+	}
+	vm.Filtered = f.Status != "" || f.EventType != "" || (wh == nil && f.WebhookID != "") || vm.From != "" || vm.To != ""
+	status := http.StatusOK
+	var rows []store.DeliveryRow
+	var next string
+	if len(vm.Errors) > 0 {
+		status = http.StatusUnprocessableEntity
+	} else {
+		var err error
+		rows, next, err = s.store.ListDeliveries(r.Context(), c.appID(), f)
+		if hook.ErrorCode(err) == hook.EINVALID {
+			status, vm.Errors["cursor"] = http.StatusBadRequest, hook.ErrorMessage(err)
+		} else if err != nil {
+			s.error(w, r, c, err)
+			return
+		}
+	}
+	for _, d := range rows {
+		vm.Rows = append(vm.Rows, templates.DeliveryRowVM{ID: d.ID, EventID: d.EventID, EventType: d.EventType, Status: d.Status,
+			WebhookID: d.WebhookID, WebhookName: d.WebhookName, CreatedAt: d.CreatedAt})
+	}
+	for _, o := range statusOptions {
+		vm.Statuses = append(vm.Statuses, templates.Option{Value: o.value, Label: o.label, Selected: o.value == f.Status})
+	}
+	types, err := s.store.ListEventTypes(r.Context(), c.appID(), true)
+	if err != nil {
+		s.error(w, r, c, err)
+		return
+	}
+	names := []string{hook.PingEventType}
+	for _, et := range types {
+		names = append(names, et.Name)
+	}
+	if f.EventType != "" && !slices.Contains(names, f.EventType) {
+		names = append(names, f.EventType)
+	}
+	slices.Sort(names)
+	for _, n := range slices.Compact(names) {
+		vm.EventTypes = append(vm.EventTypes, templates.Option{Value: n, Label: n, Selected: n == f.EventType})
+	}
+	if wh == nil {
+		webhooks, err := s.store.ListWebhooks(r.Context(), c.appID())
+		if err != nil {
+			s.error(w, r, c, err)
+			return
+		}
+		for _, x := range webhooks {
+			vm.Webhooks = append(vm.Webhooks, templates.Option{Value: x.ID, Label: x.Name, Selected: x.ID == f.WebhookID})
+		}
+	}
+	if next != "" {
+		nq := url.Values{}
+		for k, v := range q {
+			if k != "cursor" && len(v) > 0 && v[0] != "" {
+				nq[k] = v
+			}
+		}
+		nq.Set("cursor", next)
+		vm.NextURL = "?" + nq.Encode()
+	}
+	if f.Cursor != "" {
+		fq := url.Values{}
+		for k, v := range q {
+			if k != "cursor" && len(v) > 0 && v[0] != "" {
+				fq[k] = v
+			}
+		}
+		vm.NewestURL = "?" + fq.Encode()
+	}
+	s.render(w, r, c, status, templates.EventLogPage(vm))
+}
+
+// prettyJSON indents a payload for reading; invalid JSON is shown as is.
+func prettyJSON(b []byte) string {
+	var out bytes.Buffer
+	if err := json.Indent(&out, b, "", "  "); err != nil {
+		return string(b)
+	}
+	return out.String()
+}
+
+func headerList(h map[string][]string) []templates.HeaderVM {
+	names := make([]string, 0, len(h))
+	for k := range h {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	var out []templates.HeaderVM
+	for _, k := range names {
+		for _, v := range h[k] {
+			out = append(out, templates.HeaderVM{Name: k, Value: v})
+		}
+	}
+	return out
+}
+
+func formatDuration(d time.Duration) string {
+	if d < time.Second {
+		return fmt.Sprintf("%d ms", d.Milliseconds())
+	}
+	return fmt.Sprintf("%.2f s", d.Seconds())
+}
+
+func (s *Server) deliveryPage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	d, err := s.store.DeliveryDetail(r.Context(), c.appID(), r.PathValue("id"))
+	if err != nil {
+		s.error(w, r, c, err)
+		return
+	}
+	vm := templates.DeliveryPage{
+		Page: s.page(r, c, d.EventType+" · Event details", "events"), AppID: c.appID(), ID: d.ID, EventID: d.EventID,
+		EventType: d.EventType, Status: d.Status, WebhookID: d.WebhookID, WebhookName: d.WebhookName, WebhookURL: d.WebhookURL,
+		NextAttemptAt: d.NextAttemptAt, Timestamp: d.Event.CreatedAt,
+		Payload: prettyJSON(d.Event.Payload), Tab: "request", CanResend: store.Resendable(d.Delivery),
+	}
+	vm.AttemptCount = d.Delivery.Attempts
+	if r.URL.Query().Get("tab") == "response" {
+		vm.Tab = "response"
+	}
+	if len(d.Attempts) > 0 {
+		latest := d.Attempts[0]
+		vm.RequestURL = latest.RequestURL
+		vm.RequestHeaders = headerList(latest.RequestHeaders)
+	}
+	for _, a := range d.Attempts {
+		vm.Attempts = append(vm.Attempts, templates.AttemptVM{
+			ID: a.ID, Succeeded: a.Succeeded, Status: a.ResponseStatus, Headers: headerList(a.ResponseHeaders),
+			Body: string(a.ResponseBody), Truncated: a.ResponseTruncated, Duration: formatDuration(a.Duration),
+			Error: a.Error, Trigger: a.Trigger, CreatedAt: a.CreatedAt, Hint: attemptHint(a),
+		})
+	}
+	s.render(w, r, c, http.StatusOK, templates.DeliveryPageView(vm))
+}
+
+func attemptHint(a hook.Attempt) string {
+	if a.Succeeded {
+		return ""
+	}
+	return StatusHint(a.ResponseStatus, a.Error)
+}
+
+// payloadDownload serves the payload bytes as stored, as an attachment.
+func (s *Server) payloadDownload(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	d, err := s.store.Delivery(r.Context(), c.appID(), r.PathValue("id"))
+	if err != nil {
+		s.error(w, r, c, err)
+		return
+	}
+	ev, err := s.store.Event(r.Context(), c.appID(), d.EventID)
+	if err != nil {
+		s.error(w, r, c, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Disposition", `attachment; filename="payload.json"`)
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(ev.Payload)
+}
+
+// resend sends a failed delivery again now: same payload and webhook-id,
+// fresh timestamp and signature, an attempt marked manual.
+func (s *Server) resend(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	if s.sender == nil {
+		s.error(w, r, c, fmt.Errorf("no sender configured"))
+		return
+	}
+	job, err := s.store.ClaimForResend(r.Context(), c.actor(), c.appID(), r.PathValue("id"), s.sender.Owner(), s.sender.Lease())
+	if err != nil {
+		s.error(w, r, c, err)
+		return
+	}
+	a, _, err := s.sender.Deliver(r.Context(), job, hook.TriggerManual)
+	if err != nil {
+		s.error(w, r, c, err)
+		return
+	}
+	switch {
+	case a.Succeeded:
+		c.flash("success", fmt.Sprintf("Resent: HTTP %d in %s. The delivery succeeded.", a.ResponseStatus, formatDuration(a.Duration)))
+	case a.ResponseStatus != 0:
+		c.flash("error", strings.TrimSpace(fmt.Sprintf("Resent, and it failed again: HTTP %d. %s", a.ResponseStatus, StatusHint(a.ResponseStatus, a.Error))))
+	default:
+		c.flash("error", "Resent, and it failed again: "+a.Error+".")
+	}
+	s.redirect(w, r, c, "/apps/"+c.appID()+"/deliveries/"+job.ID+"?tab=response")
+}
