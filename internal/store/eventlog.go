@@ -36,46 +36,13 @@ func (s *Store) ListDeliveries(ctx context.Context, appID string, f DeliveryFilt
 	if f.Limit <= 0 || f.Limit > 100 {
 		f.Limit = 50
 	}
-	q := `SELECT d.id, d.app_id, d.webhook_id, d.event_id, d.event_type, d.status, d.attempts, d.next_attempt_at, d.last_attempt_at,
-		d.created_at, d.updated_at, w.name AS webhook_name, w.url AS webhook_url
-		FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE `
-	var where []string
-	var args []any
-	if f.WebhookID != "" {
-		if !validID(f.WebhookID) {
-			return nil, "", nil
-		}
-		where = append(where, "d.webhook_id = ?", "d.app_id = ?")
-		args = append(args, f.WebhookID, appID)
-	} else {
-		where = append(where, "d.app_id = ?")
-		args = append(args, appID)
+	if f.WebhookID != "" && !validID(f.WebhookID) {
+		return nil, "", nil
 	}
-	if f.Status != "" {
-		where = append(where, "d.status = ?")
-		args = append(args, f.Status)
+	q, args, err := listDeliveriesQuery(appID, f)
+	if err != nil {
+		return nil, "", err
 	}
-	if f.EventType != "" {
-		where = append(where, "d.event_type = ?")
-		args = append(args, f.EventType)
-	}
-	if !f.From.IsZero() {
-		where = append(where, "d.id >= ?")
-		args = append(args, idAt(f.From))
-	}
-	if !f.To.IsZero() {
-		where = append(where, "d.id < ?")
-		args = append(args, idAt(f.To))
-	}
-	if f.Cursor != "" {
-		if !validID(f.Cursor) {
-			return nil, "", hook.Errorf(hook.EINVALID, "The page cursor is not valid.")
-		}
-		where = append(where, "d.id < ?")
-		args = append(args, f.Cursor)
-	}
-	q += strings.Join(where, " AND ") + ` ORDER BY d.id DESC LIMIT ?`
-	args = append(args, f.Limit+1)
 	var rows []DeliveryRow
 	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), args...); err != nil {
 		return nil, "", err
@@ -200,4 +167,89 @@ func (s *Store) HourlyAttempts(ctx context.Context, webhookID string) ([]HourCou
 		}
 	}
 	return out, nil
+}
+
+// listDeliveriesQuery builds the event log query (f.Limit already set).
+func listDeliveriesQuery(appID string, f DeliveryFilter) (string, []any, error) {
+	q := `SELECT d.id, d.app_id, d.webhook_id, d.event_id, d.event_type, d.status, d.attempts, d.next_attempt_at, d.last_attempt_at,
+		d.created_at, d.updated_at, w.name AS webhook_name, w.url AS webhook_url
+		FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE `
+	var where []string
+	var args []any
+	if f.WebhookID != "" {
+		where = append(where, "d.webhook_id = ?", "d.app_id = ?")
+		args = append(args, f.WebhookID, appID)
+	} else {
+		where = append(where, "d.app_id = ?")
+		args = append(args, appID)
+	}
+	if f.Status != "" {
+		where = append(where, "d.status = ?")
+		args = append(args, f.Status)
+	}
+	if f.EventType != "" {
+		where = append(where, "d.event_type = ?")
+		args = append(args, f.EventType)
+	}
+	if !f.From.IsZero() {
+		where = append(where, "d.id >= ?")
+		args = append(args, idAt(f.From))
+	}
+	if !f.To.IsZero() {
+		where = append(where, "d.id < ?")
+		args = append(args, idAt(f.To))
+	}
+	if f.Cursor != "" {
+		if !validID(f.Cursor) {
+			return "", nil, hook.Errorf(hook.EINVALID, "The page cursor is not valid.")
+		}
+		where = append(where, "d.id < ?")
+		args = append(args, f.Cursor)
+	}
+	q += strings.Join(where, " AND ") + ` ORDER BY d.id DESC LIMIT ?`
+	args = append(args, f.Limit+1)
+	return q, args, nil
+}
+
+// ExplainListDeliveries returns the database's plan for an event log query,
+// one line per plan row, to check that it stays on an index.
+func (s *Store) ExplainListDeliveries(ctx context.Context, appID string, f DeliveryFilter) ([]string, error) {
+	if f.Limit <= 0 || f.Limit > 100 {
+		f.Limit = 50
+	}
+	q, args, err := listDeliveriesQuery(appID, f)
+	if err != nil {
+		return nil, err
+	}
+	explain := "EXPLAIN "
+	if s.dialect == SQLite {
+		explain = "EXPLAIN QUERY PLAN "
+	}
+	rows, err := s.db.QueryContext(ctx, s.db.Rebind(explain+q), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	var plan []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		switch v := vals[len(vals)-1].(type) { // the plan text is the last column
+		case []byte:
+			plan = append(plan, string(v))
+		case string:
+			plan = append(plan, v)
+		}
+	}
+	return plan, rows.Err()
 }
