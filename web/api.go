@@ -1,6 +1,7 @@
 package web
 
 import (
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"io"
@@ -240,4 +241,33 @@ func (s *Server) apiTestPing(w http.ResponseWriter, r *http.Request, c *apiCtx) 
 		return
 	}
 	writeData(w, http.StatusOK, deliveryJSON(d, attempts))
+}
+
+// rawJSON is JSON kept as its bytes (a payload, an example).
+type rawJSON []byte
+
+func (r rawJSON) MarshalJSON() ([]byte, error) {
+	if len(r) == 0 {
+		return []byte("null"), nil
+	}
+	return r, nil
+}
+
+func (r *rawJSON) UnmarshalJSON(b []byte) error {
+	*r = append((*r)[:0], b...)
+	return nil
+}
+
+func writeJSONBody(w http.ResponseWriter, v any) { json.NewEncoder(w).Encode(v) }
+
+var errNoSender = errors.New("no sender configured")
+
+//go:embed openapi.json
+var openAPIDoc []byte
+
+// openAPI serves the API's OpenAPI 3.1 document.
+func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Write(openAPIDoc)
 }

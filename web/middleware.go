@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 )
 
@@ -58,6 +59,10 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 					panic(v)
 				}
 				s.log.Error("panic", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+				if strings.HasPrefix(r.URL.Path, "/api/") {
+					s.problem(w, r, http.StatusInternalServerError, "Something went wrong on our side; it has been logged.", nil)
+					return
+				}
 				http.Error(w, "Internal error.", http.StatusInternalServerError)
 			}
 		}()
@@ -92,8 +97,17 @@ func (s *Server) withNotFound(mux *http.ServeMux) http.Handler {
 		}
 		rec := &bufferedWriter{header: http.Header{}}
 		mux.ServeHTTP(rec, r)
-		if rec.status == http.StatusNotFound {
+		api := strings.HasPrefix(r.URL.Path, "/api/")
+		switch {
+		case rec.status == http.StatusNotFound && api:
+			s.problem(w, r, http.StatusNotFound, "There is no API route "+r.URL.Path+"; see /api/v1/openapi.json.", nil)
+			return
+		case rec.status == http.StatusNotFound:
 			s.notFound(w, r)
+			return
+		case rec.status == http.StatusMethodNotAllowed && api:
+			w.Header().Set("Allow", rec.header.Get("Allow"))
+			s.problem(w, r, http.StatusMethodNotAllowed, r.Method+" is not allowed here; allowed: "+rec.header.Get("Allow")+".", nil)
 			return
 		}
 		for k, v := range rec.header {

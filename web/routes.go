@@ -48,7 +48,47 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /apps/{appID}/event-types/{name}/unarchive", s.admin(s.eventTypeUnarchive))
 
 	// JSON API, authenticated by an API key of the app.
-	mux.HandleFunc("POST /api/v1/apps/{appID}/events", s.api(s.apiIngest))
-	mux.HandleFunc("POST /api/v1/apps/{appID}/webhooks/{id}/test-ping", s.api(s.apiTestPing))
+	for _, rt := range s.apiRoutes() {
+		mux.HandleFunc(rt.Method+" "+rt.Path, s.api(rt.Handler))
+	}
+	mux.HandleFunc("GET /api/v1/openapi.json", s.openAPI)
 
+}
+
+// APIRoute is one route of the JSON API; the OpenAPI document must list
+// exactly these (a test checks both ways).
+type APIRoute struct {
+	Method  string
+	Path    string
+	Handler apiHandler
+}
+
+const apiBase = "/api/v1/apps/{appID}"
+
+func (s *Server) apiRoutes() []APIRoute {
+	return []APIRoute{
+		{"POST", apiBase + "/webhooks", s.apiWebhookCreate},
+		{"GET", apiBase + "/webhooks", s.apiWebhookList},
+		{"GET", apiBase + "/webhooks/{id}", s.apiWebhookGet},
+		{"PUT", apiBase + "/webhooks/{id}", s.apiWebhookUpdate},
+		{"DELETE", apiBase + "/webhooks/{id}", s.apiWebhookDelete},
+		{"POST", apiBase + "/webhooks/{id}/rotate-secret", s.apiRotateSecret},
+		{"POST", apiBase + "/webhooks/{id}/test-ping", s.apiTestPing},
+		{"GET", apiBase + "/webhooks/{id}/deliveries", s.apiWebhookDeliveries},
+		{"GET", apiBase + "/deliveries/{deliveryID}", s.apiDeliveryGet},
+		{"POST", apiBase + "/deliveries/{deliveryID}/resend", s.apiResend},
+		{"POST", apiBase + "/events", s.apiIngest},
+		{"GET", apiBase + "/events", s.apiEventList},
+		{"GET", apiBase + "/event-types", s.apiEventTypeList},
+		{"POST", apiBase + "/event-types", s.apiEventTypeCreate},
+	}
+}
+
+// APIRoutes lists the JSON API's method and path patterns.
+func APIRoutes() [][2]string {
+	var out [][2]string
+	for _, r := range (&Server{}).apiRoutes() {
+		out = append(out, [2]string{r.Method, r.Path})
+	}
+	return out
 }

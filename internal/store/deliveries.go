@@ -445,3 +445,33 @@ func (s *Store) DeleteOlderThan(ctx context.Context, cutoff time.Time, batch int
 	})
 	return len(ids), err
 }
+
+// ListEvents returns one page of the app's events, newest first, optionally
+// of one type, and the next cursor.
+func (s *Store) ListEvents(ctx context.Context, appID, eventType, cursor string, limit int) ([]hook.Event, string, error) {
+	q := `SELECT id, app_id, event_type, payload, created_at FROM events WHERE app_id = ?`
+	args := []any{appID}
+	if eventType != "" {
+		q += ` AND event_type = ?`
+		args = append(args, eventType)
+	}
+	if cursor != "" {
+		if !validID(cursor) {
+			return nil, "", hook.Errorf(hook.EINVALID, "The page cursor is not valid.")
+		}
+		q += ` AND id < ?`
+		args = append(args, cursor)
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, limit+1)
+	var out []hook.Event
+	if err := s.db.SelectContext(ctx, &out, s.db.Rebind(q), args...); err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = out[len(out)-1].ID
+	}
+	return out, next, nil
+}

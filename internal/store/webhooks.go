@@ -327,3 +327,59 @@ func (s *Store) WebhookCredential(ctx context.Context, appID, id string) (string
 	pt, err := s.box.Open(sealed, authContext(id))
 	return string(pt), err
 }
+
+// ValidCursor reports whether a page cursor (an id) is well formed.
+func ValidCursor(c string) bool { return validID(c) }
+
+// ListWebhooksPage returns one page of the app's webhooks, newest first, and
+// the next cursor ("" on the last page). Rows created meanwhile do not shift
+// later pages: the cursor is an id.
+func (s *Store) ListWebhooksPage(ctx context.Context, appID, cursor string, limit int) ([]hook.Webhook, string, error) {
+	q := `SELECT ` + webhookColumns + ` FROM webhooks WHERE app_id = ?`
+	args := []any{appID}
+	if cursor != "" {
+		if !validID(cursor) {
+			return nil, "", hook.Errorf(hook.EINVALID, "The page cursor is not valid.")
+		}
+		q += ` AND id < ?`
+		args = append(args, cursor)
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, limit+1)
+	var rows []webhookRow
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), args...); err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(rows) > limit {
+		rows = rows[:limit]
+		next = rows[len(rows)-1].ID
+	}
+	if len(rows) == 0 {
+		return nil, "", nil
+	}
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	eq, eargs, err := sqlx.In(`SELECT webhook_id, event_type FROM webhook_event_types WHERE webhook_id IN (?) ORDER BY event_type`, ids)
+	if err != nil {
+		return nil, "", err
+	}
+	var subs []struct {
+		WebhookID string `db:"webhook_id"`
+		EventType string `db:"event_type"`
+	}
+	if err := s.db.SelectContext(ctx, &subs, s.db.Rebind(eq), eargs...); err != nil {
+		return nil, "", err
+	}
+	events := map[string][]string{}
+	for _, sub := range subs {
+		events[sub.WebhookID] = append(events[sub.WebhookID], sub.EventType)
+	}
+	out := make([]hook.Webhook, len(rows))
+	for i, r := range rows {
+		out[i] = r.webhook(events[r.ID])
+	}
+	return out, next, nil
+}
