@@ -301,3 +301,46 @@ type Chart struct {
 	Height    float64
 	Width     float64
 }
+
+// MemberRow is one member of the app.
+type MemberRow struct {
+	UserID    string
+	Email     string
+	Role      string
+	Self      bool
+	CreatedAt time.Time
+}
+
+// Members is the members page.
+type Members struct {
+	Page
+	AppID        string
+	Rows         []MemberRow
+	Email        string
+	Role         string
+	Errors       map[string]string
+	NewEmail     string // set after adding a new user
+	TempPassword string // shown once with it
+}
+
+// AuditRow is one audit log entry.
+type AuditRow struct {
+	ID         string
+	Action     string
+	Label      string
+	Actor      string
+	ObjectType string
+	ObjectID   string
+	ObjectURL  string
+	Detail     string
+	CreatedAt  time.Time
+}
+
+// Audit is the audit log page.
+type Audit struct {
+	Page
+	AppID     string
+	Rows      []AuditRow
+	NextURL   string
+	NewestURL string
+}

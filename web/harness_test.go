@@ -225,3 +225,12 @@ func validForm() url.Values {
 		"active":      {"on"},
 	}
 }
+
+func mustUser(t *testing.T, h *harness, email string) hook.User {
+	t.Helper()
+	u, err := h.store.Authenticate(t.Context(), email, password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}

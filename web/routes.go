@@ -5,53 +5,63 @@ import "net/http"
 // routes lists every route. Handlers under /apps/{appID}/ go through
 // s.member (signed-in member of the app) or s.admin (admin of the app).
 func (s *Server) routes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.HandleFunc("GET /readyz", s.readyz)
-	mux.Handle("GET /static/", s.static)
+	handle := func(pattern string, h http.HandlerFunc) {
+		s.patterns = append(s.patterns, pattern)
+		mux.HandleFunc(pattern, h)
+	}
+	handle("GET /healthz", s.healthz)
+	handle("GET /readyz", s.readyz)
+	handle("GET /static/", s.static.ServeHTTP)
 
-	mux.HandleFunc("GET /login", s.loginPage)
-	mux.HandleFunc("POST /login", s.login)
-	mux.HandleFunc("POST /logout", s.logout)
-	mux.HandleFunc("GET /{$}", s.home)
-	mux.HandleFunc("GET /apps/{appID}", s.member(s.appHome))
+	handle("GET /login", s.loginPage)
+	handle("POST /login", s.login)
+	handle("POST /logout", s.logout)
+	handle("GET /{$}", s.home)
+	handle("GET /apps/{appID}", s.member(s.appHome))
 
-	mux.HandleFunc("GET /apps/{appID}/webhooks", s.member(s.webhookList))
-	mux.HandleFunc("GET /apps/{appID}/webhooks/new", s.admin(s.webhookNew))
-	mux.HandleFunc("POST /apps/{appID}/webhooks", s.admin(s.webhookCreate))
-	mux.HandleFunc("POST /apps/{appID}/webhooks/new", s.admin(s.webhookCreate))
-	mux.HandleFunc("GET /apps/{appID}/webhooks/{id}", s.member(s.webhookDetail))
-	mux.HandleFunc("GET /apps/{appID}/webhooks/{id}/edit", s.admin(s.webhookEdit))
-	mux.HandleFunc("POST /apps/{appID}/webhooks/{id}/edit", s.admin(s.webhookUpdate))
-	mux.HandleFunc("POST /apps/{appID}/webhooks/{id}", s.admin(s.webhookUpdate))
-	mux.HandleFunc("GET /apps/{appID}/webhooks/{id}/delete", s.admin(s.webhookDeleteConfirm))
-	mux.HandleFunc("POST /apps/{appID}/webhooks/{id}/delete", s.admin(s.webhookDelete))
-	mux.HandleFunc("POST /apps/{appID}/webhooks/{id}/secret/reveal", s.admin(s.secretReveal))
-	mux.HandleFunc("POST /apps/{appID}/webhooks/{id}/secret", s.admin(s.secretCopy))
-	mux.HandleFunc("GET /apps/{appID}/webhooks/{id}/secret/rotate", s.admin(s.secretRotateConfirm))
-	mux.HandleFunc("POST /apps/{appID}/webhooks/{id}/secret/rotate", s.admin(s.secretRotate))
+	handle("GET /apps/{appID}/webhooks", s.member(s.webhookList))
+	handle("GET /apps/{appID}/webhooks/new", s.admin(s.webhookNew))
+	handle("POST /apps/{appID}/webhooks", s.admin(s.webhookCreate))
+	handle("POST /apps/{appID}/webhooks/new", s.admin(s.webhookCreate))
+	handle("GET /apps/{appID}/webhooks/{id}", s.member(s.webhookDetail))
+	handle("GET /apps/{appID}/webhooks/{id}/edit", s.admin(s.webhookEdit))
+	handle("POST /apps/{appID}/webhooks/{id}/edit", s.admin(s.webhookUpdate))
+	handle("POST /apps/{appID}/webhooks/{id}", s.admin(s.webhookUpdate))
+	handle("GET /apps/{appID}/webhooks/{id}/delete", s.admin(s.webhookDeleteConfirm))
+	handle("POST /apps/{appID}/webhooks/{id}/delete", s.admin(s.webhookDelete))
+	handle("POST /apps/{appID}/webhooks/{id}/secret/reveal", s.admin(s.secretReveal))
+	handle("POST /apps/{appID}/webhooks/{id}/secret", s.admin(s.secretCopy))
+	handle("GET /apps/{appID}/webhooks/{id}/secret/rotate", s.admin(s.secretRotateConfirm))
+	handle("POST /apps/{appID}/webhooks/{id}/secret/rotate", s.admin(s.secretRotate))
 
-	mux.HandleFunc("POST /apps/{appID}/webhooks/{id}/test", s.admin(s.webhookTest))
-	mux.HandleFunc("GET /apps/{appID}/webhooks/{id}/events", s.member(s.webhookEvents))
-	mux.HandleFunc("GET /apps/{appID}/events", s.member(s.appEvents))
-	mux.HandleFunc("GET /apps/{appID}/deliveries/{id}", s.member(s.deliveryPage))
-	mux.HandleFunc("GET /apps/{appID}/deliveries/{id}/payload.json", s.member(s.payloadDownload))
+	handle("POST /apps/{appID}/webhooks/{id}/test", s.admin(s.webhookTest))
+	handle("GET /apps/{appID}/webhooks/{id}/events", s.member(s.webhookEvents))
+	handle("GET /apps/{appID}/events", s.member(s.appEvents))
+	handle("GET /apps/{appID}/deliveries/{id}", s.member(s.deliveryPage))
+	handle("GET /apps/{appID}/deliveries/{id}/payload.json", s.member(s.payloadDownload))
 	// Support agents may resend: it is how they fix a failure.
-	mux.HandleFunc("POST /apps/{appID}/deliveries/{id}/resend", s.member(s.resend))
+	handle("POST /apps/{appID}/deliveries/{id}/resend", s.member(s.resend))
 
-	mux.HandleFunc("GET /apps/{appID}/api-keys", s.admin(s.apiKeyList))
-	mux.HandleFunc("POST /apps/{appID}/api-keys", s.admin(s.apiKeyCreate))
-	mux.HandleFunc("POST /apps/{appID}/api-keys/{keyID}/revoke", s.admin(s.apiKeyRevoke))
+	handle("GET /apps/{appID}/api-keys", s.admin(s.apiKeyList))
+	handle("POST /apps/{appID}/api-keys", s.admin(s.apiKeyCreate))
+	handle("POST /apps/{appID}/api-keys/{keyID}/revoke", s.admin(s.apiKeyRevoke))
 
-	mux.HandleFunc("GET /apps/{appID}/event-types", s.member(s.eventTypeList))
-	mux.HandleFunc("POST /apps/{appID}/event-types", s.admin(s.eventTypeCreate))
-	mux.HandleFunc("POST /apps/{appID}/event-types/{name}/archive", s.admin(s.eventTypeArchive))
-	mux.HandleFunc("POST /apps/{appID}/event-types/{name}/unarchive", s.admin(s.eventTypeUnarchive))
+	handle("GET /apps/{appID}/members", s.admin(s.memberList))
+	handle("POST /apps/{appID}/members", s.admin(s.memberAdd))
+	handle("POST /apps/{appID}/members/{userID}/role", s.admin(s.memberRole))
+	handle("POST /apps/{appID}/members/{userID}/remove", s.admin(s.memberRemove))
+	handle("GET /apps/{appID}/audit", s.member(s.auditLog))
+
+	handle("GET /apps/{appID}/event-types", s.member(s.eventTypeList))
+	handle("POST /apps/{appID}/event-types", s.admin(s.eventTypeCreate))
+	handle("POST /apps/{appID}/event-types/{name}/archive", s.admin(s.eventTypeArchive))
+	handle("POST /apps/{appID}/event-types/{name}/unarchive", s.admin(s.eventTypeUnarchive))
 
 	// JSON API, authenticated by an API key of the app.
 	for _, rt := range s.apiRoutes() {
-		mux.HandleFunc(rt.Method+" "+rt.Path, s.api(rt.Handler))
+		handle(rt.Method+" "+rt.Path, s.api(rt.Handler))
 	}
-	mux.HandleFunc("GET /api/v1/openapi.json", s.openAPI)
+	handle("GET /api/v1/openapi.json", s.openAPI)
 
 }
 
@@ -92,3 +102,7 @@ func APIRoutes() [][2]string {
 	}
 	return out
 }
+
+// Routes lists every registered method and path pattern, for the
+// authorization matrix test.
+func (s *Server) Routes() []string { return append([]string(nil), s.patterns...) }

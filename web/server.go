@@ -41,6 +41,7 @@ type Server struct {
 	now      func() time.Time
 	static   *staticFiles
 	handler  http.Handler
+	patterns []string
 }
 
 // New builds the server and its routes.
