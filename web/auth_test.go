@@ -172,3 +172,17 @@ func TestSecurityHeadersAndHealth(t *testing.T) {
 		t.Errorf("css cache control %q", cc)
 	}
 }
+
+func TestSignInThrottledPerAddress(t *testing.T) {
+	h := newHarness(t)
+	c := h.anonymous()
+	// Many accounts guessed from one address: the address is slowed down.
+	for i := range 20 {
+		c.post("/login", url.Values{"email": {"guess" + strings.Repeat("x", i) + "@acme.test"}, "password": {"nope"}})
+	}
+	resp, doc := c.post("/login", url.Values{"email": {"admin@acme.test"}, "password": {password}})
+	wantStatus(t, resp, http.StatusTooManyRequests)
+	if !strings.Contains(text(doc, "[data-testid=login-error]"), "Too many failed sign-in attempts") {
+		t.Errorf("message %q", text(doc, "[data-testid=login-error]"))
+	}
+}
