@@ -363,4 +363,3 @@ func TestCreateWebhookWithKeyboardOnly(t *testing.T) {
 	}
 	t.Errorf("no webhook created by keyboard: %+v", list)
 }
-
