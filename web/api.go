@@ -191,6 +191,8 @@ func (s *Server) apiIngest(w http.ResponseWriter, r *http.Request, c *apiCtx) {
 	status := http.StatusAccepted
 	if res.Replayed {
 		status = http.StatusOK
+	} else {
+		s.metrics.Ingested()
 	}
 	writeData(w, status, map[string]any{
 		"id": res.Event.ID, "eventType": res.Event.EventType, "createdAt": isoTime(res.Event.CreatedAt), "deliveries": res.Deliveries,

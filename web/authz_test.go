@@ -46,6 +46,7 @@ var matrix = map[string]struct {
 }{
 	"GET /healthz":      {"public", ""},
 	"GET /readyz":       {"public", ""},
+	"GET /metrics":      {"not-an-actor", ""}, // 404 here: this fixture has no metrics; see TestMetrics
 	"GET /static/":      {"not-an-actor", ""}, // only named files exist: see the static test
 	"GET /login":        {"public", ""},
 	"POST /login":       {"public", "email=admin%40acme.test&password=correct+horse+battery"},

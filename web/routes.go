@@ -11,6 +11,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	}
 	handle("GET /healthz", s.healthz)
 	handle("GET /readyz", s.readyz)
+	handle("GET /metrics", s.serveMetrics)
 	handle("GET /static/", s.static.ServeHTTP)
 
 	handle("GET /login", s.loginPage)

@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/sessions"
 
 	"github.com/hookboard/hookboard/internal/hook"
+	"github.com/hookboard/hookboard/internal/metrics"
 	"github.com/hookboard/hookboard/internal/sender"
 	"github.com/hookboard/hookboard/internal/store"
 )
@@ -19,7 +20,8 @@ import (
 // Options configure a Server.
 type Options struct {
 	Store           *store.Store
-	Sender          *sender.Sender // sends test events; nil disables them
+	Sender          *sender.Sender   // sends test events; nil disables them
+	Metrics         *metrics.Metrics // nil: no /metrics
 	Logger          *slog.Logger
 	SessionKey      []byte // 32 bytes
 	SessionLifetime time.Duration
@@ -33,6 +35,7 @@ type Options struct {
 type Server struct {
 	store    *store.Store
 	sender   *sender.Sender
+	metrics  *metrics.Metrics
 	log      *slog.Logger
 	cookies  *sessions.CookieStore
 	lifetime time.Duration
@@ -49,6 +52,7 @@ func New(opts Options) *Server {
 	s := &Server{
 		store:    opts.Store,
 		sender:   opts.Sender,
+		metrics:  opts.Metrics,
 		log:      opts.Logger,
 		lifetime: opts.SessionLifetime,
 		secure:   opts.SecureCookies,

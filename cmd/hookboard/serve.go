@@ -14,6 +14,7 @@ import (
 	"github.com/hookboard/hookboard/internal/config"
 	"github.com/hookboard/hookboard/internal/demo"
 	"github.com/hookboard/hookboard/internal/hook"
+	"github.com/hookboard/hookboard/internal/metrics"
 	"github.com/hookboard/hookboard/internal/secretbox"
 	"github.com/hookboard/hookboard/internal/sender"
 	"github.com/hookboard/hookboard/internal/store"
@@ -61,8 +62,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		targets = hook.TargetPolicy{AllowHTTP: true, AllowPrivate: true}
 		log.Warn("demo mode: delivering to loopback and plain http:// is allowed; do not use -demo in production")
 	}
+	mx := metrics.New(st.DueCount)
 	snd := sender.New(sender.Options{
-		Store: st, Logger: log, Workers: cfg.Workers, Timeout: cfg.DeliveryTimeout, AllowPrivate: targets.AllowPrivate,
+		Store: st, Logger: log, Workers: cfg.Workers, Timeout: cfg.DeliveryTimeout, AllowPrivate: targets.AllowPrivate, Metrics: mx,
 	})
 	senderDone := make(chan struct{})
 	go func() { defer close(senderDone); snd.Run(bg) }()
@@ -75,7 +77,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	srv := web.New(web.Options{
-		Store: st, Sender: snd, Logger: log, SessionKey: cfg.SessionKey, SessionLifetime: cfg.SessionLifetime,
+		Store: st, Sender: snd, Metrics: mx, Logger: log, SessionKey: cfg.SessionKey, SessionLifetime: cfg.SessionLifetime,
 		SecureCookies: cfg.SecureCookies, Targets: targets,
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/hookboard/hookboard/internal/hook"
+	"github.com/hookboard/hookboard/internal/metrics"
 	"github.com/hookboard/hookboard/internal/signature"
 )
 
@@ -46,6 +47,7 @@ type Options struct {
 	Now          func() time.Time
 	Jitter       func() float64 // retry jitter in [-1, 1); default random
 	Client       *http.Client   // default NewClient(Timeout, AllowPrivate)
+	Metrics      *metrics.Metrics
 }
 
 // Sender runs the delivery loop.
@@ -62,6 +64,7 @@ type Sender struct {
 	now        func() time.Time
 	jitter     func() float64
 	userAgent  string
+	metrics    *metrics.Metrics
 
 	mu       sync.Mutex
 	busy     map[string]int // requests in flight per webhook
@@ -75,7 +78,7 @@ func New(opts Options) *Sender {
 	s := &Sender{
 		store: opts.Store, log: opts.Logger, client: opts.Client, workers: opts.Workers, perWebhook: opts.PerWebhook,
 		timeout: opts.Timeout, poll: opts.PollInterval, now: opts.Now, jitter: opts.Jitter,
-		busy: map[string]int{}, freed: make(chan struct{}, 1), userAgent: "Hookboard/" + Version,
+		busy: map[string]int{}, freed: make(chan struct{}, 1), userAgent: "Hookboard/" + Version, metrics: opts.Metrics,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -230,6 +233,7 @@ func (s *Sender) Deliver(ctx context.Context, job hook.Job, trigger string) (hoo
 	if err != nil {
 		return a, out, err
 	}
+	s.metrics.Attempt(trigger, out.Status, a.Duration)
 	s.log.Info("attempt", "delivery", job.ID, "webhook", job.WebhookID, "trigger", trigger, "status", a.ResponseStatus,
 		"succeeded", a.Succeeded, "duration_ms", a.Duration.Milliseconds(), "outcome", out.Status, "error", a.Error)
 	if disabled {

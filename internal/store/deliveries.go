@@ -475,3 +475,10 @@ func (s *Store) ListEvents(ctx context.Context, appID, eventType, cursor string,
 	}
 	return out, next, nil
 }
+
+// DueCount counts deliveries due now, for the queue-depth metric.
+func (s *Store) DueCount(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.GetContext(ctx, &n, s.db.Rebind(`SELECT COUNT(*) FROM deliveries WHERE status IN ('pending', 'retrying') AND next_attempt_at <= ?`), s.now())
+	return n, err
+}
