@@ -1,0 +1,607 @@
+// Command hookbench measures Hookboard on this machine: it starts Hookboard
+// in-process on the chosen database, a loopback receiver, and a load
+// generator that ingests through the JSON API, and prints one JSON line per
+// scenario.
+//
+//	go run ./cmd/hookbench -db sqlite -scenario all
+//	go run ./cmd/hookbench -db postgres -dsn postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hookboard/hookboard/internal/hook"
+	"github.com/hookboard/hookboard/internal/secretbox"
+	"github.com/hookboard/hookboard/internal/sender"
+	"github.com/hookboard/hookboard/internal/store"
+	"github.com/hookboard/hookboard/web"
+)
+
+type options struct {
+	db          string
+	dsn         string
+	scenario    string
+	duration    time.Duration
+	rate        int
+	seed        int
+	workers     int
+	concurrency int
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.db, "db", "sqlite", "sqlite or postgres")
+	flag.StringVar(&o.dsn, "dsn", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL URL (with -db postgres); a schema is created in it and dropped afterwards")
+	flag.StringVar(&o.scenario, "scenario", "all", "all, throughput, latency, fanout, slow or dashboard")
+	flag.DurationVar(&o.duration, "duration", 30*time.Second, "how long load is offered (throughput, latency, slow)")
+	flag.IntVar(&o.rate, "rate", 500, "events per second offered in the latency scenario")
+	flag.IntVar(&o.seed, "seed", 1_000_000, "deliveries stored for the dashboard scenario")
+	flag.IntVar(&o.workers, "workers", 64, "sender workers")
+	flag.IntVar(&o.concurrency, "concurrency", 32, "concurrent API clients in the load generator")
+	flag.Parse()
+	scenarios := map[string]func(context.Context, options) (result, error){
+		"throughput": throughput, "latency": latency, "fanout": fanout, "slow": slowEndpoint, "dashboard": dashboard,
+	}
+	order := []string{"throughput", "latency", "fanout", "slow", "dashboard"}
+	if o.scenario != "all" {
+		if _, ok := scenarios[o.scenario]; !ok {
+			fmt.Fprintf(os.Stderr, "hookbench: unknown scenario %q\n", o.scenario)
+			os.Exit(2)
+		}
+		order = []string{o.scenario}
+	}
+	go sampleRSS()
+	failed := false
+	for _, name := range order {
+		res, err := scenarios[name](context.Background(), o)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "hookbench: %s: %v\n", name, err)
+			failed = true
+			continue
+		}
+		res["scenario"], res["db"] = name, o.db
+		res["max_rss_mb"] = float64(maxRSS.Load()) / 1024
+		line, _ := json.Marshal(res)
+		fmt.Println(string(line))
+	}
+	if failed {
+		os.Exit(1)
+	}
+}
+
+type result map[string]any
+
+// maxRSS is the largest resident set seen, in KiB, sampled every 100 ms.
+var maxRSS atomic.Int64
+
+func sampleRSS() {
+	for {
+		if b, err := os.ReadFile("/proc/self/status"); err == nil {
+			for _, l := range strings.Split(string(b), "\n") {
+				if strings.HasPrefix(l, "VmRSS:") {
+					var kb int64
+					fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(l, "VmRSS:"), "kB")), &kb)
+					if kb > maxRSS.Load() {
+						maxRSS.Store(kb)
+					}
+				}
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// instance is Hookboard running in-process on a fresh database.
+type instance struct {
+	st      *store.Store
+	snd     *sender.Sender
+	base    string
+	app     hook.App
+	key     string
+	cleanup []func()
+	stop    context.CancelFunc
+	done    chan struct{}
+}
+
+func (in *instance) Close() {
+	in.stop()
+	<-in.done
+	for i := len(in.cleanup) - 1; i >= 0; i-- {
+		in.cleanup[i]()
+	}
+}
+
+func start(ctx context.Context, o options, timeout time.Duration) (*instance, error) {
+	in := &instance{done: make(chan struct{})}
+	dsn, drop, err := freshDatabase(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	in.cleanup = append(in.cleanup, drop)
+	key, _ := secretbox.ParseKey(secretbox.NewKey())
+	box, _ := secretbox.New(key)
+	in.st, err = store.Open(ctx, dsn, store.Options{Box: box})
+	if err != nil {
+		return nil, err
+	}
+	in.cleanup = append(in.cleanup, func() { in.st.Close() })
+	res, err := in.st.AddUser(ctx, "bench@example.com", "bench password", "Bench", hook.RoleAdmin)
+	if err != nil {
+		return nil, err
+	}
+	in.app = res.App
+	_, in.key, err = in.st.CreateAPIKey(ctx, hook.Actor{}, in.app.ID, "bench")
+	if err != nil {
+		return nil, err
+	}
+	log := slog.New(slog.DiscardHandler)
+	in.snd = sender.New(sender.Options{Store: in.st, Logger: log, AllowPrivate: true, Workers: o.workers, Timeout: timeout})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: web.New(web.Options{Store: in.st, Sender: in.snd, Logger: log, SessionKey: key,
+		Targets: hook.TargetPolicy{AllowHTTP: true, AllowPrivate: true}})}
+	go srv.Serve(ln)
+	in.cleanup = append(in.cleanup, func() { srv.Close() })
+	in.base = "http://" + ln.Addr().String()
+	runCtx, cancel := context.WithCancel(context.Background())
+	in.stop = cancel
+	go in.st.Listen(runCtx, nil)
+	go func() { in.snd.Run(runCtx); close(in.done) }()
+	return in, nil
+}
+
+// freshDatabase returns a DSN for an empty database and a func that removes it.
+func freshDatabase(ctx context.Context, o options) (string, func(), error) {
+	switch o.db {
+	case "sqlite":
+		dir, err := os.MkdirTemp("", "hookbench")
+		if err != nil {
+			return "", nil, err
+		}
+		return "sqlite:" + filepath.Join(dir, "bench.db"), func() { os.RemoveAll(dir) }, nil
+	case "postgres":
+		return postgresSchema(ctx, o.dsn)
+	}
+	return "", nil, fmt.Errorf("-db must be sqlite or postgres")
+}
+
+// receiver is a loopback endpoint that notes when each webhook-id arrives.
+type receiver struct {
+	url      string
+	mu       sync.Mutex
+	arrivals map[string]time.Time
+	count    atomic.Int64
+	byPath   sync.Map // path → *atomic.Int64
+}
+
+func newReceiver(ctx context.Context, slowPath string) (*receiver, error) {
+	rc := &receiver{arrivals: map[string]time.Time{}}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		now := time.Now()
+		io.Copy(io.Discard, r.Body)
+		if r.URL.Path == slowPath {
+			select {
+			case <-time.After(5 * time.Second):
+			case <-r.Context().Done():
+			}
+			return
+		}
+		id := r.Header.Get("webhook-id")
+		rc.mu.Lock()
+		if _, seen := rc.arrivals[id+r.URL.Path]; !seen {
+			rc.arrivals[id+r.URL.Path] = now
+		}
+		rc.mu.Unlock()
+		rc.count.Add(1)
+		c, _ := rc.byPath.LoadOrStore(r.URL.Path, new(atomic.Int64))
+		c.(*atomic.Int64).Add(1)
+		w.WriteHeader(http.StatusNoContent)
+	})}
+	go srv.Serve(ln)
+	go func() { <-ctx.Done(); srv.Close() }()
+	rc.url = "http://" + ln.Addr().String()
+	return rc, nil
+}
+
+func (rc *receiver) arrival(key string) (time.Time, bool) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	t, ok := rc.arrivals[key]
+	return t, ok
+}
+
+func (rc *receiver) pathCount(path string) int64 {
+	c, ok := rc.byPath.Load(path)
+	if !ok {
+		return 0
+	}
+	return c.(*atomic.Int64).Load()
+}
+
+func addWebhook(ctx context.Context, in *instance, name, u string) error {
+	_, _, err := in.st.CreateWebhook(ctx, hook.Actor{}, in.app.ID, hook.WebhookInput{Name: name, URL: u, Events: []string{"*"}, Active: true, AuthType: hook.AuthNone},
+		hook.TargetPolicy{AllowHTTP: true, AllowPrivate: true})
+	return err
+}
+
+// client posts events through the API over keep-alive connections.
+type client struct {
+	http *http.Client
+	url  string
+	key  string
+}
+
+func newClient(in *instance, conns int) *client {
+	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, IdleConnTimeout: time.Minute}
+	return &client{http: &http.Client{Transport: tr, Timeout: 30 * time.Second}, url: in.base + "/api/v1/apps/" + in.app.ID + "/events", key: in.key}
+}
+
+var eventPayload = []byte(`{"eventType":"invoice.paid","payload":{"invoiceId":"inv_0001","amount":4200,"currency":"EUR","customer":{"id":"cus_1","email":"ann@example.com"}}}`)
+
+// ingest posts one event and returns its id.
+func (c *client) ingest() (string, error) {
+	req, _ := http.NewRequest(http.MethodPost, c.url, strings.NewReader(string(eventPayload)))
+	req.Header.Set("Authorization", "Bearer "+c.key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Data struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != http.StatusAccepted {
+		return "", fmt.Errorf("ingest: status %d", resp.StatusCode)
+	}
+	return body.Data.ID, nil
+}
+
+func percentile(ds []time.Duration, p float64) float64 {
+	if len(ds) == 0 {
+		return 0
+	}
+	slices.Sort(ds)
+	i := int(float64(len(ds)-1) * p)
+	return float64(ds[i].Microseconds()) / 1000
+}
+
+// throughput: events ingested as fast as the API takes them, one webhook.
+func throughput(ctx context.Context, o options) (result, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	in, err := start(ctx, o, 2*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	defer in.Close()
+	rc, err := newReceiver(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	if err := addWebhook(ctx, in, "sink", rc.url+"/hook"); err != nil {
+		return nil, err
+	}
+	c := newClient(in, o.concurrency)
+	type sent struct {
+		id string
+		at time.Time
+	}
+	var mu sync.Mutex
+	var sents []sent
+	var ingestErrs atomic.Int64
+	begin := time.Now()
+	deadline := begin.Add(o.duration)
+	var wg sync.WaitGroup
+	for range o.concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []sent
+			for time.Now().Before(deadline) {
+				at := time.Now()
+				id, err := c.ingest()
+				if err != nil {
+					ingestErrs.Add(1)
+					continue
+				}
+				mine = append(mine, sent{id, at})
+			}
+			mu.Lock()
+			sents = append(sents, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	ingestSecs := time.Since(begin).Seconds()
+	// Wait for the backlog to drain (bounded).
+	total := int64(len(sents))
+	drainDeadline := time.Now().Add(5 * time.Minute)
+	for rc.count.Load() < total && time.Now().Before(drainDeadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	last := time.Now()
+	recorded, err := countSucceeded(ctx, in.st)
+	if err != nil {
+		return nil, err
+	}
+	var lat []time.Duration
+	for _, s := range sents {
+		if at, ok := rc.arrival(s.id + "/hook"); ok {
+			lat = append(lat, at.Sub(s.at))
+		}
+	}
+	secs := last.Sub(begin).Seconds()
+	return result{
+		"events": total, "ingest_errors": ingestErrs.Load(), "ingest_per_sec": round(float64(total) / ingestSecs),
+		"delivered": rc.count.Load(), "recorded": recorded, "seconds": round(secs),
+		"deliveries_per_sec": round(float64(recorded) / secs), "p50_ms": percentile(lat, .5), "p99_ms": percentile(lat, .99),
+	}, nil
+}
+
+func countSucceeded(ctx context.Context, st *store.Store) (int64, error) {
+	var n int64
+	err := st.DB().GetContext(ctx, &n, `SELECT COUNT(*) FROM attempts WHERE succeeded`)
+	return n, err
+}
+
+func round(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
+
+// latency: a steady offered rate; time from sending the event to its first
+// attempt reaching the receiver.
+func latency(ctx context.Context, o options) (result, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	in, err := start(ctx, o, 2*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	defer in.Close()
+	rc, err := newReceiver(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	if err := addWebhook(ctx, in, "sink", rc.url+"/hook"); err != nil {
+		return nil, err
+	}
+	c := newClient(in, o.concurrency)
+	dur := min(o.duration, 20*time.Second)
+	interval := time.Second / time.Duration(o.rate)
+	type sent struct {
+		id string
+		at time.Time
+	}
+	var mu sync.Mutex
+	var sents []sent
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, o.concurrency)
+	tick := time.NewTicker(interval)
+	end := time.After(dur)
+loop:
+	for {
+		select {
+		case <-end:
+			break loop
+		case <-tick.C:
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			at := time.Now()
+			id, err := c.ingest()
+			if err == nil {
+				mu.Lock()
+				sents = append(sents, sent{id, at})
+				mu.Unlock()
+			}
+		}()
+	}
+	tick.Stop()
+	wg.Wait()
+	deadline := time.Now().Add(time.Minute)
+	for rc.count.Load() < int64(len(sents)) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	var lat []time.Duration
+	for _, s := range sents {
+		if at, ok := rc.arrival(s.id + "/hook"); ok {
+			lat = append(lat, at.Sub(s.at))
+		}
+	}
+	return result{"events": len(sents), "delivered": rc.count.Load(), "rate": o.rate, "seconds": dur.Seconds(),
+		"p50_ms": percentile(lat, .5), "p99_ms": percentile(lat, .99)}, nil
+}
+
+// fanout: one event to 100 webhooks; time until all 100 were attempted.
+func fanout(ctx context.Context, o options) (result, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	in, err := start(ctx, o, 2*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	defer in.Close()
+	rc, err := newReceiver(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	for i := range 100 {
+		if err := addWebhook(ctx, in, fmt.Sprintf("hook %03d", i), fmt.Sprintf("%s/h%03d", rc.url, i)); err != nil {
+			return nil, err
+		}
+	}
+	c := newClient(in, 4)
+	var spans []time.Duration
+	const rounds = 20
+	for range rounds {
+		before := rc.count.Load()
+		at := time.Now()
+		if _, err := c.ingest(); err != nil {
+			return nil, err
+		}
+		for rc.count.Load() < before+100 {
+			if time.Since(at) > 10*time.Second {
+				return nil, fmt.Errorf("fan-out did not complete: %d of 100", rc.count.Load()-before)
+			}
+			time.Sleep(200 * time.Microsecond)
+		}
+		spans = append(spans, time.Since(at))
+		time.Sleep(50 * time.Millisecond)
+	}
+	return result{"events": rounds, "webhooks": 100, "delivered": rc.count.Load(), "p50_ms": percentile(spans, .5),
+		"p99_ms": percentile(spans, .99), "max_ms": percentile(spans, 1)}, nil
+}
+
+// slowEndpoint: 10 webhooks, one of which times out on every request; the
+// other nine's throughput compared with a run without the slow one.
+func slowEndpoint(ctx context.Context, o options) (result, error) {
+	phase := func(withSlow bool) (float64, error) {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		in, err := start(ctx, o, 2*time.Second)
+		if err != nil {
+			return 0, err
+		}
+		defer in.Close()
+		rc, err := newReceiver(ctx, "/slow")
+		if err != nil {
+			return 0, err
+		}
+		for i := range 9 {
+			if err := addWebhook(ctx, in, fmt.Sprintf("fast %d", i), fmt.Sprintf("%s/fast%d", rc.url, i)); err != nil {
+				return 0, err
+			}
+		}
+		path := "/fast9"
+		if withSlow {
+			path = "/slow"
+		}
+		if err := addWebhook(ctx, in, "tenth", rc.url+path); err != nil {
+			return 0, err
+		}
+		c := newClient(in, o.concurrency)
+		dur := min(o.duration, 15*time.Second)
+		begin := time.Now()
+		deadline := begin.Add(dur)
+		var wg sync.WaitGroup
+		for range o.concurrency / 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for time.Now().Before(deadline) {
+					c.ingest()
+				}
+			}()
+		}
+		wg.Wait()
+		var n int64
+		for i := range 9 {
+			n += rc.pathCount(fmt.Sprintf("/fast%d", i))
+		}
+		return float64(n) / time.Since(begin).Seconds(), nil
+	}
+	base, err := phase(false)
+	if err != nil {
+		return nil, err
+	}
+	with, err := phase(true)
+	if err != nil {
+		return nil, err
+	}
+	return result{"baseline_per_sec": round(base), "with_slow_per_sec": round(with), "kept_percent": round(with / base * 100)}, nil
+}
+
+// dashboard: pages over a large history, as a signed-in admin.
+func dashboard(ctx context.Context, o options) (result, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	in, err := start(ctx, o, 2*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	defer in.Close()
+	var hooks []string
+	for i := range 5 {
+		if err := addWebhook(ctx, in, fmt.Sprintf("hook %d", i), fmt.Sprintf("https://example.com/h%d", i)); err != nil {
+			return nil, err
+		}
+	}
+	whs, _ := in.st.ListWebhooks(ctx, in.app.ID)
+	for _, wh := range whs {
+		hooks = append(hooks, wh.ID)
+	}
+	in.stop() // nothing to send: the seeded deliveries are history
+	<-in.done
+	in.done = make(chan struct{})
+	close(in.done)
+	seedStart := time.Now()
+	sample, err := seed(ctx, in.st, in.app.ID, hooks, o.seed)
+	if err != nil {
+		return nil, err
+	}
+	seedSecs := time.Since(seedStart).Seconds()
+
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar, Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+	resp, err := hc.PostForm(in.base+"/login", url.Values{"email": {"bench@example.com"}, "password": {"bench password"}})
+	if err != nil {
+		return nil, err
+	}
+	resp.Body.Close()
+	pages := map[string]string{
+		"all_events":      "/apps/" + in.app.ID + "/events",
+		"filtered":        "/apps/" + in.app.ID + "/events?status=failed&event_type=invoice.paid&webhook=" + hooks[2],
+		"delivery_detail": "/apps/" + in.app.ID + "/deliveries/" + sample,
+		"older_page":      "/apps/" + in.app.ID + "/events?cursor=" + sample,
+	}
+	res := result{"deliveries": o.seed, "seed_seconds": round(seedSecs)}
+	worst := 0.0
+	for name, p := range pages {
+		var ds []time.Duration
+		for i := range 220 {
+			t0 := time.Now()
+			resp, err := hc.Get(in.base + p)
+			if err != nil {
+				return nil, err
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return nil, fmt.Errorf("%s: status %d", name, resp.StatusCode)
+			}
+			if i >= 20 { // the first requests warm caches
+				ds = append(ds, time.Since(t0))
+			}
+		}
+		p95 := percentile(ds, .95)
+		res[name+"_p95_ms"] = p95
+		worst = max(worst, p95)
+	}
+	res["p95_ms"] = worst
+	return res, nil
+}
