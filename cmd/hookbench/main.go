@@ -344,11 +344,17 @@ func throughput(ctx context.Context, o options) (result, error) {
 	for rc.count.Load() < total && time.Now().Before(drainDeadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	last := time.Now()
-	recorded, err := countSucceeded(ctx, in.st)
-	if err != nil {
-		return nil, err
+	var recorded int64
+	for time.Now().Before(drainDeadline) {
+		if recorded, err = countSucceeded(ctx, in.st); err != nil {
+			return nil, err
+		}
+		if recorded >= total {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
+	last := time.Now()
 	var lat []time.Duration
 	for _, s := range sents {
 		if at, ok := rc.arrival(s.id + "/hook"); ok {

@@ -44,10 +44,11 @@ func TestNewEventsWakeTheSender(t *testing.T) {
 			rc := newReceiver(t, status(200))
 			f.webhook("A", rc.URL, []string{"*"}, true)
 			runCtx, cancel := context.WithCancel(ctx)
-			defer cancel()
 			snd := sender.New(sender.Options{Store: s, AllowPrivate: true, PollInterval: time.Minute})
-			go snd.Run(runCtx)
-			go s.Listen(runCtx, nil)
+			stopped := make(chan struct{}, 2)
+			go func() { snd.Run(runCtx); stopped <- struct{}{} }()
+			go func() { s.Listen(runCtx, nil); stopped <- struct{}{} }()
+			defer func() { cancel(); <-stopped; <-stopped }() // before the schema is dropped
 			time.Sleep(100 * time.Millisecond) // let the first (empty) claim and LISTEN happen
 			f.ingest("invoice.paid", `{}`)
 			waitFor(t, "the in-process wake-up", 5*time.Second, func() bool { return len(rc.got()) == 1 })

@@ -18,6 +18,7 @@ import (
 	"github.com/hookboard/hookboard/internal/hook"
 	"github.com/hookboard/hookboard/internal/metrics"
 	"github.com/hookboard/hookboard/internal/signature"
+	"github.com/hookboard/hookboard/internal/store"
 )
 
 // Store is what the sender needs from storage.
@@ -26,8 +27,14 @@ type Store interface {
 	ReleaseJobs(ctx context.Context, owner string, ids []string, next *time.Time) error
 	WebhookTarget(ctx context.Context, webhookID string) (hook.Target, error)
 	RecordAttempt(ctx context.Context, owner string, job hook.Job, a hook.Attempt, out hook.Outcome) (bool, error)
+	RecordAttempts(ctx context.Context, owner string, recs []store.AttemptRecord) ([]string, error)
 	Wakeups() <-chan struct{}
 }
+
+// targetTTL is how long a webhook's URL, credentials and signing keys are
+// reused between deliveries. A change (a rotation, a new URL) reaches the
+// sender within this time; test events and resends always read afresh.
+const targetTTL = time.Second
 
 // Version goes in the User-Agent header.
 var Version = "dev"
@@ -71,6 +78,16 @@ type Sender struct {
 	inflight int
 	freed    chan struct{}
 	wg       sync.WaitGroup
+	records  chan store.AttemptRecord // to the recorder while running
+
+	targetMu sync.Mutex
+	targets  map[string]cachedTarget
+}
+
+type cachedTarget struct {
+	target  hook.Target
+	signers []*signature.Signer
+	fetched time.Time
 }
 
 // New returns a Sender; call Run to start it.
@@ -79,6 +96,7 @@ func New(opts Options) *Sender {
 		store: opts.Store, log: opts.Logger, client: opts.Client, workers: opts.Workers, perWebhook: opts.PerWebhook,
 		timeout: opts.Timeout, poll: opts.PollInterval, now: opts.Now, jitter: opts.Jitter,
 		busy: map[string]int{}, freed: make(chan struct{}, 1), userAgent: "Hookboard/" + Version, metrics: opts.Metrics,
+		targets: map[string]cachedTarget{},
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -121,29 +139,88 @@ func (s *Sender) Lease() time.Duration { return s.lease }
 func (s *Sender) Run(ctx context.Context) error {
 	ticker := time.NewTicker(s.poll)
 	defer ticker.Stop()
+	stopRecorder := s.startRecorder()
+	defer stopRecorder()
 	defer s.wg.Wait()
+	// After a completion, claim only once a batch's worth of workers is free:
+	// one claim query per finished request would cost more than it sends.
+	batch := max(1, s.workers/8)
+	minFree := 1
 	for {
-		_, full := s.claimOnce(ctx)
+		_, full := s.claimOnce(ctx, minFree)
 		if ctx.Err() != nil {
 			return nil
 		}
 		if full {
+			minFree = 1
 			continue // more may be due right now
 		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-s.store.Wakeups():
+			minFree = 1
 		case <-s.freed:
+			minFree = batch
 		case <-ticker.C:
+			minFree = 1
 		}
 	}
 }
 
-// claimOnce claims as many due deliveries as there are free workers and
-// starts them. It reports how many it started and whether it filled every
-// free worker.
-func (s *Sender) claimOnce(ctx context.Context) (int, bool) {
+// startRecorder writes finished attempts in batches: it takes what is
+// queued, writes it in one transaction, and repeats. The returned func
+// flushes what is left and stops it.
+func (s *Sender) startRecorder() func() {
+	s.records = make(chan store.AttemptRecord, 4*s.workers)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		batch := make([]store.AttemptRecord, 0, 256)
+		for r := range s.records {
+			batch = append(batch[:0], r)
+		more:
+			for len(batch) < cap(batch) {
+				select {
+				case r, ok := <-s.records:
+					if !ok {
+						break more
+					}
+					batch = append(batch, r)
+				default:
+					break more
+				}
+			}
+			s.flush(batch)
+		}
+	}()
+	return func() {
+		close(s.records)
+		<-done
+	}
+}
+
+func (s *Sender) flush(batch []store.AttemptRecord) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	disabled, err := s.store.RecordAttempts(ctx, s.owner, batch)
+	if err != nil {
+		s.log.Error("record attempts", "count", len(batch), "err", err)
+	}
+	for _, r := range batch {
+		s.metrics.Attempt(r.Attempt.Trigger, r.Outcome.Status, r.Attempt.Duration)
+		s.log.Info("attempt", "delivery", r.Job.ID, "webhook", r.Job.WebhookID, "status", r.Attempt.ResponseStatus,
+			"succeeded", r.Attempt.Succeeded, "duration_ms", r.Attempt.Duration.Milliseconds(), "outcome", r.Outcome.Status, "error", r.Attempt.Error)
+	}
+	for _, w := range disabled {
+		s.log.Warn("webhook disabled after 5 days of failures", "webhook", w)
+	}
+}
+
+// claimOnce claims as many due deliveries as there are free workers (when
+// at least minFree are) and starts them. It reports how many it started and
+// whether it filled every free worker.
+func (s *Sender) claimOnce(ctx context.Context, minFree int) (int, bool) {
 	s.mu.Lock()
 	free := s.workers - s.inflight
 	var exclude []string
@@ -153,7 +230,7 @@ func (s *Sender) claimOnce(ctx context.Context) (int, bool) {
 		}
 	}
 	s.mu.Unlock()
-	if free <= 0 {
+	if free <= 0 || free < minFree {
 		return 0, false
 	}
 	jobs, err := s.store.ClaimDue(ctx, s.owner, free, s.lease, exclude)
@@ -199,11 +276,56 @@ func (s *Sender) work(job hook.Job) {
 		}
 	}()
 	// Requests in flight finish even when Run's context ends: each is bounded
-	// by the timeout, and its result must be recorded.
+	// by the timeout, and its result is recorded.
 	ctx := context.Background()
-	if _, _, err := s.Deliver(ctx, job, hook.TriggerAutomatic); err != nil {
-		s.log.Error("deliver", "delivery", job.ID, "webhook", job.WebhookID, "err", err)
+	ct, err := s.target(ctx, job.WebhookID, false)
+	if err != nil {
+		s.log.Error("deliver: load webhook", "delivery", job.ID, "webhook", job.WebhookID, "err", err)
+		return
 	}
+	if !ct.target.Active {
+		// Paused: keep the delivery and look again later.
+		later := s.now().Add(10 * time.Minute)
+		if err := s.store.ReleaseJobs(ctx, s.owner, []string{job.ID}, &later); err != nil {
+			s.log.Error("release paused delivery", "delivery", job.ID, "err", err)
+		}
+		return
+	}
+	a, retryAfter := s.attempt(ctx, job, ct, hook.TriggerAutomatic)
+	out := hook.NextOutcome(a.Succeeded, a.ResponseStatus, job.Attempts+1, retryAfter, s.now(), s.jitter)
+	s.records <- store.AttemptRecord{Job: job, Attempt: a, Outcome: out}
+}
+
+// target returns a webhook's delivery settings and signing keys, cached for
+// targetTTL unless fresh is set.
+func (s *Sender) target(ctx context.Context, webhookID string, fresh bool) (cachedTarget, error) {
+	if !fresh {
+		s.targetMu.Lock()
+		ct, ok := s.targets[webhookID]
+		s.targetMu.Unlock()
+		if ok && time.Since(ct.fetched) < targetTTL {
+			return ct, nil
+		}
+	}
+	t, err := s.store.WebhookTarget(ctx, webhookID)
+	if err != nil {
+		return cachedTarget{}, err
+	}
+	ct := cachedTarget{target: t, fetched: time.Now()}
+	for _, secret := range t.Secrets {
+		sg, err := signature.NewSigner(secret)
+		if err != nil {
+			return cachedTarget{}, err
+		}
+		ct.signers = append(ct.signers, sg)
+	}
+	s.targetMu.Lock()
+	if len(s.targets) > 10000 {
+		clear(s.targets)
+	}
+	s.targets[webhookID] = ct
+	s.targetMu.Unlock()
+	return ct, nil
 }
 
 // Deliver sends one claimed delivery now, records the attempt and applies
@@ -211,16 +333,11 @@ func (s *Sender) work(job hook.Job) {
 // is not retried; a manual resend that fails leaves the delivery as it was
 // (still retrying on schedule, or failed), and one that succeeds ends it.
 func (s *Sender) Deliver(ctx context.Context, job hook.Job, trigger string) (hook.Attempt, hook.Outcome, error) {
-	target, err := s.store.WebhookTarget(ctx, job.WebhookID)
+	ct, err := s.target(ctx, job.WebhookID, true)
 	if err != nil {
 		return hook.Attempt{}, hook.Outcome{}, err
 	}
-	if !target.Active && trigger == hook.TriggerAutomatic {
-		// Paused: keep the delivery and look again later.
-		later := s.now().Add(10 * time.Minute)
-		return hook.Attempt{}, hook.Outcome{}, s.store.ReleaseJobs(ctx, s.owner, []string{job.ID}, &later)
-	}
-	a, retryAfter := s.Attempt(ctx, job, target, trigger)
+	a, retryAfter := s.attempt(ctx, job, ct, trigger)
 	out := hook.NextOutcome(a.Succeeded, a.ResponseStatus, job.Attempts+1, retryAfter, s.now(), s.jitter)
 	switch {
 	case a.Succeeded:
@@ -242,21 +359,12 @@ func (s *Sender) Deliver(ctx context.Context, job hook.Job, trigger string) (hoo
 	return a, out, nil
 }
 
-// Attempt makes one signed request for job to target and describes it. It
-// returns the receiver's Retry-After, if any.
-func (s *Sender) Attempt(ctx context.Context, job hook.Job, target hook.Target, trigger string) (hook.Attempt, time.Duration) {
+// attempt makes one signed request for job to its webhook and describes it.
+// It returns the receiver's Retry-After, if any.
+func (s *Sender) attempt(ctx context.Context, job hook.Job, ct cachedTarget, trigger string) (hook.Attempt, time.Duration) {
+	target, signers := ct.target, ct.signers
 	start := s.now()
 	a := hook.Attempt{DeliveryID: job.ID, WebhookID: job.WebhookID, Trigger: trigger, RequestURL: target.URL, CreatedAt: start}
-
-	var signers []*signature.Signer
-	for _, secret := range target.Secrets {
-		sg, err := signature.NewSigner(secret)
-		if err != nil {
-			a.Error = "cannot sign: a stored signing secret is invalid"
-			return a, 0
-		}
-		signers = append(signers, sg)
-	}
 	h := http.Header{}
 	h.Set("Content-Type", "application/json")
 	h.Set("User-Agent", s.userAgent)
@@ -342,9 +450,10 @@ func truncate(s string, n int) string {
 // deliveries are done. It returns how many it started. Tests and the demo
 // use it to step the sender by hand.
 func (s *Sender) ProcessDue(ctx context.Context) int {
+	stopRecorder := s.startRecorder()
 	started := 0
 	for {
-		n, full := s.claimOnce(ctx)
+		n, full := s.claimOnce(ctx, 1)
 		started += n
 		if !full {
 			break
@@ -352,5 +461,6 @@ func (s *Sender) ProcessDue(ctx context.Context) int {
 		s.wg.Wait()
 	}
 	s.wg.Wait()
+	stopRecorder()
 	return started
 }

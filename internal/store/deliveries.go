@@ -31,92 +31,7 @@ type IngestResult struct {
 	Replayed   bool // the Idempotency-Key was seen: nothing new was created
 }
 
-// IngestEvent stores an event and, in the same transaction, one pending
-// delivery per active webhook of the app subscribed to its type (or *).
-// payload must be a JSON object; its bytes are stored as given.
-func (s *Store) IngestEvent(ctx context.Context, appID, eventType string, payload []byte, idemKey string) (IngestResult, error) {
-	var res IngestResult
-	if msg := hook.ValidateEventTypeName(eventType); msg != "" {
-		return res, hook.FieldErrors{{Field: "eventType", Message: msg}}
-	}
-	if len(idemKey) > 255 {
-		return res, hook.FieldErrors{{Field: "Idempotency-Key", Message: "The Idempotency-Key header must be at most 255 characters."}}
-	}
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		now := s.now()
-		if idemKey != "" {
-			var prior struct {
-				EventID   string    `db:"event_id"`
-				CreatedAt time.Time `db:"created_at"`
-			}
-			err := tx.GetContext(ctx, &prior, tx.Rebind(`SELECT event_id, created_at FROM idempotency_keys WHERE app_id = ? AND idem_key = ?`), appID, idemKey)
-			switch {
-			case err == nil && prior.CreatedAt.After(now.Add(-IdempotencyWindow)):
-				if err := tx.GetContext(ctx, &res.Event, tx.Rebind(`SELECT id, app_id, event_type, payload, created_at FROM events WHERE id = ?`), prior.EventID); err != nil {
-					return err
-				}
-				res.Replayed = true
-				return tx.GetContext(ctx, &res.Deliveries, tx.Rebind(`SELECT COUNT(*) FROM deliveries WHERE event_id = ?`), prior.EventID)
-			case err == nil:
-				// Older than the window: the key may be used again.
-				if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM idempotency_keys WHERE app_id = ? AND idem_key = ?`), appID, idemKey); err != nil {
-					return err
-				}
-			case hook.ErrorCode(notFound(err, "")) != hook.ENOTFOUND:
-				return err
-			}
-		}
-		res.Event = hook.Event{ID: s.newID(), AppID: appID, EventType: eventType, Payload: payload, CreatedAt: now}
-		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO events (id, app_id, event_type, payload, created_at) VALUES (?, ?, ?, ?, ?)`),
-			res.Event.ID, appID, eventType, payload, now); err != nil {
-			return err
-		}
-		if idemKey != "" {
-			_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO idempotency_keys (app_id, idem_key, event_id, created_at) VALUES (?, ?, ?, ?)`), appID, idemKey, res.Event.ID, now)
-			if isUniqueViolation(err) {
-				return errIdempotencyRace
-			}
-			if err != nil {
-				return err
-			}
-		}
-		var webhookIDs []string
-		if err := tx.SelectContext(ctx, &webhookIDs, tx.Rebind(`
-			SELECT DISTINCT w.id FROM webhooks w JOIN webhook_event_types t ON t.webhook_id = w.id
-			WHERE w.app_id = ? AND w.active AND t.event_type IN (?, '*') ORDER BY w.id`), appID, eventType); err != nil {
-			return err
-		}
-		for _, wid := range webhookIDs {
-			if err := s.insertDelivery(ctx, tx, appID, wid, res.Event, now); err != nil {
-				return err
-			}
-		}
-		res.Deliveries = len(webhookIDs)
-		if len(webhookIDs) > 0 && s.dialect == Postgres {
-			// Delivered at commit, and folded into one per transaction.
-			if _, err := tx.ExecContext(ctx, `SELECT pg_notify('`+notifyChannel+`', '')`); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if errors.Is(err, errIdempotencyRace) {
-		// Another request with the same key committed first: answer with its event.
-		return s.IngestEvent(ctx, appID, eventType, payload, idemKey)
-	}
-	if err == nil && res.Deliveries > 0 && !res.Replayed {
-		s.Wake()
-	}
-	return res, err
-}
-
 var errIdempotencyRace = errors.New("idempotency key race")
-
-func (s *Store) insertDelivery(ctx context.Context, tx *sqlx.Tx, appID, webhookID string, ev hook.Event, now time.Time) error {
-	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO deliveries (id, app_id, webhook_id, event_id, event_type, status, attempts, next_attempt_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)`), s.newID(), appID, webhookID, ev.ID, ev.EventType, now, now, now)
-	return err
-}
 
 // Wake tells this process's sender that deliveries are due.
 func (s *Store) Wake() {
@@ -262,56 +177,27 @@ func (s *Store) WebhookTarget(ctx context.Context, webhookID string) (hook.Targe
 	return t, err
 }
 
-// RecordAttempt stores an attempt and applies its outcome to the delivery,
+// RecordAttempt stores one attempt and applies its outcome to the delivery
 // if owner still holds the lease (otherwise the attempt is kept and the
 // delivery left to the new owner). It tracks the webhook's run of failures
 // and turns the webhook off after DisableAfter of nothing but failures; it
 // reports whether it did.
 func (s *Store) RecordAttempt(ctx context.Context, owner string, job hook.Job, a hook.Attempt, out hook.Outcome) (disabled bool, err error) {
-	reqHeaders, _ := json.Marshal(a.RequestHeaders)
-	var respHeaders []byte
-	if a.ResponseHeaders != nil {
-		respHeaders, _ = json.Marshal(a.ResponseHeaders)
-	}
-	var status *int
-	if a.ResponseStatus != 0 {
-		status = &a.ResponseStatus
-	}
+	r := AttemptRecord{Job: job, Attempt: a, Outcome: out}
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		now := s.now()
-		if a.CreatedAt.IsZero() {
-			a.CreatedAt = now
-		}
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO attempts (id, delivery_id, webhook_id, trigger_type, succeeded, request_url, request_headers,
 			response_status, response_headers, response_body, response_truncated, duration_ms, error, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			s.newID(), job.ID, job.WebhookID, a.Trigger, a.Succeeded, a.RequestURL, string(reqHeaders),
-			status, string(respHeaders), a.ResponseBody, a.ResponseTruncated, a.Duration.Milliseconds(), a.Error, a.CreatedAt.UTC().Truncate(time.Microsecond)); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), attemptArgs(s.newID(), r, now)...); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_attempt_at = ?,
 			lease_owner = '', lease_until = NULL, updated_at = ? WHERE id = ? AND lease_owner = ?`),
-			out.Status, out.NextAttemptAt, a.CreatedAt.UTC().Truncate(time.Microsecond), now, job.ID, owner); err != nil {
+			out.Status, out.NextAttemptAt, attemptTime(r, now), now, job.ID, owner); err != nil {
 			return err
 		}
-		if a.Succeeded {
-			_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE webhooks SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL`), job.WebhookID)
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE webhooks SET failing_since = ? WHERE id = ? AND failing_since IS NULL`), now, job.WebhookID); err != nil {
-			return err
-		}
-		reason := fmt.Sprintf("every delivery failed for 5 days (last error: %s). Fix the endpoint, then turn the webhook back on.", summarize(a))
-		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE webhooks SET active = ?, disabled_reason = ?, updated_at = ? WHERE id = ? AND active AND failing_since <= ?`),
-			false, reason, now, job.WebhookID, now.Add(-DisableAfter))
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n > 0 {
-			disabled = true
-			return s.audit(ctx, tx, job.AppID, hook.Actor{Label: "system"}, "webhook.disable", "webhook", job.WebhookID, reason)
-		}
-		return nil
+		disabled, err = s.trackFailures(ctx, tx, r, now)
+		return err
 	})
 	return disabled, err
 }

@@ -59,6 +59,11 @@ type Store struct {
 	nowFunc    func() time.Time
 	bcryptCost int
 
+	ingestQ    chan *ingestReq
+	closing    chan struct{}
+	ingestDone chan struct{}
+	closeOnce  sync.Once
+
 	idMu     sync.Mutex // guards the id counter below
 	idLastMS int64
 	idSeq    int
@@ -155,11 +160,18 @@ func Connect(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if s.bcryptCost == 0 {
 		s.bcryptCost = bcrypt.DefaultCost
 	}
+	s.startIngester()
 	return s, nil
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close stops the ingestion writer and closes the database.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.closing)
+		<-s.ingestDone
+	})
+	return s.db.Close()
+}
 
 // Dialect is SQLite or Postgres.
 func (s *Store) Dialect() string { return s.dialect }

@@ -1,0 +1,267 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/hookboard/hookboard/internal/hook"
+)
+
+// Ingestion is group-committed: concurrent IngestEvent calls queue here and
+// one goroutine writes whatever is queued in a single transaction, so many
+// API requests share one commit. A lone request waits for nobody.
+
+type ingestReq struct {
+	appID, eventType string
+	payload          []byte
+	idemKey          string
+	done             chan ingestResp
+}
+
+type ingestResp struct {
+	res IngestResult
+	err error
+}
+
+const maxIngestBatch = 200
+
+var errStoreClosed = errors.New("store: closed")
+
+func (s *Store) startIngester() {
+	s.ingestQ = make(chan *ingestReq, 1024)
+	s.closing = make(chan struct{})
+	s.ingestDone = make(chan struct{})
+	go func() {
+		defer close(s.ingestDone)
+		batch := make([]*ingestReq, 0, maxIngestBatch)
+		for {
+			select {
+			case <-s.closing:
+				return
+			case r := <-s.ingestQ:
+				batch = append(batch[:0], r)
+			}
+		more:
+			for len(batch) < maxIngestBatch {
+				select {
+				case r := <-s.ingestQ:
+					batch = append(batch, r)
+				default:
+					break more
+				}
+			}
+			s.ingestBatch(batch)
+		}
+	}()
+}
+
+// IngestEvent stores an event and, in the same transaction, one pending
+// delivery per active webhook of the app subscribed to its type (or *).
+// payload must be a JSON object; its bytes are stored as given. With an
+// idempotency key seen in the last 24 hours it returns the first event and
+// creates nothing.
+func (s *Store) IngestEvent(ctx context.Context, appID, eventType string, payload []byte, idemKey string) (IngestResult, error) {
+	if msg := hook.ValidateEventTypeName(eventType); msg != "" {
+		return IngestResult{}, hook.FieldErrors{{Field: "eventType", Message: msg}}
+	}
+	if len(idemKey) > 255 {
+		return IngestResult{}, hook.FieldErrors{{Field: "Idempotency-Key", Message: "The Idempotency-Key header must be at most 255 characters."}}
+	}
+	r := &ingestReq{appID: appID, eventType: eventType, payload: payload, idemKey: idemKey, done: make(chan ingestResp, 1)}
+	select {
+	case s.ingestQ <- r:
+	case <-s.closing:
+		return IngestResult{}, errStoreClosed
+	case <-ctx.Done():
+		return IngestResult{}, ctx.Err()
+	}
+	select {
+	case resp := <-r.done:
+		return resp.res, resp.err
+	case <-s.closing:
+		return IngestResult{}, errStoreClosed
+	}
+}
+
+// ingestBatch writes a batch in one transaction; if that fails (an
+// idempotency key taken by another process meanwhile, say), each request is
+// written on its own so only the one at fault sees an error.
+func (s *Store) ingestBatch(batch []*ingestReq) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	results, err := s.ingestTx(ctx, batch)
+	if err != nil && len(batch) > 1 {
+		for _, r := range batch {
+			res, err := s.ingestTx(ctx, []*ingestReq{r})
+			if err == nil {
+				r.done <- ingestResp{res: res[0]}
+				continue
+			}
+			if errors.Is(err, errIdempotencyRace) {
+				res, err = s.ingestTx(ctx, []*ingestReq{r}) // now it sees the other's event
+				if err == nil {
+					r.done <- ingestResp{res: res[0]}
+					continue
+				}
+			}
+			r.done <- ingestResp{err: err}
+		}
+		return
+	}
+	if errors.Is(err, errIdempotencyRace) {
+		results, err = s.ingestTx(ctx, batch)
+	}
+	for i, r := range batch {
+		if err != nil {
+			r.done <- ingestResp{err: err}
+		} else {
+			r.done <- ingestResp{res: results[i]}
+		}
+	}
+	woke := false
+	for _, res := range results {
+		if err == nil && res.Deliveries > 0 && !res.Replayed && !woke {
+			s.Wake()
+			woke = true
+		}
+	}
+}
+
+func (s *Store) ingestTx(ctx context.Context, batch []*ingestReq) ([]IngestResult, error) {
+	results := make([]IngestResult, len(batch))
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		now := s.now()
+		type key struct{ app, idem string }
+		seen := map[key]int{} // idempotency keys earlier in this batch
+		var fresh []int       // requests that create an event
+		for i, r := range batch {
+			if r.idemKey == "" {
+				fresh = append(fresh, i)
+				continue
+			}
+			if j, ok := seen[key{r.appID, r.idemKey}]; ok {
+				results[i] = results[j]
+				results[i].Replayed = true
+				continue
+			}
+			var prior struct {
+				EventID   string    `db:"event_id"`
+				CreatedAt time.Time `db:"created_at"`
+			}
+			err := tx.GetContext(ctx, &prior, tx.Rebind(`SELECT event_id, created_at FROM idempotency_keys WHERE app_id = ? AND idem_key = ?`), r.appID, r.idemKey)
+			switch {
+			case err == nil && prior.CreatedAt.After(now.Add(-IdempotencyWindow)):
+				if err := tx.GetContext(ctx, &results[i].Event, tx.Rebind(`SELECT id, app_id, event_type, payload, created_at FROM events WHERE id = ?`), prior.EventID); err != nil {
+					return err
+				}
+				results[i].Replayed = true
+				if err := tx.GetContext(ctx, &results[i].Deliveries, tx.Rebind(`SELECT COUNT(*) FROM deliveries WHERE event_id = ?`), prior.EventID); err != nil {
+					return err
+				}
+				seen[key{r.appID, r.idemKey}] = i
+				continue
+			case err == nil:
+				// Older than the window: the key may be used again.
+				if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM idempotency_keys WHERE app_id = ? AND idem_key = ?`), r.appID, r.idemKey); err != nil {
+					return err
+				}
+			case hook.ErrorCode(notFound(err, "")) != hook.ENOTFOUND:
+				return err
+			}
+			seen[key{r.appID, r.idemKey}] = i
+			fresh = append(fresh, i)
+		}
+		if len(fresh) == 0 {
+			return nil
+		}
+
+		// Events, in one statement.
+		var q strings.Builder
+		q.WriteString(`INSERT INTO events (id, app_id, event_type, payload, created_at) VALUES `)
+		args := make([]any, 0, 5*len(fresh))
+		for n, i := range fresh {
+			r := batch[i]
+			results[i].Event = hook.Event{ID: s.newID(), AppID: r.appID, EventType: r.eventType, Payload: r.payload, CreatedAt: now}
+			if n > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?, ?, ?)")
+			args = append(args, results[i].Event.ID, r.appID, r.eventType, r.payload, now)
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(q.String()), args...); err != nil {
+			return err
+		}
+
+		// Idempotency keys.
+		for _, i := range fresh {
+			if r := batch[i]; r.idemKey != "" {
+				_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO idempotency_keys (app_id, idem_key, event_id, created_at) VALUES (?, ?, ?, ?)`), r.appID, r.idemKey, results[i].Event.ID, now)
+				if isUniqueViolation(err) {
+					return errIdempotencyRace
+				}
+				if err != nil {
+					return err
+				}
+			}
+		}
+
+		// Subscribers, once per app and type in the batch; then deliveries
+		// in multi-row statements.
+		type sub struct{ app, typ string }
+		subs := map[sub][]string{}
+		q.Reset()
+		args = args[:0]
+		rows := 0
+		flush := func() error {
+			if rows == 0 {
+				return nil
+			}
+			_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO deliveries (id, app_id, webhook_id, event_id, event_type, status, attempts, next_attempt_at, created_at, updated_at) VALUES `+q.String()), args...)
+			q.Reset()
+			args = args[:0]
+			rows = 0
+			return err
+		}
+		for _, i := range fresh {
+			r := batch[i]
+			k := sub{r.appID, r.eventType}
+			ids, ok := subs[k]
+			if !ok {
+				if err := tx.SelectContext(ctx, &ids, tx.Rebind(`
+					SELECT DISTINCT w.id FROM webhooks w JOIN webhook_event_types t ON t.webhook_id = w.id
+					WHERE w.app_id = ? AND w.active AND t.event_type IN (?, '*') ORDER BY w.id`), r.appID, r.eventType); err != nil {
+					return err
+				}
+				subs[k] = ids
+			}
+			results[i].Deliveries = len(ids)
+			for _, wid := range ids {
+				if rows > 0 {
+					q.WriteString(", ")
+				}
+				q.WriteString("(?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)")
+				args = append(args, s.newID(), r.appID, wid, results[i].Event.ID, r.eventType, now, now, now)
+				if rows++; rows == 400 {
+					if err := flush(); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+		if s.dialect == Postgres {
+			// Delivered at commit, once per transaction.
+			if _, err := tx.ExecContext(ctx, `SELECT pg_notify('`+notifyChannel+`', '')`); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return results, err
+}

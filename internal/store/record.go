@@ -1,0 +1,168 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/hookboard/hookboard/internal/hook"
+)
+
+// AttemptRecord is one finished attempt and the outcome for its delivery.
+type AttemptRecord struct {
+	Job     hook.Job
+	Attempt hook.Attempt
+	Outcome hook.Outcome
+}
+
+// maxRecordBatch keeps a batch's statements under every driver's parameter
+// limit (14 per attempt row).
+const maxRecordBatch = 500
+
+// RecordAttempts stores many attempts in one transaction with a few
+// multi-row statements: the sender's hot path. Deliveries whose lease owner
+// has changed keep their state (the attempt is still recorded). It returns
+// the webhooks it turned off. If the batch fails (a webhook deleted
+// meanwhile, say), it records the attempts one by one instead.
+func (s *Store) RecordAttempts(ctx context.Context, owner string, recs []AttemptRecord) ([]string, error) {
+	var disabled []string
+	for len(recs) > 0 {
+		n := min(len(recs), maxRecordBatch)
+		d, err := s.recordBatch(ctx, owner, recs[:n])
+		if err != nil {
+			d = nil
+			var firstErr error
+			for _, r := range recs[:n] {
+				off, err := s.RecordAttempt(ctx, owner, r.Job, r.Attempt, r.Outcome)
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				if off {
+					d = append(d, r.Job.WebhookID)
+				}
+			}
+			if firstErr != nil {
+				return append(disabled, d...), firstErr
+			}
+		}
+		disabled = append(disabled, d...)
+		recs = recs[n:]
+	}
+	return disabled, nil
+}
+
+func (s *Store) recordBatch(ctx context.Context, owner string, recs []AttemptRecord) ([]string, error) {
+	var disabled []string
+	pg := s.dialect == Postgres
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		now := s.now()
+		var ins strings.Builder
+		ins.WriteString(`INSERT INTO attempts (id, delivery_id, webhook_id, trigger_type, succeeded, request_url, request_headers,
+			response_status, response_headers, response_body, response_truncated, duration_ms, error, created_at) VALUES `)
+		args := make([]any, 0, len(recs)*14)
+		for i, r := range recs {
+			if i > 0 {
+				ins.WriteString(", ")
+			}
+			ins.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			args = append(args, attemptArgs(s.newID(), r, now)...)
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(ins.String()), args...); err != nil {
+			return err
+		}
+
+		// One UPDATE for all deliveries, joined to a VALUES list.
+		var upd strings.Builder
+		upd.WriteString(`WITH v(id, status, next_at, last_at) AS (VALUES `)
+		args = args[:0]
+		row := "(?, ?, ?, ?)"
+		if pg {
+			row = "(?::uuid, ?::text, ?::timestamptz, ?::timestamptz)"
+		}
+		for i, r := range recs {
+			if i > 0 {
+				upd.WriteString(", ")
+			}
+			upd.WriteString(row)
+			args = append(args, r.Job.ID, r.Outcome.Status, r.Outcome.NextAttemptAt, attemptTime(r, now))
+		}
+		upd.WriteString(`) UPDATE deliveries SET status = v.status, attempts = deliveries.attempts + 1, next_attempt_at = v.next_at,
+			last_attempt_at = v.last_at, lease_owner = '', lease_until = NULL, updated_at = ?
+			FROM v WHERE deliveries.id = v.id AND deliveries.lease_owner = ?`)
+		args = append(args, now, owner)
+		if _, err := tx.ExecContext(ctx, tx.Rebind(upd.String()), args...); err != nil {
+			return err
+		}
+
+		// The webhooks' runs of failures: the latest attempt of each decides.
+		last := map[string]AttemptRecord{}
+		var order []string
+		for _, r := range recs {
+			if _, ok := last[r.Job.WebhookID]; !ok {
+				order = append(order, r.Job.WebhookID)
+			}
+			last[r.Job.WebhookID] = r
+		}
+		for _, wid := range order {
+			off, err := s.trackFailures(ctx, tx, last[wid], now)
+			if err != nil {
+				return err
+			}
+			if off {
+				disabled = append(disabled, wid)
+			}
+		}
+		return nil
+	})
+	return disabled, err
+}
+
+func attemptTime(r AttemptRecord, now time.Time) time.Time {
+	if r.Attempt.CreatedAt.IsZero() {
+		return now
+	}
+	return r.Attempt.CreatedAt.UTC().Truncate(time.Microsecond)
+}
+
+func attemptArgs(id string, r AttemptRecord, now time.Time) []any {
+	a := r.Attempt
+	reqHeaders, _ := json.Marshal(a.RequestHeaders)
+	var respHeaders []byte
+	if a.ResponseHeaders != nil {
+		respHeaders, _ = json.Marshal(a.ResponseHeaders)
+	}
+	var status *int
+	if a.ResponseStatus != 0 {
+		st := a.ResponseStatus
+		status = &st
+	}
+	return []any{id, r.Job.ID, r.Job.WebhookID, a.Trigger, a.Succeeded, a.RequestURL, string(reqHeaders),
+		status, string(respHeaders), a.ResponseBody, a.ResponseTruncated, a.Duration.Milliseconds(), a.Error, attemptTime(r, now)}
+}
+
+// trackFailures clears a webhook's failing_since on success, starts it on a
+// failure, and turns the webhook off once it is older than DisableAfter.
+func (s *Store) trackFailures(ctx context.Context, tx *sqlx.Tx, r AttemptRecord, now time.Time) (bool, error) {
+	wid := r.Job.WebhookID
+	if r.Attempt.Succeeded {
+		_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE webhooks SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL`), wid)
+		return false, err
+	}
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE webhooks SET failing_since = ? WHERE id = ? AND failing_since IS NULL`), now, wid); err != nil {
+		return false, err
+	}
+	reason := fmt.Sprintf("every delivery failed for 5 days (last error: %s). Fix the endpoint, then turn the webhook back on.", summarize(r.Attempt))
+	res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE webhooks SET active = ?, disabled_reason = ?, updated_at = ? WHERE id = ? AND active AND failing_since <= ?`),
+		false, reason, now, wid, now.Add(-DisableAfter))
+	if err != nil {
+		return false, err
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		return true, s.audit(ctx, tx, r.Job.AppID, hook.Actor{Label: "system"}, "webhook.disable", "webhook", wid, reason)
+	}
+	return false, nil
+}
