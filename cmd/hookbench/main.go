@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -54,7 +55,17 @@ func main() {
 	flag.IntVar(&o.seed, "seed", 1_000_000, "deliveries stored for the dashboard scenario")
 	flag.IntVar(&o.workers, "workers", 64, "sender workers")
 	flag.IntVar(&o.concurrency, "concurrency", 32, "concurrent API clients in the load generator")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "hookbench:", err)
+			os.Exit(2)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	scenarios := map[string]func(context.Context, options) (result, error){
 		"throughput": throughput, "latency": latency, "fanout": fanout, "slow": slowEndpoint, "dashboard": dashboard,
 	}
@@ -81,6 +92,7 @@ func main() {
 		fmt.Println(string(line))
 	}
 	if failed {
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }

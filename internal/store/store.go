@@ -78,10 +78,18 @@ func ParseDSN(dsn string) (dialect, driverDSN, sqlitePath string, err error) {
 	}
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		if _, err := url.Parse(dsn); err != nil {
+		u, err := url.Parse(dsn)
+		if err != nil {
 			return "", "", "", errors.New("DATABASE_URL: not a valid postgres:// URL")
 		}
-		return Postgres, dsn, "", nil
+		// One round trip per parameterised statement instead of two
+		// (lib/pq otherwise prepares each one first).
+		q := u.Query()
+		if q.Get("binary_parameters") == "" {
+			q.Set("binary_parameters", "yes")
+			u.RawQuery = q.Encode()
+		}
+		return Postgres, u.String(), "", nil
 	case strings.HasPrefix(dsn, "sqlite:"):
 		rest := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "//")
 		path, query, _ := strings.Cut(rest, "?")
