@@ -344,3 +344,13 @@ type Audit struct {
 	NextURL   string
 	NewestURL string
 }
+
+// Confirm is the no-JavaScript confirm step of a destructive action.
+type Confirm struct {
+	Page
+	Heading string
+	Message string
+	Action  string
+	Button  string
+	Cancel  string
+}

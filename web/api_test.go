@@ -158,7 +158,15 @@ func TestAPIKeysPage(t *testing.T) {
 	if doc.Find("tr[data-api-key-id] [data-field=last-used] time").Length() != 1 {
 		t.Error("last use not shown")
 	}
+	// Without JavaScript, Revoke asks first.
 	resp, doc = a.submit(doc.Find("tr[data-api-key-id] form"), nil)
+	wantStatus(t, resp, http.StatusOK)
+	if !strings.Contains(doc.Find("[data-testid=confirm]").Text(), "Revoke this API key?") {
+		t.Fatal("no confirm step")
+	}
+	apiResp, _ = apiCall(t, h.srv.URL, "POST", "/api/v1/apps/"+h.acme.ID+"/events", key, `{"eventType":"a.b","payload":{}}`)
+	wantStatus(t, apiResp, http.StatusAccepted)
+	resp, doc = a.submit(doc.Find("[data-testid=confirm] form"), nil)
 	wantStatus(t, resp, http.StatusSeeOther)
 	_, doc = a.follow(resp)
 	if got := strings.TrimSpace(doc.Find("tr[data-api-key-id] [data-field=status]").Text()); got != "Revoked" {

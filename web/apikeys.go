@@ -61,6 +61,10 @@ func (s *Server) apiKeyCreate(w http.ResponseWriter, r *http.Request, c *reqCtx)
 }
 
 func (s *Server) apiKeyRevoke(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	if r.FormValue("confirm") != "yes" {
+		s.confirm(w, r, c, "Revoke this API key?", "Requests with it will get 401 at once. This cannot be undone.", "Revoke", "/apps/"+c.appID()+"/api-keys")
+		return
+	}
 	k, err := s.store.RevokeAPIKey(r.Context(), c.actor(), c.appID(), r.PathValue("keyID"))
 	if err != nil {
 		s.error(w, r, c, err)

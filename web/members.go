@@ -92,6 +92,10 @@ func (s *Server) memberRole(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 }
 
 func (s *Server) memberRemove(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	if r.FormValue("confirm") != "yes" {
+		s.confirm(w, r, c, "Remove this member?", "They lose access to this app at once. Their account stays, with any other apps.", "Remove", "/apps/"+c.appID()+"/members")
+		return
+	}
 	m, err := s.store.RemoveMember(r.Context(), c.actor(), c.appID(), r.PathValue("userID"))
 	if err != nil {
 		if hook.ErrorCode(err) == hook.ECONFLICT {

@@ -77,9 +77,11 @@ func TestMembers(t *testing.T) {
 	// support@ is admin now: its old 403s are gone.
 	resp, _ = h.support().get("/apps/" + h.acme.ID + "/api-keys")
 	wantStatus(t, resp, http.StatusOK)
-	resp, _ = a.post(path+"/"+supportID+"/remove", nil)
+	resp, doc = a.post(path+"/"+supportID+"/remove", nil)
+	wantStatus(t, resp, http.StatusOK) // the confirm step, without JavaScript
+	resp, _ = a.submit(doc.Find("[data-testid=confirm] form"), nil)
 	wantStatus(t, resp, http.StatusSeeOther)
-	resp, _ = a.post(path+"/"+"00000000-0000-7000-8000-000000000000"+"/remove", nil)
+	resp, _ = a.post(path+"/"+"00000000-0000-7000-8000-000000000000"+"/remove", url.Values{"confirm": {"yes"}})
 	wantStatus(t, resp, http.StatusNotFound)
 
 	// With newbie@ also admin, demote and remove until one admin is left.
@@ -90,14 +92,14 @@ func TestMembers(t *testing.T) {
 			newbieID = s.AttrOr("data-user-id", "")
 		}
 	})
-	resp, _ = a.post(path+"/"+newbieID+"/remove", nil)
+	resp, _ = a.post(path+"/"+newbieID+"/remove", url.Values{"confirm": {"yes"}})
 	a.follow(resp)
 	resp, _ = a.post(path+"/"+adminID+"/role", url.Values{"role": {"support"}})
 	_, doc = a.follow(resp)
 	if got := text(doc, "[data-testid=flash]"); !strings.Contains(got, "last admin") {
 		t.Errorf("demoting the last admin: %q", got)
 	}
-	resp, _ = a.post(path+"/"+adminID+"/remove", nil)
+	resp, _ = a.post(path+"/"+adminID+"/remove", url.Values{"confirm": {"yes"}})
 	_, doc = a.follow(resp)
 	if got := text(doc, "[data-testid=flash]"); !strings.Contains(got, "last admin") {
 		t.Errorf("removing the last admin: %q", got)

@@ -121,3 +121,11 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	}
 	s.metrics.Handler().ServeHTTP(w, r)
 }
+
+// confirm shows the confirm step of a destructive POST made without
+// JavaScript (with it, a dialog asks and the form carries confirm=yes). The
+// page posts back to the same URL with confirm=yes.
+func (s *Server) confirm(w http.ResponseWriter, r *http.Request, c *reqCtx, heading, message, button, cancel string) {
+	vm := templates.Confirm{Page: s.page(r, c, heading, ""), Heading: heading, Message: message, Action: r.URL.Path, Button: button, Cancel: cancel}
+	s.render(w, r, c, http.StatusOK, templates.ConfirmPage(vm))
+}

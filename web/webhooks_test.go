@@ -182,6 +182,12 @@ func TestCreateWebhookInvalid(t *testing.T) {
 			if msg := text(doc, "[data-error-for="+c.field+"]"); msg == "" {
 				t.Errorf("no error for %s; errors: %q", c.field, doc.Find("[data-error-for]").Text())
 			}
+			// Assistive technology hears which field is wrong and why.
+			if in := doc.Find("[name=" + c.field + "]").First(); in.Is("input[type=text], input[type=url], input[type=password]") {
+				if in.AttrOr("aria-invalid", "") != "true" || !strings.Contains(in.AttrOr("aria-describedby", ""), "err-"+c.field) {
+					t.Errorf("%s: aria-invalid=%q aria-describedby=%q", c.field, in.AttrOr("aria-invalid", ""), in.AttrOr("aria-describedby", ""))
+				}
+			}
 			// The user's values are kept.
 			if got := doc.Find("input[name=name]").AttrOr("value", ""); got != form.Get("name") {
 				t.Errorf("name = %q, want %q", got, form.Get("name"))
