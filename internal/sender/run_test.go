@@ -49,7 +49,7 @@ func TestNewEventsWakeTheSender(t *testing.T) {
 			go func() { snd.Run(runCtx); stopped <- struct{}{} }()
 			go func() { s.Listen(runCtx, nil); stopped <- struct{}{} }()
 			defer func() { cancel(); <-stopped; <-stopped }() // before the schema is dropped
-			time.Sleep(100 * time.Millisecond) // let the first (empty) claim and LISTEN happen
+			time.Sleep(100 * time.Millisecond)                // let the first (empty) claim and LISTEN happen
 			f.ingest("invoice.paid", `{}`)
 			waitFor(t, "the in-process wake-up", 5*time.Second, func() bool { return len(rc.got()) == 1 })
 			if dialect != store.Postgres {
