@@ -251,6 +251,13 @@ func TestConfirmDialogs(t *testing.T) {
 		t.Errorf("after Generate: %d valid secrets", len(secrets))
 	}
 
+	// With "stop at once" ticked, the dialog says so.
+	e.do(chromedp.Navigate(e.webhookPage()), chromedp.Click(chromedp.CSS("form[data-testid=rotate] input[name=expire_old]")),
+		chromedp.Click(chromedp.CSS("form[data-testid=rotate] button[type=submit]")), chromedp.WaitVisible(chromedp.CSS("dialog[open]")))
+	if got := run(e, chromedp.Text(chromedp.CSS("dialog[open] p"))); !strings.Contains(got, "stops working at once") {
+		t.Errorf("expire-now dialog says %q", got)
+	}
+
 	// Delete: the dialog says it is permanent; confirming deletes.
 	e.do(chromedp.Navigate(e.webhookPage()), chromedp.Click(chromedp.CSS("form[data-testid=delete] button")), chromedp.WaitVisible(chromedp.CSS("dialog[open]")))
 	if got := run(e, chromedp.Text(chromedp.CSS("dialog[open] p"))); !strings.Contains(got, "This is permanent") {

@@ -124,6 +124,7 @@ type WebhookDetail struct {
 	// Secret is the signing secret as shown: masked, or in full after an
 	// admin asked to reveal it (Revealed).
 	Secret          string
+	SecretID        string // the current secret's id, so a repeated rotation is noticed
 	Revealed        bool
 	PreviousExpires *time.Time
 	Chart           Chart
@@ -138,6 +139,7 @@ type NewSecret struct {
 	Secret    string
 	Rotated   bool
 	OldExpiry *time.Time // when the replaced secret stops (rotate)
+	Notice    string
 }
 
 // RotateSecret is the no-JavaScript confirm page of a rotation.
@@ -146,6 +148,7 @@ type RotateSecret struct {
 	AppID        string
 	WebhookID    string
 	Name         string
+	SecretID     string
 	ExpireOldNow bool
 }
 

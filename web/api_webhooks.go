@@ -225,7 +225,7 @@ func (s *Server) apiRotateSecret(w http.ResponseWriter, r *http.Request, c *apiC
 			return
 		}
 	}
-	secret, err := s.store.RotateSecret(r.Context(), c.actor(), c.appID, r.PathValue("id"), req.ExpireOldNow, "")
+	secret, err := s.store.RotateSecret(r.Context(), c.actor(), c.appID, r.PathValue("id"), req.ExpireOldNow, "", "")
 	if err != nil {
 		s.apiError(w, r, err)
 		return

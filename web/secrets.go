@@ -44,8 +44,17 @@ func (s *Server) secretRotateConfirm(w http.ResponseWriter, r *http.Request, c *
 		s.error(w, r, c, err)
 		return
 	}
+	current := r.FormValue("current")
+	if current == "" {
+		info, err := s.store.SecretInfo(r.Context(), c.appID(), wh.ID)
+		if err != nil {
+			s.error(w, r, c, err)
+			return
+		}
+		current = info.ID
+	}
 	vm := templates.RotateSecret{Page: s.page(r, c, "Rotate secret", "webhooks"), AppID: c.appID(), WebhookID: wh.ID, Name: wh.Name,
-		ExpireOldNow: r.FormValue("expire_old") == "now"}
+		SecretID: current, ExpireOldNow: r.FormValue("expire_old") == "now"}
 	s.render(w, r, c, http.StatusOK, templates.RotateSecretPage(vm))
 }
 
@@ -63,7 +72,14 @@ func (s *Server) secretRotate(w http.ResponseWriter, r *http.Request, c *reqCtx)
 		return
 	}
 	expireNow := r.PostForm.Get("expire_old") == "now"
-	secret, err := s.store.RotateSecret(r.Context(), c.actor(), c.appID(), wh.ID, expireNow, "")
+	secret, err := s.store.RotateSecret(r.Context(), c.actor(), c.appID(), wh.ID, expireNow, "", r.PostForm.Get("current"))
+	if err == store.ErrAlreadyRotated {
+		// The form was sent again (a reload): the secret shown the first
+		// time is the current one; do not replace it.
+		c.flash("info", "The signing secret was already rotated from this form, so nothing changed. Reveal it below if you did not copy it.")
+		s.redirect(w, r, c, "/apps/"+c.appID()+"/webhooks/"+wh.ID)
+		return
+	}
 	if err != nil {
 		s.error(w, r, c, err)
 		return

@@ -127,9 +127,19 @@ func TestSecretRotateFlow(t *testing.T) {
 		t.Fatal("rotated before confirming")
 	}
 	before := time.Now()
-	resp, doc = a.submit(confirm.Find("form"), nil)
+	confirmForm := confirm.Find("form")
+	resp, doc = a.submit(confirmForm, nil)
 	wantStatus(t, resp, http.StatusOK)
 	newSecret := text(doc, "[data-testid=new-secret]")
+	if got := doc.Find("[data-testid=previous-secret-expires]").Text(); !strings.Contains(got, "until 20") || !strings.Contains(got, "UTC —") {
+		t.Errorf("notice reads %q", got)
+	}
+	// Sending the same confirm form again (a reload) does not rotate twice.
+	resp, _ = a.submit(confirmForm, nil)
+	wantStatus(t, resp, http.StatusSeeOther)
+	if secrets, _ := h.store.ValidSecrets(t.Context(), id); len(secrets) != 2 || secrets[0] != newSecret {
+		t.Fatalf("a repeated form rotated again: %d secrets", len(secrets))
+	}
 	if !strings.HasPrefix(newSecret, "whsec_") || newSecret == oldSecret {
 		t.Fatalf("new secret %q", newSecret)
 	}
@@ -157,8 +167,11 @@ func TestSecretRotateFlow(t *testing.T) {
 		t.Errorf("%d valid secrets during the grace period", len(secrets))
 	}
 
-	// Rotating with expire_old=now leaves only the newest secret.
+	// Rotating with expire_old=now says so, and leaves only the newest secret.
 	resp, doc = a.submit(doc.Find("form[data-testid=rotate]"), url.Values{"expire_old": {"now"}})
+	if got := doc.Find("[data-testid=confirm-rotate]").Text(); !strings.Contains(got, "stops working at once") || strings.Contains(got, "keeps working for 24 hours") {
+		t.Errorf("expire-now confirm says %q", got)
+	}
 	resp, doc = a.submit(doc.Find("[data-testid=confirm-rotate] form"), nil)
 	wantStatus(t, resp, http.StatusOK)
 	third := text(doc, "[data-testid=new-secret]")

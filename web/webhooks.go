@@ -175,7 +175,7 @@ func (s *Server) renderWebhookDetail(w http.ResponseWriter, r *http.Request, c *
 		Page: s.page(r, c, wh.Name, "webhooks"), AppID: c.appID(), ID: wh.ID, Name: wh.Name, URL: wh.URL,
 		Description: wh.Description, Active: wh.Active, DisabledReason: wh.DisabledReason, Events: wh.Events,
 		AuthType: hook.AuthTypeLabel(wh.AuthType), CreatedAt: wh.CreatedAt, UpdatedAt: wh.UpdatedAt,
-		Secret: maskSecret(info.Last4), Revealed: revealed != "", PreviousExpires: info.PreviousExpires,
+		Secret: maskSecret(info.Last4), SecretID: info.ID, Revealed: revealed != "", PreviousExpires: info.PreviousExpires,
 		Chart: buildChart(hours),
 	}
 	if revealed != "" {

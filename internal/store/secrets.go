@@ -16,6 +16,7 @@ const RotationGrace = 24 * time.Hour
 // SecretInfo describes a webhook's signing secrets without revealing them:
 // the current one's last characters, and until when a previous one is valid.
 type SecretInfo struct {
+	ID              string // the current secret's id
 	Last4           string
 	CreatedAt       time.Time
 	PreviousExpires *time.Time // latest expiry of a replaced secret still valid
@@ -64,7 +65,7 @@ func (s *Store) SecretInfo(ctx context.Context, appID, webhookID string) (Secret
 				if err != nil {
 					return err
 				}
-				info.Last4, info.CreatedAt = secret[len(secret)-4:], r.CreatedAt
+				info.ID, info.Last4, info.CreatedAt = r.ID, secret[len(secret)-4:], r.CreatedAt
 			} else if info.PreviousExpires == nil || r.ExpiresAt.After(*info.PreviousExpires) {
 				info.PreviousExpires = r.ExpiresAt
 			}
@@ -103,10 +104,16 @@ func (s *Store) RevealSecret(ctx context.Context, actor hook.Actor, appID, webho
 	return secret, err
 }
 
+// ErrAlreadyRotated is returned when a rotation names a current secret that
+// has been replaced meanwhile (a form sent twice).
+var ErrAlreadyRotated = hook.Errorf(hook.ECONFLICT, "The signing secret was already rotated; nothing was changed.")
+
 // RotateSecret makes a new current secret (custom when given, otherwise
 // generated) and returns it. The replaced secret keeps signing for
-// RotationGrace, or stops at once when expireOldNow is set.
-func (s *Store) RotateSecret(ctx context.Context, actor hook.Actor, appID, webhookID string, expireOldNow bool, custom string) (string, error) {
+// RotationGrace, or stops at once when expireOldNow is set. A non-empty
+// expectCurrent must be the current secret's id, so sending the same form
+// twice rotates once.
+func (s *Store) RotateSecret(ctx context.Context, actor hook.Actor, appID, webhookID string, expireOldNow bool, custom, expectCurrent string) (string, error) {
 	secret := signature.NewSecret()
 	action := "secret.rotate"
 	if custom != "" {
@@ -120,6 +127,15 @@ func (s *Store) RotateSecret(ctx context.Context, actor hook.Actor, appID, webho
 		row, _, err := s.webhookRow(ctx, tx, appID, webhookID)
 		if err != nil {
 			return err
+		}
+		if expectCurrent != "" {
+			var current string
+			if err := tx.GetContext(ctx, &current, tx.Rebind(`SELECT id FROM signing_secrets WHERE webhook_id = ? AND expires_at IS NULL ORDER BY created_at DESC, id DESC LIMIT 1`), webhookID); err != nil {
+				return err
+			}
+			if current != expectCurrent {
+				return ErrAlreadyRotated
+			}
 		}
 		if err := s.rotateSecret(ctx, tx, webhookID, secret, expireOldNow); err != nil {
 			return err

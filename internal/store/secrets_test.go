@@ -46,7 +46,7 @@ func TestSecretRotationGrace(t *testing.T) {
 			t.Fatalf("info = %+v, %v", info, err)
 		}
 		clock.Advance(time.Minute)
-		newSecret, err := s.RotateSecret(ctx, actor, app.ID, wh.ID, false, "")
+		newSecret, err := s.RotateSecret(ctx, actor, app.ID, wh.ID, false, "", "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -97,8 +97,8 @@ func TestSecretRotationGrace(t *testing.T) {
 		}
 
 		// Expire at once: only the newest secret signs.
-		s.RotateSecret(ctx, actor, app.ID, wh.ID, false, "")
-		third, err := s.RotateSecret(ctx, actor, app.ID, wh.ID, true, "")
+		s.RotateSecret(ctx, actor, app.ID, wh.ID, false, "", "")
+		third, err := s.RotateSecret(ctx, actor, app.ID, wh.ID, true, "", "")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -108,7 +108,11 @@
     form.addEventListener("submit", function (event) {
       if (form.dataset.confirmed === "yes") { return; }
       event.preventDefault();
-      confirmDialog(form.dataset.confirm, form.dataset.confirmButton || "OK", function () {
+      var message = form.dataset.confirm;
+      if (form.dataset.confirmChecked && form.querySelector("input[type=checkbox]:checked")) {
+        message = form.dataset.confirmChecked;
+      }
+      confirmDialog(message, form.dataset.confirmButton || "OK", function () {
         var input = document.createElement("input");
         input.type = "hidden";
         input.name = "confirm";
