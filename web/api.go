@@ -34,9 +34,8 @@ func (s *Server) api(h apiHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		appID := r.PathValue("appID")
 		scope := "app:" + appID
-		auth := r.Header.Get("Authorization")
-		token, ok := strings.CutPrefix(auth, "Bearer ")
-		if !ok || strings.TrimSpace(token) == "" {
+		scheme, token, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 			s.problem(w, r, http.StatusUnauthorized, "Send an API key of this app as Authorization: Bearer <key>.", map[string]any{"realm": "hookboard", "scope": scope})
 			return
 		}

@@ -95,6 +95,8 @@ func TestIngestAPI(t *testing.T) {
 		{"array payload", key, `{"eventType":"a.b","payload":[1]}`, 422, nil},
 		{"missing payload", key, `{"eventType":"a.b"}`, 422, nil},
 		{"too large", key, `{"eventType":"a.b","payload":{"x":"` + strings.Repeat("x", 300<<10) + `"}}`, 413, nil},
+		{"type not in the catalog", key, `{"eventType":"nope.never","payload":{}}`, 422, func(p map[string]any) bool { return len(p["errors"].([]any)) == 1 }},
+		{"Hookboard's test type", key, `{"eventType":"webhook.ping","payload":{}}`, 422, nil},
 	} {
 		resp, p := apiCall(t, h.srv.URL, "POST", path, c.key, c.body)
 		if resp.StatusCode != c.status {
@@ -123,6 +125,7 @@ func TestIngestAPI(t *testing.T) {
 
 func TestAPIKeysPage(t *testing.T) {
 	h := newHarness(t)
+	h.mustEventTypes("a.b")
 	a := h.admin()
 	path := "/apps/" + h.acme.ID + "/api-keys"
 	resp, doc := a.get(path)

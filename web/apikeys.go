@@ -56,6 +56,7 @@ func (s *Server) apiKeyCreate(w http.ResponseWriter, r *http.Request, c *reqCtx)
 		s.render(w, r, c, http.StatusUnprocessableEntity, templates.APIKeysPage(vm))
 		return
 	}
+	s.log.Info("api key created", "app", c.appID(), "key", k.ID, "prefix", k.Prefix, "user", c.user.ID)
 	vm.NewKey, vm.NewFor = key, k.Name
 	s.render(w, r, c, http.StatusOK, templates.APIKeysPage(vm))
 }
@@ -70,6 +71,7 @@ func (s *Server) apiKeyRevoke(w http.ResponseWriter, r *http.Request, c *reqCtx)
 		s.error(w, r, c, err)
 		return
 	}
+	s.log.Info("api key revoked", "app", c.appID(), "key", k.ID, "user", c.user.ID)
 	c.flash("success", "API key “"+k.Name+"” revoked.")
 	s.redirect(w, r, c, "/apps/"+c.appID()+"/api-keys")
 }

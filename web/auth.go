@@ -15,11 +15,16 @@ import (
 
 const cookieName = "hookboard"
 
-// Sign-in throttling: this many failures in the window lock further tries.
+// Sign-in throttling: this many failures in the window stop further tries.
+// An account is slowed down per client address (5), so a stranger cannot
+// lock its owner out from elsewhere; a higher limit for the account from
+// anywhere (50) bounds guessing spread over many addresses; and one address
+// guessing many accounts is stopped too (20).
 const (
-	throttleWindow   = 15 * time.Minute
-	maxFailuresEmail = 5
-	maxFailuresIP    = 20
+	throttleWindow     = 15 * time.Minute
+	maxFailuresEmailIP = 5
+	maxFailuresEmail   = 50
+	maxFailuresIP      = 20
 )
 
 // reqCtx is what a handler under /apps/{appID}/ knows about the request.
@@ -145,12 +150,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, c, status, templates.LoginPage(vm))
 	}
 	ip := clientIP(r)
-	byEmail, byIP, err := s.store.LoginFailures(r.Context(), email, ip, s.now().Add(-throttleWindow))
+	byEmailIP, byEmail, byIP, err := s.store.LoginFailures(r.Context(), email, ip, s.now().Add(-throttleWindow))
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	if byEmail >= maxFailuresEmail || byIP >= maxFailuresIP {
+	if byEmailIP >= maxFailuresEmailIP || byEmail >= maxFailuresEmail || byIP >= maxFailuresIP {
 		// The same answer whether or not the account exists.
 		fail(http.StatusTooManyRequests, "Too many failed sign-in attempts. Wait 15 minutes and try again.")
 		return

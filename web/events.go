@@ -258,6 +258,7 @@ func (s *Server) resend(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 		s.error(w, r, c, err)
 		return
 	}
+	s.log.Info("delivery resent", "app", c.appID(), "delivery", job.ID, "user", c.user.ID, "succeeded", a.Succeeded)
 	switch {
 	case a.Succeeded:
 		c.flash("success", fmt.Sprintf("Resent: HTTP %d in %s. The delivery succeeded.", a.ResponseStatus, formatDuration(a.Duration)))

@@ -56,6 +56,7 @@ func (s *Server) eventTypeCreate(w http.ResponseWriter, r *http.Request, c *reqC
 		s.error(w, r, c, err)
 		return
 	}
+	s.log.Info("event type added", "app", c.appID(), "event_type", et.Name, "user", c.user.ID)
 	c.flash("success", "Event type "+et.Name+" added.")
 	s.redirect(w, r, c, "/apps/"+c.appID()+"/event-types")
 }
@@ -74,6 +75,7 @@ func (s *Server) setArchived(w http.ResponseWriter, r *http.Request, c *reqCtx, 
 		s.error(w, r, c, err)
 		return
 	}
+	s.log.Info("event type archived", "app", c.appID(), "event_type", name, "archived", archived, "user", c.user.ID)
 	if archived {
 		c.flash("success", "Event type "+name+" archived. Webhooks that have it keep it.")
 	} else {

@@ -56,6 +56,7 @@ func (s *Server) memberAdd(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 		s.render(w, r, c, http.StatusUnprocessableEntity, templates.MembersPage(vm))
 		return
 	}
+	s.log.Info("member added", "app", c.appID(), "member", res.Member.UserID, "role", res.Member.Role, "new_account", res.TempPassword != "", "user", c.user.ID)
 	if res.TempPassword != "" {
 		// Shown once, in the answer to this POST.
 		vm, err := s.membersVM(r, c)
@@ -83,6 +84,7 @@ func (s *Server) memberRole(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 		s.error(w, r, c, err)
 		return
 	}
+	s.log.Info("member role changed", "app", c.appID(), "member", m.UserID, "role", m.Role, "user", c.user.ID)
 	c.flash("success", m.Email+" is now "+string(m.Role)+".")
 	target := "/apps/" + c.appID() + "/members"
 	if m.UserID == c.user.ID && m.Role != hook.RoleAdmin {
@@ -106,6 +108,7 @@ func (s *Server) memberRemove(w http.ResponseWriter, r *http.Request, c *reqCtx)
 		s.error(w, r, c, err)
 		return
 	}
+	s.log.Info("member removed", "app", c.appID(), "member", m.UserID, "user", c.user.ID)
 	c.flash("success", m.Email+" removed from this app.")
 	if m.UserID == c.user.ID {
 		s.redirect(w, r, c, "/")

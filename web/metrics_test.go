@@ -21,6 +21,7 @@ func TestMetrics(t *testing.T) {
 	ctx := context.Background()
 	app, _ := st.CreateApp(ctx, "Acme")
 	_, key, _ := st.CreateAPIKey(ctx, hook.Actor{}, app.ID, "k")
+	st.CreateEventType(ctx, hook.Actor{}, app.ID, hook.EventTypeInput{Name: "a.b"})
 	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer rc.Close()
 	st.CreateWebhook(ctx, hook.Actor{}, app.ID, hook.WebhookInput{Name: "A", URL: rc.URL, Events: []string{"*"}, Active: true, AuthType: "none"}, hook.TargetPolicy{AllowHTTP: true, AllowPrivate: true})

@@ -23,6 +23,7 @@ func (s *Server) secretReveal(w http.ResponseWriter, r *http.Request, c *reqCtx)
 		s.error(w, r, c, err)
 		return
 	}
+	s.log.Info("signing secret revealed", "app", c.appID(), "webhook", r.PathValue("id"), "user", c.user.ID)
 	s.renderWebhookDetail(w, r, c, secret)
 }
 
@@ -33,6 +34,7 @@ func (s *Server) secretCopy(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 		s.error(w, r, c, err)
 		return
 	}
+	s.log.Info("signing secret copied", "app", c.appID(), "webhook", r.PathValue("id"), "user", c.user.ID)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	json.NewEncoder(w).Encode(map[string]string{"secret": secret})

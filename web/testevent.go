@@ -3,7 +3,6 @@ package web
 import (
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/hookboard/hookboard/internal/hook"
 )
@@ -39,7 +38,7 @@ func (s *Server) webhookTest(w http.ResponseWriter, r *http.Request, c *reqCtx) 
 	}
 	if len(attempts) > 0 {
 		a := attempts[0]
-		took := a.Duration.Round(time.Millisecond)
+		took := formatDuration(a.Duration)
 		switch {
 		case a.Succeeded:
 			c.flash("success", fmt.Sprintf("Test event delivered: HTTP %d in %s.", a.ResponseStatus, took))

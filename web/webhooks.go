@@ -235,6 +235,7 @@ func (s *Server) webhookUpdate(w http.ResponseWriter, r *http.Request, c *reqCtx
 		s.error(w, r, c, err)
 		return
 	}
+	s.log.Info("webhook updated", "app", c.appID(), "webhook", wh.ID, "user", c.user.ID)
 	c.flash("success", "Webhook “"+updated.Name+"” updated.")
 	s.redirect(w, r, c, "/apps/"+c.appID()+"/webhooks/"+wh.ID)
 }

@@ -162,6 +162,9 @@ func start(ctx context.Context, o options, timeout time.Duration) (*instance, er
 	if err != nil {
 		return nil, err
 	}
+	if _, err := in.st.CreateEventType(ctx, hook.Actor{}, in.app.ID, hook.EventTypeInput{Name: "invoice.paid"}); err != nil {
+		return nil, err
+	}
 	log := slog.New(slog.DiscardHandler)
 	in.snd = sender.New(sender.Options{Store: in.st, Logger: log, AllowPrivate: true, Workers: o.workers, Timeout: timeout})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -31,13 +31,13 @@ func userAdd(ctx context.Context, args []string, getenv func(string) string, std
 	email := fs.String("email", "", "the user's e-mail (required)")
 	password := fs.String("password", "", "password, at least 10 characters (required for a new user)")
 	appName := fs.String("app", "", "app name; created when no app has it (required)")
-	role := fs.String("role", "admin", "admin or support")
+	role := fs.String("role", "", "admin or support (required)")
 	dbURL := fs.String("database-url", "", "sqlite:PATH or postgres://… (default DATABASE_URL)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *email == "" || *appName == "" {
-		return fmt.Errorf("--email and --app are required")
+	if *email == "" || *appName == "" || *role == "" {
+		return fmt.Errorf("--email, --app and --role are required (usage: hookboard user add --email E --password P --app NAME --role admin|support)")
 	}
 	var cfgArgs []string
 	if *dbURL != "" {

@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/hookboard/hookboard/internal/config"
 )
 
 func main() {
@@ -38,6 +40,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return userAdd(ctx, args[2:], getenv, stdout, stderr)
 		case "help", "-h", "-help", "--help":
 			fmt.Fprint(stdout, usage)
+			fmt.Fprintln(stdout, "\nServer flags:")
+			config.PrintDefaults(stdout, getenv)
 			return nil
 		}
 	}
@@ -52,5 +56,5 @@ Usage:
   hookboard user add --email E [--password P] --app NAME --role admin|support
                                  add a user to an app (creating either as needed)
 
-Run "hookboard -h" for the server's flags; each has a HOOKBOARD_* variable.
+Each server flag has an environment variable (in parentheses); the flag wins.
 `

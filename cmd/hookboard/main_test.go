@@ -212,3 +212,19 @@ func TestMigrateAndUserAdd(t *testing.T) {
 		}
 	}
 }
+
+func TestHelpListsFlagsWithoutSecrets(t *testing.T) {
+	var out bytes.Buffer
+	env := envFunc(map[string]string{"HOOKBOARD_ENCRYPTION_KEY": "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI="})
+	if err := run(context.Background(), []string{"-h"}, env, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"-database-url", "HOOKBOARD_DELIVERY_TIMEOUT", "user add"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("help lacks %q", want)
+		}
+	}
+	if strings.Contains(out.String(), "c2VjcmV0") {
+		t.Error("help printed a key")
+	}
+}

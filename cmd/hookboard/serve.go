@@ -62,6 +62,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		targets = hook.TargetPolicy{AllowHTTP: true, AllowPrivate: true}
 		log.Warn("demo mode: delivering to loopback and plain http:// is allowed; do not use -demo in production")
 	}
+	// The demo's receiver outlives the sender, so requests in flight at
+	// shutdown get their answers; its webhooks are re-pointed at the new
+	// receiver before the sender starts.
+	demoCtx, cancelDemo := context.WithCancel(context.Background())
+	defer cancelDemo()
+	var demoApp hook.App
+	if cfg.Demo {
+		if demoApp, err = startDemo(demoCtx, st, cfg, log); err != nil {
+			return err
+		}
+		go demo.Stream(bg, st, demoApp.ID, 2*time.Second, log)
+	}
 	mx := metrics.New(st.DueCount)
 	snd := sender.New(sender.Options{
 		Store: st, Logger: log, Workers: cfg.Workers, Timeout: cfg.DeliveryTimeout, AllowPrivate: targets.AllowPrivate, Metrics: mx,
@@ -70,11 +82,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	go func() { defer close(senderDone); snd.Run(bg) }()
 	go st.Listen(bg, func(err error) { log.Warn("listen for new deliveries", "err", err) })
 	go retentionLoop(bg, st, cfg.Retention, log)
-	if cfg.Demo {
-		if err := startDemo(bg, st, cfg, log); err != nil {
-			return err
-		}
-	}
 
 	srv := web.New(web.Options{
 		Store: st, Sender: snd, Metrics: mx, Logger: log, SessionKey: cfg.SessionKey, SessionLifetime: cfg.SessionLifetime,
@@ -118,6 +125,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	case <-time.After(cfg.DeliveryTimeout + 10*time.Second):
 		log.Warn("sender did not stop in time; unfinished deliveries will be retried after their lease")
 	}
+	cancelDemo()
 	log.Info("stopped")
 	return nil
 }
@@ -154,18 +162,17 @@ func retentionLoop(ctx context.Context, st *store.Store, retention time.Duration
 	}
 }
 
-func startDemo(ctx context.Context, st *store.Store, cfg config.Config, log *slog.Logger) error {
+func startDemo(ctx context.Context, st *store.Store, cfg config.Config, log *slog.Logger) (hook.App, error) {
 	base, err := demo.Receiver(ctx)
 	if err != nil {
-		return fmt.Errorf("demo receiver: %w", err)
+		return hook.App{}, fmt.Errorf("demo receiver: %w", err)
 	}
 	app, err := demo.Setup(ctx, st, cfg.AdminEmail, base)
 	if err != nil {
-		return err
+		return hook.App{}, err
 	}
 	log.Info("demo app ready; events flow every 2s", "app", app.Name, "receiver", base)
-	go demo.Stream(ctx, st, app.ID, 2*time.Second, log)
-	return nil
+	return app, nil
 }
 
 // bootstrap creates the first admin and app on an empty database.

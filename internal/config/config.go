@@ -38,9 +38,28 @@ type Config struct {
 	KeyFile             string // where generated keys live, when keys were not given
 }
 
+// PrintDefaults writes the server's flags with their variables and defaults.
+func PrintDefaults(w io.Writer, getenv func(string) string) {
+	var c Config
+	fs, _ := flags(&c, getenv, w)
+	fs.PrintDefaults()
+}
+
 // Load parses args (without the program name) and the environment.
 func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
 	var c Config
+	fs, raw := flags(&c, getenv, stderr)
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	return finish(c, fs, raw, getenv)
+}
+
+type rawFlags struct {
+	sessionKey, encKey, timeout, retention, lifetime, workers, allowPrivate, allowHTTP, secure string
+}
+
+func flags(c *Config, getenv func(string) string, stderr io.Writer) (*flag.FlagSet, *rawFlags) {
 	fs := flag.NewFlagSet("hookboard", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	env := func(name, def string) string {
@@ -49,22 +68,39 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 		}
 		return def
 	}
-	var sessionKey, encKey, timeout, retention, lifetime, workers, allowPrivate, allowHTTP, secure string
+	raw := &rawFlags{}
 	fs.StringVar(&c.Addr, "addr", env("HOOKBOARD_ADDR", ":8080"), "listen address (HOOKBOARD_ADDR)")
 	fs.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", store.DefaultDSN), "sqlite:PATH or postgres://… (DATABASE_URL)")
-	fs.StringVar(&sessionKey, "session-key", getenv("HOOKBOARD_SESSION_KEY"), "base64 of 32 random bytes for session cookies (HOOKBOARD_SESSION_KEY)")
-	fs.StringVar(&encKey, "encryption-key", getenv("HOOKBOARD_ENCRYPTION_KEY"), "base64 of 32 random bytes for secrets at rest (HOOKBOARD_ENCRYPTION_KEY)")
-	fs.StringVar(&timeout, "delivery-timeout", env("HOOKBOARD_DELIVERY_TIMEOUT", "2s"), "per-request delivery timeout (HOOKBOARD_DELIVERY_TIMEOUT)")
-	fs.StringVar(&workers, "workers", env("HOOKBOARD_WORKERS", "32"), "concurrent deliveries (HOOKBOARD_WORKERS)")
-	fs.StringVar(&retention, "retention", env("HOOKBOARD_RETENTION", "720h"), "how long events and deliveries are kept (HOOKBOARD_RETENTION)")
-	fs.StringVar(&lifetime, "session-lifetime", env("HOOKBOARD_SESSION_LIFETIME", "12h"), "how long a sign-in lasts (HOOKBOARD_SESSION_LIFETIME)")
-	fs.StringVar(&allowPrivate, "allow-private-targets", env("HOOKBOARD_ALLOW_PRIVATE_TARGETS", "false"), "development only: deliver to loopback and private addresses (HOOKBOARD_ALLOW_PRIVATE_TARGETS)")
-	fs.StringVar(&allowHTTP, "allow-http-targets", env("HOOKBOARD_ALLOW_HTTP_TARGETS", "false"), "development only: allow plain http:// URLs (HOOKBOARD_ALLOW_HTTP_TARGETS)")
-	fs.StringVar(&secure, "secure-cookies", env("HOOKBOARD_SECURE_COOKIES", "false"), "mark cookies Secure, for a server behind a TLS proxy (HOOKBOARD_SECURE_COOKIES)")
+	// Keys are read from the environment after parsing, so no usage text
+	// ever prints one as a default.
+	fs.StringVar(&raw.sessionKey, "session-key", "", "base64 of 32 random bytes for session cookies (HOOKBOARD_SESSION_KEY)")
+	fs.StringVar(&raw.encKey, "encryption-key", "", "base64 of 32 random bytes for secrets at rest (HOOKBOARD_ENCRYPTION_KEY)")
+	fs.StringVar(&raw.timeout, "delivery-timeout", env("HOOKBOARD_DELIVERY_TIMEOUT", "2s"), "per-request delivery timeout (HOOKBOARD_DELIVERY_TIMEOUT)")
+	fs.StringVar(&raw.workers, "workers", env("HOOKBOARD_WORKERS", "32"), "concurrent deliveries (HOOKBOARD_WORKERS)")
+	fs.StringVar(&raw.retention, "retention", env("HOOKBOARD_RETENTION", "720h"), "how long events and deliveries are kept (HOOKBOARD_RETENTION)")
+	fs.StringVar(&raw.lifetime, "session-lifetime", env("HOOKBOARD_SESSION_LIFETIME", "12h"), "how long a sign-in lasts (HOOKBOARD_SESSION_LIFETIME)")
+	fs.StringVar(&raw.allowPrivate, "allow-private-targets", env("HOOKBOARD_ALLOW_PRIVATE_TARGETS", "false"), "development only: deliver to loopback and private addresses (HOOKBOARD_ALLOW_PRIVATE_TARGETS)")
+	fs.StringVar(&raw.allowHTTP, "allow-http-targets", env("HOOKBOARD_ALLOW_HTTP_TARGETS", "false"), "development only: allow plain http:// URLs (HOOKBOARD_ALLOW_HTTP_TARGETS)")
+	fs.StringVar(&raw.secure, "secure-cookies", env("HOOKBOARD_SECURE_COOKIES", "false"), "mark cookies Secure, for a server behind a TLS proxy (HOOKBOARD_SECURE_COOKIES)")
 	fs.BoolVar(&c.Demo, "demo", false, "fill a demo app and keep events flowing")
-	if err := fs.Parse(args); err != nil {
-		return c, err
+	return fs, raw
+}
+
+func finish(c Config, fs *flag.FlagSet, raw *rawFlags, getenv func(string) string) (Config, error) {
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
 	}
+	sessionKey, encKey, timeout, retention, lifetime, workers := raw.sessionKey, raw.encKey, raw.timeout, raw.retention, raw.lifetime, raw.workers
+	if sessionKey == "" {
+		sessionKey = getenv("HOOKBOARD_SESSION_KEY")
+	}
+	if encKey == "" {
+		encKey = getenv("HOOKBOARD_ENCRYPTION_KEY")
+	}
+	allowPrivate, allowHTTP, secure := raw.allowPrivate, raw.allowHTTP, raw.secure
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q (commands: serve, migrate, user add)", fs.Arg(0))
 	}

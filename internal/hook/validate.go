@@ -185,6 +185,9 @@ func ValidateTargetURL(raw string, p TargetPolicy) string {
 	if len(raw) > MaxURLLen {
 		return "URL must be at most 2048 characters."
 	}
+	if strings.ContainsFunc(raw, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
+		return "URL may not contain spaces or control characters; encode a space as %20."
+	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || u.Opaque != "" {
 		return "Enter a full URL, for example https://example.com/webhooks."
@@ -196,6 +199,9 @@ func ValidateTargetURL(raw string, p TargetPolicy) string {
 			return "URL must start with https://."
 		}
 	default:
+		if p.AllowHTTP {
+			return "URL must start with https:// (or http://, allowed on this server for development)."
+		}
 		return "URL must start with https://."
 	}
 	if u.User != nil {
@@ -222,7 +228,7 @@ func ValidateTargetURL(raw string, p TargetPolicy) string {
 	}
 	if addr, err := netip.ParseAddr(host); err == nil {
 		if reason := NonPublicReason(addr); reason != "" {
-			return "URL points to a " + reason + " address; Hookboard only delivers to public addresses."
+			return "URL points to " + withArticle(reason) + " address; Hookboard only delivers to public addresses."
 		}
 	} else if ip := net.ParseIP(host); ip != nil {
 		return "URL has an address Hookboard cannot use."
@@ -364,6 +370,8 @@ func (in EventTypeInput) Validate() FieldErrors {
 	var fe FieldErrors
 	if msg := ValidateEventTypeName(in.Name); msg != "" {
 		fe.Add("name", msg)
+	} else if in.Name == PingEventType {
+		fe.Add("name", PingEventType+" is Hookboard's own test event; choose another name.")
 	}
 	if utf8.RuneCountInString(in.Description) > MaxDescriptionLen {
 		fe.Add("description", "Description must be at most 1000 characters.")
@@ -416,4 +424,12 @@ func truncate(s string, n int) string {
 	}
 	r := []rune(s)
 	return string(r[:n]) + "…"
+}
+
+// withArticle puts "a" or "an" before a word.
+func withArticle(w string) string {
+	if w != "" && strings.ContainsRune("aeiou", rune(w[0])) {
+		return "an " + w
+	}
+	return "a " + w
 }

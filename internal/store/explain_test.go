@@ -30,6 +30,7 @@ func TestListDeliveriesUsesIndexes(t *testing.T) {
 					hooks = append(hooks, wh.ID)
 				}
 			}
+			s.CreateEventType(ctx, hook.Actor{}, app.ID, hook.EventTypeInput{Name: "invoice.paid"})
 			res, err := s.IngestEvent(ctx, app.ID, "invoice.paid", []byte(`{}`), "")
 			if err != nil {
 				t.Fatal(err)

@@ -93,52 +93,67 @@ func (s *Store) IngestEvent(ctx context.Context, appID, eventType string, payloa
 func (s *Store) ingestBatch(batch []*ingestReq) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	results, err := s.ingestTx(ctx, batch)
+	results, errs, err := s.ingestTx(ctx, batch)
 	if err != nil && len(batch) > 1 {
 		for _, r := range batch {
-			res, err := s.ingestTx(ctx, []*ingestReq{r})
-			if err == nil {
-				r.done <- ingestResp{res: res[0]}
-				continue
-			}
+			res, errs, err := s.ingestTx(ctx, []*ingestReq{r})
 			if errors.Is(err, errIdempotencyRace) {
-				res, err = s.ingestTx(ctx, []*ingestReq{r}) // now it sees the other's event
-				if err == nil {
-					r.done <- ingestResp{res: res[0]}
-					continue
-				}
+				res, errs, err = s.ingestTx(ctx, []*ingestReq{r}) // now it sees the other's event
 			}
-			r.done <- ingestResp{err: err}
+			s.reply(r, res, errs, err)
 		}
 		return
 	}
 	if errors.Is(err, errIdempotencyRace) {
-		results, err = s.ingestTx(ctx, batch)
+		results, errs, err = s.ingestTx(ctx, batch)
 	}
 	for i, r := range batch {
-		if err != nil {
-			r.done <- ingestResp{err: err}
-		} else {
-			r.done <- ingestResp{res: results[i]}
-		}
+		s.reply(r, results[i:i+1], errs[i:i+1], err)
 	}
-	woke := false
-	for _, res := range results {
-		if err == nil && res.Deliveries > 0 && !res.Replayed && !woke {
+}
+
+func (s *Store) reply(r *ingestReq, res []IngestResult, errs []error, err error) {
+	switch {
+	case err != nil:
+		r.done <- ingestResp{err: err}
+	case errs[0] != nil:
+		r.done <- ingestResp{err: errs[0]}
+	default:
+		r.done <- ingestResp{res: res[0]}
+		if res[0].Deliveries > 0 && !res[0].Replayed {
 			s.Wake()
-			woke = true
 		}
 	}
 }
 
-func (s *Store) ingestTx(ctx context.Context, batch []*ingestReq) ([]IngestResult, error) {
+// ingestTx writes a batch. errs holds each request's own error (an event
+// type not in the catalog); err fails the whole transaction.
+func (s *Store) ingestTx(ctx context.Context, batch []*ingestReq) ([]IngestResult, []error, error) {
 	results := make([]IngestResult, len(batch))
+	errs := make([]error, len(batch))
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		clear(errs)
 		now := s.now()
 		type key struct{ app, idem string }
 		seen := map[key]int{} // idempotency keys earlier in this batch
 		var fresh []int       // requests that create an event
+		type appType struct{ app, typ string }
+		known := map[appType]bool{}
 		for i, r := range batch {
+			k := appType{r.appID, r.eventType}
+			ok, checked := known[k]
+			if !checked {
+				var n int
+				if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM event_types WHERE app_id = ? AND name = ? AND archived_at IS NULL`), r.appID, r.eventType); err != nil {
+					return err
+				}
+				ok = n > 0
+				known[k] = ok
+			}
+			if !ok {
+				errs[i] = hook.FieldErrors{{Field: "eventType", Message: "“" + r.eventType + "” is not an active type of this app's event catalog; add it on the Event types page or with POST /event-types."}}
+				continue
+			}
 			if r.idemKey == "" {
 				fresh = append(fresh, i)
 				continue
@@ -263,5 +278,5 @@ func (s *Store) ingestTx(ctx context.Context, batch []*ingestReq) ([]IngestResul
 		}
 		return nil
 	})
-	return results, err
+	return results, errs, err
 }

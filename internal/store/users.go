@@ -271,10 +271,16 @@ func (s *Store) RecordLoginFailure(ctx context.Context, email, clientIP string) 
 	return err
 }
 
-// LoginFailures counts failures for an e-mail and for a client address since.
-func (s *Store) LoginFailures(ctx context.Context, email, clientIP string, since time.Time) (byEmail, byIP int, err error) {
+// LoginFailures counts failures since a time: for an e-mail from one client
+// address, for the e-mail from anywhere, and from the address for any e-mail.
+func (s *Store) LoginFailures(ctx context.Context, email, clientIP string, since time.Time) (byEmailIP, byEmail, byIP int, err error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	if err = s.db.GetContext(ctx, &byEmailIP, s.db.Rebind(`SELECT COUNT(*) FROM login_failures WHERE email = ? AND client_ip = ? AND created_at > ?`),
+		email, clientIP, since.UTC()); err != nil {
+		return
+	}
 	if err = s.db.GetContext(ctx, &byEmail, s.db.Rebind(`SELECT COUNT(*) FROM login_failures WHERE email = ? AND created_at > ?`),
-		strings.ToLower(strings.TrimSpace(email)), since.UTC()); err != nil {
+		email, since.UTC()); err != nil {
 		return
 	}
 	err = s.db.GetContext(ctx, &byIP, s.db.Rebind(`SELECT COUNT(*) FROM login_failures WHERE client_ip = ? AND created_at > ?`), clientIP, since.UTC())
