@@ -49,7 +49,7 @@ func main() {
 	var o options
 	flag.StringVar(&o.db, "db", "sqlite", "sqlite or postgres")
 	flag.StringVar(&o.dsn, "dsn", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL URL (with -db postgres); a schema is created in it and dropped afterwards")
-	flag.StringVar(&o.scenario, "scenario", "all", "all, throughput, latency, fanout, slow or dashboard")
+	flag.StringVar(&o.scenario, "scenario", "all", "all, throughput, latency, fanout, slow or dashboard; drain and ingest measure the sender and the API alone")
 	flag.DurationVar(&o.duration, "duration", 30*time.Second, "how long load is offered (throughput, latency, slow)")
 	flag.IntVar(&o.rate, "rate", 500, "events per second offered in the latency scenario")
 	flag.IntVar(&o.seed, "seed", 1_000_000, "deliveries stored for the dashboard scenario")
@@ -68,6 +68,7 @@ func main() {
 	}
 	scenarios := map[string]func(context.Context, options) (result, error){
 		"throughput": throughput, "latency": latency, "fanout": fanout, "slow": slowEndpoint, "dashboard": dashboard,
+		"drain": drain, "ingest": ingestOnly,
 	}
 	order := []string{"throughput", "latency", "fanout", "slow", "dashboard"}
 	if o.scenario != "all" {
@@ -625,4 +626,84 @@ func dashboard(ctx context.Context, o options) (result, error) {
 	}
 	res["p95_ms"] = worst
 	return res, nil
+}
+
+// drain: the sender alone, emptying a queue of 20,000 deliveries stored
+// beforehand.
+func drain(ctx context.Context, o options) (result, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	in, err := start(ctx, o, 2*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	in.stop()
+	<-in.done
+	defer in.Close()
+	rc, err := newReceiver(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	if err := addWebhook(ctx, in, "sink", rc.url+"/hook"); err != nil {
+		return nil, err
+	}
+	const n = 20000
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range n / 32 {
+				in.st.IngestEvent(ctx, in.app.ID, "invoice.paid", eventPayload, "")
+			}
+		}()
+	}
+	wg.Wait()
+	total := int64(n / 32 * 32)
+	runCtx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	in.done = done
+	in.stop = stop
+	begin := time.Now()
+	go func() { in.snd.Run(runCtx); close(done) }()
+	for {
+		got, err := countSucceeded(ctx, in.st)
+		if err != nil {
+			return nil, err
+		}
+		if got >= total || time.Since(begin) > 5*time.Minute {
+			secs := time.Since(begin).Seconds()
+			return result{"events": total, "delivered": rc.count.Load(), "recorded": got, "seconds": round(secs), "deliveries_per_sec": round(float64(got) / secs)}, nil
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// ingest: the API alone, with no webhook to deliver to.
+func ingestOnly(ctx context.Context, o options) (result, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	in, err := start(ctx, o, 2*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	defer in.Close()
+	c := newClient(in, o.concurrency)
+	dur := min(o.duration, 10*time.Second)
+	var n atomic.Int64
+	deadline := time.Now().Add(dur)
+	var wg sync.WaitGroup
+	for range o.concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				if _, err := c.ingest(); err == nil {
+					n.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return result{"events": n.Load(), "seconds": dur.Seconds(), "ingest_per_sec": round(float64(n.Load()) / dur.Seconds())}, nil
 }

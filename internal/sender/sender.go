@@ -74,7 +74,10 @@ type Sender struct {
 	metrics    *metrics.Metrics
 
 	mu       sync.Mutex
-	busy     map[string]int // requests in flight per webhook
+	busy     map[string]int        // requests in flight per webhook
+	held     map[string][]hook.Job // claimed, waiting for a slot of their webhook
+	heldN    int
+	stopping bool
 	inflight int
 	freed    chan struct{}
 	wg       sync.WaitGroup
@@ -96,7 +99,7 @@ func New(opts Options) *Sender {
 		store: opts.Store, log: opts.Logger, client: opts.Client, workers: opts.Workers, perWebhook: opts.PerWebhook,
 		timeout: opts.Timeout, poll: opts.PollInterval, now: opts.Now, jitter: opts.Jitter,
 		busy: map[string]int{}, freed: make(chan struct{}, 1), userAgent: "Hookboard/" + Version, metrics: opts.Metrics,
-		targets: map[string]cachedTarget{},
+		targets: map[string]cachedTarget{}, held: map[string][]hook.Job{},
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -139,9 +142,13 @@ func (s *Sender) Lease() time.Duration { return s.lease }
 func (s *Sender) Run(ctx context.Context) error {
 	ticker := time.NewTicker(s.poll)
 	defer ticker.Stop()
+	s.mu.Lock()
+	s.stopping = false
+	s.mu.Unlock()
 	stopRecorder := s.startRecorder()
 	defer stopRecorder()
 	defer s.wg.Wait()
+	defer s.releaseHeld()
 	// After a completion, claim only once a batch's worth of workers is free:
 	// one claim query per finished request would cost more than it sends.
 	batch := max(1, s.workers/8)
@@ -222,10 +229,10 @@ func (s *Sender) flush(batch []store.AttemptRecord) {
 // whether it filled every free worker.
 func (s *Sender) claimOnce(ctx context.Context, minFree int) (int, bool) {
 	s.mu.Lock()
-	free := s.workers - s.inflight
+	free := s.workers - s.inflight // held deliveries use no worker; each webhook holds at most perWebhook
 	var exclude []string
 	for id, n := range s.busy {
-		if n >= s.perWebhook {
+		if n+len(s.held[id]) >= 2*s.perWebhook {
 			exclude = append(exclude, id)
 		}
 	}
@@ -240,17 +247,25 @@ func (s *Sender) claimOnce(ctx context.Context, minFree int) (int, bool) {
 		}
 		return 0, false
 	}
+	// A webhook runs at most perWebhook requests at once; as many more of
+	// its deliveries wait here, still leased, to start the moment a request
+	// of theirs ends; the rest go back to the queue for now.
 	var release []string
+	started := 0
 	s.mu.Lock()
 	for _, job := range jobs {
-		if s.busy[job.WebhookID] >= s.perWebhook {
+		w := job.WebhookID
+		switch {
+		case s.busy[w] < s.perWebhook:
+			s.start(job)
+			started++
+		case s.busy[w]+len(s.held[w]) < 2*s.perWebhook:
+			s.held[w] = append(s.held[w], job)
+			s.heldN++
+			started++
+		default:
 			release = append(release, job.ID)
-			continue
 		}
-		s.busy[job.WebhookID]++
-		s.inflight++
-		s.wg.Add(1)
-		go s.work(job)
 	}
 	s.mu.Unlock()
 	if len(release) > 0 {
@@ -258,15 +273,55 @@ func (s *Sender) claimOnce(ctx context.Context, minFree int) (int, bool) {
 			s.log.Error("release deliveries", "err", err)
 		}
 	}
-	return len(jobs) - len(release), len(jobs) == free && len(release) == 0
+	return started, len(jobs) == free && len(release) == 0
+}
+
+// start runs a job in a new goroutine; s.mu is held.
+func (s *Sender) start(job hook.Job) {
+	s.busy[job.WebhookID]++
+	s.inflight++
+	s.wg.Add(1)
+	go s.work(job)
+}
+
+// releaseHeld gives back the deliveries still waiting for a slot.
+func (s *Sender) releaseHeld() {
+	s.mu.Lock()
+	s.stopping = true
+	var ids []string
+	for w, jobs := range s.held {
+		for _, j := range jobs {
+			ids = append(ids, j.ID)
+		}
+		delete(s.held, w)
+	}
+	s.heldN = 0
+	s.mu.Unlock()
+	if len(ids) > 0 {
+		if err := s.store.ReleaseJobs(context.Background(), s.owner, ids, nil); err != nil {
+			s.log.Error("release deliveries", "err", err)
+		}
+	}
 }
 
 func (s *Sender) work(job hook.Job) {
 	defer func() {
 		s.mu.Lock()
 		s.inflight--
-		if s.busy[job.WebhookID]--; s.busy[job.WebhookID] <= 0 {
-			delete(s.busy, job.WebhookID)
+		w := job.WebhookID
+		if s.busy[w]--; s.busy[w] <= 0 {
+			delete(s.busy, w)
+		}
+		// The next waiting delivery of this webhook takes the slot at once.
+		if q := s.held[w]; len(q) > 0 && !s.stopping {
+			next := q[0]
+			if len(q) == 1 {
+				delete(s.held, w)
+			} else {
+				s.held[w] = q[1:]
+			}
+			s.heldN--
+			s.start(next)
 		}
 		s.mu.Unlock()
 		s.wg.Done()
@@ -451,6 +506,9 @@ func truncate(s string, n int) string {
 // use it to step the sender by hand.
 func (s *Sender) ProcessDue(ctx context.Context) int {
 	stopRecorder := s.startRecorder()
+	s.mu.Lock()
+	s.stopping = false
+	s.mu.Unlock()
 	started := 0
 	for {
 		n, full := s.claimOnce(ctx, 1)
