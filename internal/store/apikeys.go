@@ -81,9 +81,26 @@ func (s *Store) RevokeAPIKey(ctx context.Context, actor hook.Actor, appID, id st
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE api_keys SET revoked_at = ? WHERE id = ?`), now, id); err != nil {
 			return err
 		}
+		s.keyCache.Range(func(h, v any) bool {
+			if v.(cachedKey).key.ID == id {
+				s.keyCache.Delete(h)
+			}
+			return true
+		})
 		return s.audit(ctx, tx, appID, actor, "api_key.revoke", "api_key", k.ID, k.Name+" ("+k.Prefix+"…)")
 	})
 	return k, err
+}
+
+// keyCacheTTL is how long a checked API key is trusted without asking the
+// database again: every ingestion carries one, so this saves a query each.
+// A revocation in this process takes effect at once; in another process
+// sharing the database, within this time.
+const keyCacheTTL = 2 * time.Second
+
+type cachedKey struct {
+	key     APIKey
+	checked time.Time
 }
 
 // AuthenticateAPIKey returns the live key for a presented key; EUNAUTHORIZED
@@ -93,7 +110,13 @@ func (s *Store) AuthenticateAPIKey(ctx context.Context, key string) (APIKey, err
 	if !strings.HasPrefix(key, APIKeyPrefix) || len(key) > 200 {
 		return k, hook.Errorf(hook.EUNAUTHORIZED, "The API key is not valid.")
 	}
-	err := s.db.GetContext(ctx, &k, s.db.Rebind(`SELECT `+apiKeyColumns+` FROM api_keys WHERE key_hash = ?`), hashToken(key))
+	hash := hashToken(key)
+	if v, ok := s.keyCache.Load(hash); ok {
+		if c := v.(cachedKey); time.Since(c.checked) < keyCacheTTL {
+			return c.key, nil
+		}
+	}
+	err := s.db.GetContext(ctx, &k, s.db.Rebind(`SELECT `+apiKeyColumns+` FROM api_keys WHERE key_hash = ?`), hash)
 	if err != nil {
 		if hook.ErrorCode(notFound(err, "")) == hook.ENOTFOUND {
 			return k, hook.Errorf(hook.EUNAUTHORIZED, "The API key is not valid.")
@@ -110,5 +133,6 @@ func (s *Store) AuthenticateAPIKey(ctx context.Context, key string) (APIKey, err
 		}
 		k.LastUsedAt = &now
 	}
+	s.keyCache.Store(hash, cachedKey{key: k, checked: time.Now()})
 	return k, nil
 }

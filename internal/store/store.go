@@ -59,6 +59,7 @@ type Store struct {
 	nowFunc    func() time.Time
 	bcryptCost int
 
+	keyCache   sync.Map // API key hash → cachedKey
 	ingestQ    chan *ingestReq
 	closing    chan struct{}
 	ingestDone chan struct{}
