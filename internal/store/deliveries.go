@@ -90,6 +90,27 @@ func (s *Store) ClaimDue(ctx context.Context, owner string, limit int, lease tim
 	if s.dialect == Postgres {
 		inner += ` FOR UPDATE SKIP LOCKED`
 	}
+	if s.dialect == Postgres {
+		// One round trip: the payloads come back with the claim.
+		q, args, err := sqlx.In(`UPDATE deliveries d SET lease_owner = ?, lease_until = ?, updated_at = ? FROM events e
+			WHERE e.id = d.event_id AND d.id IN (`+inner+`)
+			RETURNING d.id, d.app_id, d.webhook_id, d.event_id, d.event_type, d.status, d.attempts, d.next_attempt_at, d.last_attempt_at, d.created_at, d.updated_at, e.payload`, args...)
+		if err != nil {
+			return nil, err
+		}
+		var rows []struct {
+			hook.Delivery
+			Payload []byte `db:"payload"`
+		}
+		if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), args...); err != nil {
+			return nil, fmt.Errorf("claim deliveries: %w", err)
+		}
+		jobs := make([]hook.Job, len(rows))
+		for i, r := range rows {
+			jobs[i] = hook.Job{Delivery: r.Delivery, Payload: r.Payload}
+		}
+		return jobs, nil
+	}
 	q, args, err := sqlx.In(`UPDATE deliveries SET lease_owner = ?, lease_until = ?, updated_at = ? WHERE id IN (`+inner+`) RETURNING `+deliveryColumns, args...)
 	if err != nil {
 		return nil, err
