@@ -47,7 +47,7 @@ type Options struct {
 	Store        Store
 	Logger       *slog.Logger
 	Workers      int           // concurrent requests; default 32
-	PerWebhook   int           // concurrent requests to one webhook; default Workers/4
+	PerWebhook   int           // concurrent requests to one webhook; default Workers/4, at most 16
 	Timeout      time.Duration // per request; default 2s
 	PollInterval time.Duration // fallback when no wake-up comes; default 1s
 	AllowPrivate bool          // development only: skip the SSRF guard
@@ -108,7 +108,8 @@ func New(opts Options) *Sender {
 		s.workers = 32
 	}
 	if s.perWebhook <= 0 {
-		s.perWebhook = max(1, s.workers/4)
+		// A slow endpoint may take this many workers and no more.
+		s.perWebhook = max(1, min(16, s.workers/4))
 	}
 	if s.timeout <= 0 {
 		s.timeout = 2 * time.Second
