@@ -234,3 +234,41 @@ func mustUser(t *testing.T, h *harness, email string) hook.User {
 	}
 	return u
 }
+
+// recorder is a minimal ResponseWriter for benchmarks.
+type recorder struct {
+	header http.Header
+	code   int
+	n      int
+}
+
+func newRecorder() *recorder { return &recorder{header: http.Header{}} }
+
+func (r *recorder) Header() http.Header { return r.header }
+func (r *recorder) WriteHeader(c int) {
+	if r.code == 0 {
+		r.code = c
+	}
+}
+func (r *recorder) Write(p []byte) (int, error) {
+	if r.code == 0 {
+		r.code = 200
+	}
+	r.n += len(p)
+	return len(p), nil
+}
+
+// signInCookie signs in as the Acme admin through the handler and returns
+// the session cookie.
+func signInCookie(tb testing.TB, h http.Handler) string {
+	tb.Helper()
+	req := httptest.NewRequest("POST", "/login", strings.NewReader("email=admin%40acme.test&password=correct+horse+battery"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	c := rec.Result().Cookies()
+	if rec.Code != http.StatusSeeOther || len(c) == 0 {
+		tb.Fatalf("sign in: %d", rec.Code)
+	}
+	return c[0].Name + "=" + c[0].Value
+}

@@ -2,10 +2,11 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
+	crand "crypto/rand"
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"math/rand/v2"
 	"net/url"
 	"time"
 
@@ -29,6 +30,7 @@ func seed(ctx context.Context, st *store.Store, appID string, hooks []string, n 
 	start := time.Now().Add(-time.Duration(events) * 10 * time.Millisecond).UTC()
 	payload := []byte(`{"invoiceId":"inv_0001","amount":4200,"currency":"EUR"}`)
 	var sample string
+	rng := rand.New(rand.NewPCG(1, 2))
 	const batch = 20000
 	for lo := 0; lo < events; lo += batch / len(hooks) {
 		hi := min(events, lo+batch/len(hooks))
@@ -60,8 +62,9 @@ func seed(ctx context.Context, st *store.Store, appID string, hooks []string, n 
 			if _, err := evStmt.Exec(id, appID, typ, payload, at); err != nil {
 				return "", err
 			}
-			for j, h := range hooks {
-				rows = append(rows, drow{uuid.Must(uuid.NewV7()).String(), h, id, typ, seedStatuses[(i*7+j)%len(seedStatuses)], at})
+			for _, h := range hooks {
+				// Status independent of type and webhook, as in real traffic.
+				rows = append(rows, drow{uuid.Must(uuid.NewV7()).String(), h, id, typ, seedStatuses[rng.IntN(len(seedStatuses))], at})
 			}
 		}
 		if st.Dialect() == store.Postgres {
@@ -117,7 +120,7 @@ func postgresSchema(ctx context.Context, dsn string) (string, func(), error) {
 		return "", nil, err
 	}
 	b := make([]byte, 6)
-	rand.Read(b)
+	crand.Read(b)
 	schema := "hookbench_" + hex.EncodeToString(b)
 	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
 		admin.Close()
