@@ -59,6 +59,7 @@ func (s *Store) SetEventTypeArchived(ctx context.Context, actor hook.Actor, appI
 		if n, _ := res.RowsAffected(); n == 0 {
 			return hook.Errorf(hook.ENOTFOUND, "Event type not found.")
 		}
+		s.typeCache.Delete(appID + "\x00" + name)
 		return s.audit(ctx, tx, appID, actor, action, "event_type", name, "")
 	})
 }

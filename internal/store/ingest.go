@@ -35,6 +35,10 @@ func (s *Store) startIngester() {
 	s.ingestQ = make(chan *ingestReq, 1024)
 	s.closing = make(chan struct{})
 	s.ingestDone = make(chan struct{})
+	s.notifyReq = make(chan struct{}, 1)
+	if s.dialect == Postgres {
+		go s.notifyLoop()
+	}
 	go func() {
 		defer close(s.ingestDone)
 		batch := make([]*ingestReq, 0, maxIngestBatch)
@@ -122,6 +126,12 @@ func (s *Store) reply(r *ingestReq, res []IngestResult, errs []error, err error)
 		r.done <- ingestResp{res: res[0]}
 		if res[0].Deliveries > 0 && !res[0].Replayed {
 			s.Wake()
+			if s.dialect == Postgres {
+				select {
+				case s.notifyReq <- struct{}{}:
+				default:
+				}
+			}
 		}
 	}
 }
@@ -143,13 +153,19 @@ func (s *Store) ingestTx(ctx context.Context, batch []*ingestReq) ([]IngestResul
 			k := appType{r.appID, r.eventType}
 			ok, checked := known[k]
 			if !checked {
+				ok, checked = s.typeKnown(r.appID, r.eventType)
+			}
+			if !checked {
 				var n int
 				if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM event_types WHERE app_id = ? AND name = ? AND archived_at IS NULL`), r.appID, r.eventType); err != nil {
 					return err
 				}
 				ok = n > 0
-				known[k] = ok
+				if ok {
+					s.typeCache.Store(r.appID+"\x00"+r.eventType, time.Now())
+				}
 			}
+			known[k] = ok
 			if !ok {
 				errs[i] = hook.FieldErrors{{Field: "eventType", Message: "“" + r.eventType + "” is not an active type of this app's event catalog; add it on the Event types page or with POST /event-types."}}
 				continue
@@ -270,13 +286,40 @@ func (s *Store) ingestTx(ctx context.Context, batch []*ingestReq) ([]IngestResul
 		if err := flush(); err != nil {
 			return err
 		}
-		if s.dialect == Postgres {
-			// Delivered at commit, once per transaction.
-			if _, err := tx.ExecContext(ctx, `SELECT pg_notify('`+notifyChannel+`', '')`); err != nil {
-				return err
-			}
-		}
 		return nil
 	})
 	return results, errs, err
+}
+
+// typeCacheTTL is how long an event type found active in the catalog is
+// trusted; archiving one stops ingestion within this time.
+const typeCacheTTL = 2 * time.Second
+
+func (s *Store) typeKnown(appID, eventType string) (known, checked bool) {
+	v, ok := s.typeCache.Load(appID + "\x00" + eventType)
+	if ok && time.Since(v.(time.Time)) < typeCacheTTL {
+		return true, true
+	}
+	return false, false
+}
+
+// notifyLoop tells other processes on PostgreSQL that deliveries are due:
+// outside the ingestion transaction, and at most once per few milliseconds
+// however many batches were written meanwhile.
+func (s *Store) notifyLoop() {
+	for {
+		select {
+		case <-s.closing:
+			return
+		case <-s.notifyReq:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		s.db.ExecContext(ctx, `SELECT pg_notify('`+notifyChannel+`', '')`)
+		cancel()
+		select {
+		case <-s.closing:
+			return
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 }

@@ -144,14 +144,26 @@ func attemptArgs(id string, r AttemptRecord, now time.Time) []any {
 		status, string(respHeaders), a.ResponseBody, a.ResponseTruncated, a.Duration.Milliseconds(), a.Error, attemptTime(r, now)}
 }
 
+// okHookTTL bounds how long a success may skip clearing failing_since.
+const okHookTTL = 10 * time.Second
+
 // trackFailures clears a webhook's failing_since on success, starts it on a
 // failure, and turns the webhook off once it is older than DisableAfter.
 func (s *Store) trackFailures(ctx context.Context, tx *sqlx.Tx, r AttemptRecord, now time.Time) (bool, error) {
 	wid := r.Job.WebhookID
 	if r.Attempt.Succeeded {
+		// A healthy webhook needs this only now and then: after a failure
+		// here, or every okHookTTL in case another process saw one.
+		if v, ok := s.okHooks.Load(wid); ok && time.Since(v.(time.Time)) < okHookTTL {
+			return false, nil
+		}
 		_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE webhooks SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL`), wid)
+		if err == nil {
+			s.okHooks.Store(wid, time.Now())
+		}
 		return false, err
 	}
+	s.okHooks.Delete(wid)
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE webhooks SET failing_since = ? WHERE id = ? AND failing_since IS NULL`), now, wid); err != nil {
 		return false, err
 	}

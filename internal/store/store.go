@@ -60,6 +60,9 @@ type Store struct {
 	bcryptCost int
 
 	keyCache   sync.Map // API key hash → cachedKey
+	typeCache  sync.Map // app + event type → when found active
+	okHooks    sync.Map // webhook id → when its failing_since was last cleared
+	notifyReq  chan struct{}
 	ingestQ    chan *ingestReq
 	closing    chan struct{}
 	ingestDone chan struct{}
