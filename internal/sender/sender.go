@@ -65,6 +65,7 @@ type Sender struct {
 	owner      string
 	workers    int
 	perWebhook int
+	maxHeld    int // claimed deliveries of one webhook waiting for a slot
 	timeout    time.Duration
 	poll       time.Duration
 	lease      time.Duration
@@ -126,6 +127,9 @@ func New(opts Options) *Sender {
 	// A lease outlives any request by a wide margin; a process that dies
 	// leaves its deliveries to others once it runs out.
 	s.lease = 2*s.timeout + 30*time.Second
+	// Deliveries waiting for a slot of their webhook must start well within
+	// their lease: each round of perWebhook takes at most the timeout.
+	s.maxHeld = s.perWebhook * max(1, min(8, int(s.lease/s.timeout)-2))
 	b := make([]byte, 8)
 	rand.Read(b)
 	s.owner = hex.EncodeToString(b)
@@ -233,7 +237,7 @@ func (s *Sender) claimOnce(ctx context.Context, minFree int) (int, bool) {
 	free := s.workers - s.inflight // held deliveries use no worker; each webhook holds at most perWebhook
 	var exclude []string
 	for id, n := range s.busy {
-		if n+len(s.held[id]) >= 2*s.perWebhook {
+		if n+len(s.held[id]) >= s.perWebhook+s.maxHeld {
 			exclude = append(exclude, id)
 		}
 	}
@@ -248,9 +252,9 @@ func (s *Sender) claimOnce(ctx context.Context, minFree int) (int, bool) {
 		}
 		return 0, false
 	}
-	// A webhook runs at most perWebhook requests at once; as many more of
-	// its deliveries wait here, still leased, to start the moment a request
-	// of theirs ends; the rest go back to the queue for now.
+	// A webhook runs at most perWebhook requests at once; up to maxHeld more
+	// of its deliveries wait here, still leased, to start the moment a
+	// request of theirs ends; the rest go back to the queue for now.
 	var release []string
 	started := 0
 	s.mu.Lock()
@@ -260,7 +264,7 @@ func (s *Sender) claimOnce(ctx context.Context, minFree int) (int, bool) {
 		case s.busy[w] < s.perWebhook:
 			s.start(job)
 			started++
-		case s.busy[w]+len(s.held[w]) < 2*s.perWebhook:
+		case len(s.held[w]) < s.maxHeld:
 			s.held[w] = append(s.held[w], job)
 			s.heldN++
 			started++
