@@ -53,8 +53,8 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 30*time.Second, "how long load is offered (throughput, latency, slow)")
 	flag.IntVar(&o.rate, "rate", 500, "events per second offered in the latency scenario")
 	flag.IntVar(&o.seed, "seed", 1_000_000, "deliveries stored for the dashboard scenario")
-	flag.IntVar(&o.workers, "workers", 128, "sender workers (HOOKBOARD_WORKERS)")
-	flag.IntVar(&o.concurrency, "concurrency", 32, "concurrent API clients in the load generator")
+	flag.IntVar(&o.workers, "workers", 256, "sender workers (HOOKBOARD_WORKERS)")
+	flag.IntVar(&o.concurrency, "concurrency", 128, "concurrent API clients in the load generator")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	if *cpuProfile != "" {

@@ -76,7 +76,7 @@ func flags(c *Config, getenv func(string) string, stderr io.Writer) (*flag.FlagS
 	fs.StringVar(&raw.sessionKey, "session-key", "", "base64 of 32 random bytes for session cookies (HOOKBOARD_SESSION_KEY)")
 	fs.StringVar(&raw.encKey, "encryption-key", "", "base64 of 32 random bytes for secrets at rest (HOOKBOARD_ENCRYPTION_KEY)")
 	fs.StringVar(&raw.timeout, "delivery-timeout", env("HOOKBOARD_DELIVERY_TIMEOUT", "2s"), "per-request delivery timeout (HOOKBOARD_DELIVERY_TIMEOUT)")
-	fs.StringVar(&raw.workers, "workers", env("HOOKBOARD_WORKERS", "32"), "concurrent deliveries (HOOKBOARD_WORKERS)")
+	fs.StringVar(&raw.workers, "workers", env("HOOKBOARD_WORKERS", "128"), "concurrent deliveries (HOOKBOARD_WORKERS)")
 	fs.StringVar(&raw.retention, "retention", env("HOOKBOARD_RETENTION", "720h"), "how long events and deliveries are kept (HOOKBOARD_RETENTION)")
 	fs.StringVar(&raw.lifetime, "session-lifetime", env("HOOKBOARD_SESSION_LIFETIME", "12h"), "how long a sign-in lasts (HOOKBOARD_SESSION_LIFETIME)")
 	fs.StringVar(&raw.allowPrivate, "allow-private-targets", env("HOOKBOARD_ALLOW_PRIVATE_TARGETS", "false"), "development only: deliver to loopback and private addresses (HOOKBOARD_ALLOW_PRIVATE_TARGETS)")
