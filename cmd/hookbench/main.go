@@ -224,12 +224,13 @@ func newReceiver(ctx context.Context, slowPath string) (*receiver, error) {
 			}
 			return
 		}
-		id := r.Header.Get("webhook-id")
-		rc.mu.Lock()
-		if _, seen := rc.arrivals[id+r.URL.Path]; !seen {
-			rc.arrivals[id+r.URL.Path] = now
+		if id := r.Header.Get("webhook-id"); sampled(id) {
+			rc.mu.Lock()
+			if _, seen := rc.arrivals[id+r.URL.Path]; !seen {
+				rc.arrivals[id+r.URL.Path] = now
+			}
+			rc.mu.Unlock()
 		}
-		rc.mu.Unlock()
 		rc.count.Add(1)
 		c, _ := rc.byPath.LoadOrStore(r.URL.Path, new(atomic.Int64))
 		c.(*atomic.Int64).Add(1)
@@ -329,6 +330,7 @@ func throughput(ctx context.Context, o options) (result, error) {
 	}
 	var mu sync.Mutex
 	var sents []sent
+	var total atomic.Int64
 	var ingestErrs atomic.Int64
 	begin := time.Now()
 	deadline := begin.Add(o.duration)
@@ -345,7 +347,10 @@ func throughput(ctx context.Context, o options) (result, error) {
 					ingestErrs.Add(1)
 					continue
 				}
-				mine = append(mine, sent{id, at})
+				total.Add(1)
+				if sampled(id) {
+					mine = append(mine, sent{id, at})
+				}
 			}
 			mu.Lock()
 			sents = append(sents, mine...)
@@ -355,9 +360,8 @@ func throughput(ctx context.Context, o options) (result, error) {
 	wg.Wait()
 	ingestSecs := time.Since(begin).Seconds()
 	// Wait for the backlog to drain (bounded).
-	total := int64(len(sents))
 	drainDeadline := time.Now().Add(5 * time.Minute)
-	for rc.count.Load() < total && time.Now().Before(drainDeadline) {
+	for rc.count.Load() < total.Load() && time.Now().Before(drainDeadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	var recorded int64
@@ -365,7 +369,7 @@ func throughput(ctx context.Context, o options) (result, error) {
 		if recorded, err = countSucceeded(ctx, in.st); err != nil {
 			return nil, err
 		}
-		if recorded >= total {
+		if recorded >= total.Load() {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -379,7 +383,7 @@ func throughput(ctx context.Context, o options) (result, error) {
 	}
 	secs := last.Sub(begin).Seconds()
 	return result{
-		"events": total, "ingest_errors": ingestErrs.Load(), "ingest_per_sec": round(float64(total) / ingestSecs),
+		"events": total.Load(), "ingest_errors": ingestErrs.Load(), "ingest_per_sec": round(float64(total.Load()) / ingestSecs),
 		"delivered": rc.count.Load(), "recorded": recorded, "seconds": round(secs),
 		"deliveries_per_sec": round(float64(recorded) / secs), "p50_ms": percentile(lat, .5), "p99_ms": percentile(lat, .99),
 	}, nil
@@ -711,4 +715,11 @@ func ingestOnly(ctx context.Context, o options) (result, error) {
 	}
 	wg.Wait()
 	return result{"events": n.Load(), "seconds": dur.Seconds(), "ingest_per_sec": round(float64(n.Load()) / dur.Seconds())}, nil
+}
+
+// sampled picks about one event in eight (by the random end of its UUIDv7)
+// whose latency the throughput scenario measures, so the bench's own
+// bookkeeping stays small next to Hookboard's memory.
+func sampled(id string) bool {
+	return id != "" && (id[len(id)-1] == '0' || id[len(id)-1] == '8')
 }
