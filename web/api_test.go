@@ -70,8 +70,12 @@ func TestIngestAPI(t *testing.T) {
 		t.Errorf("stored payload %q, %v; want the bytes as sent", ev.Payload, err)
 	}
 	// The same Idempotency-Key: the first event, nothing new.
-	resp, again := apiCall(t, h.srv.URL, "POST", path, key, `{"eventType": "invoice.paid", "payload": {"other": true}}`, "Idempotency-Key", "abc")
+	resp, again := apiCall(t, h.srv.URL, "POST", path, key, `{"eventType": "invoice.paid", "payload": `+payload+`}`, "Idempotency-Key", "abc")
 	wantStatus(t, resp, http.StatusOK)
+	resp, conflict := apiCall(t, h.srv.URL, "POST", path, key, `{"eventType": "invoice.paid", "payload": {"other": true}}`, "Idempotency-Key", "abc")
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(conflict["detail"].(string), "Idempotency-Key") {
+		t.Errorf("same key, other body: %d %v", resp.StatusCode, conflict)
+	}
 	if again["data"].(map[string]any)["id"] != data["id"] {
 		t.Errorf("replay answered another event: %v", again)
 	}

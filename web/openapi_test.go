@@ -272,9 +272,13 @@ func TestAPIDeliveriesEventsAndResend(t *testing.T) {
 	if resp.StatusCode != 202 {
 		t.Fatal("ingest with key")
 	}
-	resp, _, _ = e.call("POST", p+"/events", b+"/events", `{"eventType":"invoice.paid","payload":{"n":2}}`, "Idempotency-Key", "k1")
+	resp, _, _ = e.call("POST", p+"/events", b+"/events", `{"eventType":"invoice.paid","payload":{"n":1}}`, "Idempotency-Key", "k1")
 	if resp.StatusCode != 200 {
 		t.Errorf("replay status %d", resp.StatusCode)
+	}
+	resp, _, _ = e.call("POST", p+"/events", b+"/events", `{"eventType":"invoice.paid","payload":{"n":2}}`, "Idempotency-Key", "k1")
+	if resp.StatusCode != 409 {
+		t.Errorf("same key, other payload: %d", resp.StatusCode)
 	}
 
 	// Deliveries: the failed one can be resent; a succeeded one is a 409.

@@ -425,9 +425,13 @@ func TestIdempotencyKey(t *testing.T) {
 		if err != nil || first.Replayed || first.Deliveries != 1 {
 			t.Fatalf("first: %+v %v", first, err)
 		}
-		again, err := s.IngestEvent(ctx, f.app.ID, "invoice.paid", []byte(`{"n":2}`), "key-1")
+		again, err := s.IngestEvent(ctx, f.app.ID, "invoice.paid", []byte(`{"n":1}`), "key-1")
 		if err != nil || !again.Replayed || again.Event.ID != first.Event.ID || string(again.Event.Payload) != `{"n":1}` {
 			t.Fatalf("replay: %+v %v", again, err)
+		}
+		// The same key for a different event is a mistake, not a retry.
+		if _, err := s.IngestEvent(ctx, f.app.ID, "invoice.paid", []byte(`{"n":2}`), "key-1"); hook.ErrorCode(err) != hook.ECONFLICT {
+			t.Errorf("same key, other payload: %v", err)
 		}
 		var n int
 		s.DB().Get(&n, `SELECT COUNT(*) FROM deliveries`)

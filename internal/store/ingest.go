@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"time"
@@ -175,16 +177,24 @@ func (s *Store) ingestTx(ctx context.Context, batch []*ingestReq) ([]IngestResul
 				continue
 			}
 			if j, ok := seen[key{r.appID, r.idemKey}]; ok {
+				if requestHash(batch[j]) != requestHash(r) {
+					errs[i] = hook.Errorf(hook.ECONFLICT, "This Idempotency-Key was used in the last 24 hours for a different event (another type or payload); use a new key for a new event.")
+					continue
+				}
 				results[i] = results[j]
 				results[i].Replayed = true
 				continue
 			}
 			var prior struct {
-				EventID   string    `db:"event_id"`
-				CreatedAt time.Time `db:"created_at"`
+				EventID     string    `db:"event_id"`
+				CreatedAt   time.Time `db:"created_at"`
+				RequestHash string    `db:"request_hash"`
 			}
-			err := tx.GetContext(ctx, &prior, tx.Rebind(`SELECT event_id, created_at FROM idempotency_keys WHERE app_id = ? AND idem_key = ?`), r.appID, r.idemKey)
+			err := tx.GetContext(ctx, &prior, tx.Rebind(`SELECT event_id, created_at, request_hash FROM idempotency_keys WHERE app_id = ? AND idem_key = ?`), r.appID, r.idemKey)
 			switch {
+			case err == nil && prior.CreatedAt.After(now.Add(-IdempotencyWindow)) && prior.RequestHash != "" && prior.RequestHash != requestHash(r):
+				errs[i] = hook.Errorf(hook.ECONFLICT, "This Idempotency-Key was used in the last 24 hours for a different event (another type or payload); use a new key for a new event.")
+				continue
 			case err == nil && prior.CreatedAt.After(now.Add(-IdempotencyWindow)):
 				if err := tx.GetContext(ctx, &results[i].Event, tx.Rebind(`SELECT id, app_id, event_type, payload, created_at FROM events WHERE id = ?`), prior.EventID); err != nil {
 					return err
@@ -230,7 +240,7 @@ func (s *Store) ingestTx(ctx context.Context, batch []*ingestReq) ([]IngestResul
 		// Idempotency keys.
 		for _, i := range fresh {
 			if r := batch[i]; r.idemKey != "" {
-				_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO idempotency_keys (app_id, idem_key, event_id, created_at) VALUES (?, ?, ?, ?)`), r.appID, r.idemKey, results[i].Event.ID, now)
+				_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO idempotency_keys (app_id, idem_key, event_id, created_at, request_hash) VALUES (?, ?, ?, ?, ?)`), r.appID, r.idemKey, results[i].Event.ID, now, requestHash(r))
 				if isUniqueViolation(err) {
 					return errIdempotencyRace
 				}
@@ -322,4 +332,13 @@ func (s *Store) notifyLoop() {
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
+}
+
+// requestHash identifies what an Idempotency-Key was first used for.
+func requestHash(r *ingestReq) string {
+	h := sha256.New()
+	h.Write([]byte(r.eventType))
+	h.Write([]byte{0})
+	h.Write(r.payload)
+	return hex.EncodeToString(h.Sum(nil))
 }
