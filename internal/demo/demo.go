@@ -87,6 +87,10 @@ func Receiver(ctx context.Context) (string, error) {
 // app.
 func Setup(ctx context.Context, st *store.Store, adminEmail, base string) (hook.App, error) {
 	res, err := st.AddUser(ctx, adminEmail, "", AppName, hook.RoleAdmin)
+	if hook.ErrorCode(err) == hook.EINVALID {
+		return hook.App{}, fmt.Errorf("demo: %s has no account in this database, so it cannot be made admin of the demo app; "+
+			"set HOOKBOARD_ADMIN_EMAIL to an existing user's e-mail, or point DATABASE_URL at a new database", adminEmail)
+	}
 	if err != nil {
 		return hook.App{}, fmt.Errorf("demo app: %w", err)
 	}
