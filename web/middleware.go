@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -88,52 +87,34 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// withNotFound renders our own 404 page where the mux has no route, and
-// passes its 405s (with Allow) through.
-func (s *Server) withNotFound(mux *http.ServeMux) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pattern := mux.Handler(r); pattern != "" {
-			mux.ServeHTTP(w, r)
-			return
+// noRoute is the catch-all route ("/"): a request reaches it only when no
+// other pattern matches, so matched requests are routed once. It answers
+// 405 with Allow when the path exists for other methods, otherwise our 404
+// (problem details under /api/).
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+		if m == r.Method {
+			continue
 		}
-		rec := &bufferedWriter{header: http.Header{}}
-		mux.ServeHTTP(rec, r)
-		api := strings.HasPrefix(r.URL.Path, "/api/")
-		switch {
-		case rec.status == http.StatusNotFound && api:
-			s.problem(w, r, http.StatusNotFound, "There is no API route "+r.URL.Path+"; see /api/v1/openapi.json.", nil)
-			return
-		case rec.status == http.StatusNotFound:
-			s.notFound(w, r)
-			return
-		case rec.status == http.StatusMethodNotAllowed && api:
-			w.Header().Set("Allow", rec.header.Get("Allow"))
-			s.problem(w, r, http.StatusMethodNotAllowed, r.Method+" is not allowed here; allowed: "+rec.header.Get("Allow")+".", nil)
-			return
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != "/" {
+			allow = append(allow, m)
 		}
-		for k, v := range rec.header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(rec.status)
-		w.Write(rec.body.Bytes())
-	})
-}
-
-type bufferedWriter struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-}
-
-func (b *bufferedWriter) Header() http.Header { return b.header }
-func (b *bufferedWriter) Write(p []byte) (int, error) {
-	if b.status == 0 {
-		b.status = http.StatusOK
 	}
-	return b.body.Write(p)
-}
-func (b *bufferedWriter) WriteHeader(code int) {
-	if b.status == 0 {
-		b.status = code
+	api := strings.HasPrefix(r.URL.Path, "/api/")
+	switch {
+	case len(allow) > 0:
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		if api {
+			s.problem(w, r, http.StatusMethodNotAllowed, r.Method+" is not allowed here; allowed: "+strings.Join(allow, ", ")+".", nil)
+			return
+		}
+		http.Error(w, "Method not allowed.", http.StatusMethodNotAllowed)
+	case api:
+		s.problem(w, r, http.StatusNotFound, "There is no API route "+r.URL.Path+"; see /api/v1/openapi.json.", nil)
+	default:
+		s.notFound(w, r)
 	}
 }

@@ -64,6 +64,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	}
 	handle("GET /api/v1/openapi.json", s.openAPI)
 
+	// Everything else: our 404, or 405 with Allow.
+	handle("/", s.noRoute)
 }
 
 // APIRoute is one route of the JSON API; the OpenAPI document must list

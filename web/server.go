@@ -43,6 +43,7 @@ type Server struct {
 	targets  hook.TargetPolicy
 	now      func() time.Time
 	static   *staticFiles
+	mux      *http.ServeMux
 	handler  http.Handler
 	patterns []string
 }
@@ -73,9 +74,9 @@ func New(opts Options) *Server {
 	// the one configured session key.
 	s.cookies = sessions.NewCookieStore(deriveKey(opts.SessionKey, "cookie-hash"), deriveKey(opts.SessionKey, "cookie-block"))
 	s.cookies.Options = &sessions.Options{Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: int(s.lifetime.Seconds())}
-	mux := http.NewServeMux()
-	s.routes(mux)
-	s.handler = s.recoverer(s.logRequests(securityHeaders(http.NewCrossOriginProtection().Handler(s.withNotFound(mux)))))
+	s.mux = http.NewServeMux()
+	s.routes(s.mux)
+	s.handler = s.recoverer(s.logRequests(securityHeaders(http.NewCrossOriginProtection().Handler(s.mux))))
 	return s
 }
 
