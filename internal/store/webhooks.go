@@ -292,13 +292,27 @@ func (s *Store) ListWebhooks(ctx context.Context, appID string) ([]hook.Webhook,
 	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(`SELECT `+webhookColumns+` FROM webhooks WHERE app_id = ? ORDER BY lower(name), id`), appID); err != nil {
 		return nil, err
 	}
+	return s.withEvents(ctx, rows)
+}
+
+// withEvents loads the subscribed event types of rows in one query.
+func (s *Store) withEvents(ctx context.Context, rows []webhookRow) ([]hook.Webhook, error) {
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	q, args, err := sqlx.In(`SELECT webhook_id, event_type FROM webhook_event_types WHERE webhook_id IN (?) ORDER BY event_type`, ids)
+	if err != nil {
+		return nil, err
+	}
 	var subs []struct {
 		WebhookID string `db:"webhook_id"`
 		EventType string `db:"event_type"`
 	}
-	if err := s.db.SelectContext(ctx, &subs, s.db.Rebind(`
-		SELECT t.webhook_id, t.event_type FROM webhook_event_types t JOIN webhooks w ON w.id = t.webhook_id
-		WHERE w.app_id = ? ORDER BY t.event_type`), appID); err != nil {
+	if err := s.db.SelectContext(ctx, &subs, s.db.Rebind(q), args...); err != nil {
 		return nil, err
 	}
 	events := map[string][]string{}
@@ -355,31 +369,6 @@ func (s *Store) ListWebhooksPage(ctx context.Context, appID, cursor string, limi
 		rows = rows[:limit]
 		next = rows[len(rows)-1].ID
 	}
-	if len(rows) == 0 {
-		return nil, "", nil
-	}
-	ids := make([]string, len(rows))
-	for i, r := range rows {
-		ids[i] = r.ID
-	}
-	eq, eargs, err := sqlx.In(`SELECT webhook_id, event_type FROM webhook_event_types WHERE webhook_id IN (?) ORDER BY event_type`, ids)
-	if err != nil {
-		return nil, "", err
-	}
-	var subs []struct {
-		WebhookID string `db:"webhook_id"`
-		EventType string `db:"event_type"`
-	}
-	if err := s.db.SelectContext(ctx, &subs, s.db.Rebind(eq), eargs...); err != nil {
-		return nil, "", err
-	}
-	events := map[string][]string{}
-	for _, sub := range subs {
-		events[sub.WebhookID] = append(events[sub.WebhookID], sub.EventType)
-	}
-	out := make([]hook.Webhook, len(rows))
-	for i, r := range rows {
-		out[i] = r.webhook(events[r.ID])
-	}
-	return out, next, nil
+	out, err := s.withEvents(ctx, rows)
+	return out, next, err
 }
