@@ -112,13 +112,23 @@ func (s *Server) formVM(r *http.Request, c *reqCtx, title string, in hook.Webhoo
 	return vm, nil
 }
 
-func (s *Server) webhookNew(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	vm, err := s.formVM(r, c, "Add webhook", hook.WebhookInput{Active: true, AuthType: hook.AuthNone}, nil, nil)
+// showForm renders the create or edit form: 200 when first shown, 422 with
+// the field errors after a failed submit.
+func (s *Server) showForm(w http.ResponseWriter, r *http.Request, c *reqCtx, title string, in hook.WebhookInput, existing *hook.Webhook, fe hook.FieldErrors) {
+	vm, err := s.formVM(r, c, title, in, existing, fe)
 	if err != nil {
 		s.error(w, r, c, err)
 		return
 	}
-	s.render(w, r, c, http.StatusOK, templates.WebhookFormPage(vm))
+	status := http.StatusOK
+	if len(fe) > 0 {
+		status = http.StatusUnprocessableEntity
+	}
+	s.render(w, r, c, status, templates.WebhookFormPage(vm))
+}
+
+func (s *Server) webhookNew(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	s.showForm(w, r, c, "Add webhook", hook.WebhookInput{Active: true, AuthType: hook.AuthNone}, nil, nil)
 }
 
 func (s *Server) webhookCreate(w http.ResponseWriter, r *http.Request, c *reqCtx) {
@@ -130,12 +140,7 @@ func (s *Server) webhookCreate(w http.ResponseWriter, r *http.Request, c *reqCtx
 	wh, secret, err := s.store.CreateWebhook(r.Context(), c.actor(), c.appID(), in, s.targets)
 	var fe hook.FieldErrors
 	if errors.As(err, &fe) {
-		vm, err := s.formVM(r, c, "Add webhook", in, nil, fe)
-		if err != nil {
-			s.error(w, r, c, err)
-			return
-		}
-		s.render(w, r, c, http.StatusUnprocessableEntity, templates.WebhookFormPage(vm))
+		s.showForm(w, r, c, "Add webhook", in, nil, fe)
 		return
 	}
 	if err != nil {
@@ -201,12 +206,7 @@ func (s *Server) webhookEdit(w http.ResponseWriter, r *http.Request, c *reqCtx) 
 		s.error(w, r, c, err)
 		return
 	}
-	vm, err := s.formVM(r, c, "Edit "+wh.Name, webhookInputOf(wh), &wh, nil)
-	if err != nil {
-		s.error(w, r, c, err)
-		return
-	}
-	s.render(w, r, c, http.StatusOK, templates.WebhookFormPage(vm))
+	s.showForm(w, r, c, "Edit "+wh.Name, webhookInputOf(wh), &wh, nil)
 }
 
 func (s *Server) webhookUpdate(w http.ResponseWriter, r *http.Request, c *reqCtx) {
@@ -223,12 +223,7 @@ func (s *Server) webhookUpdate(w http.ResponseWriter, r *http.Request, c *reqCtx
 	updated, err := s.store.UpdateWebhook(r.Context(), c.actor(), c.appID(), wh.ID, in, s.targets)
 	var fe hook.FieldErrors
 	if errors.As(err, &fe) {
-		vm, err := s.formVM(r, c, "Edit "+wh.Name, in, &wh, fe)
-		if err != nil {
-			s.error(w, r, c, err)
-			return
-		}
-		s.render(w, r, c, http.StatusUnprocessableEntity, templates.WebhookFormPage(vm))
+		s.showForm(w, r, c, "Edit "+wh.Name, in, &wh, fe)
 		return
 	}
 	if err != nil {
