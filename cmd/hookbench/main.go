@@ -311,23 +311,12 @@ func percentile(ds []time.Duration, p float64) float64 {
 func throughput(ctx context.Context, o options) (result, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	in, err := start(ctx, o, 2*time.Second)
+	in, rc, err := startWithSink(ctx, o)
 	if err != nil {
 		return nil, err
 	}
 	defer in.Close()
-	rc, err := newReceiver(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	if err := addWebhook(ctx, in, "sink", rc.url+"/hook"); err != nil {
-		return nil, err
-	}
 	c := newClient(in, o.concurrency)
-	type sent struct {
-		id string
-		at time.Time
-	}
 	var mu sync.Mutex
 	var sents []sent
 	var total atomic.Int64
@@ -375,12 +364,7 @@ func throughput(ctx context.Context, o options) (result, error) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	last := time.Now()
-	var lat []time.Duration
-	for _, s := range sents {
-		if at, ok := rc.arrival(s.id + "/hook"); ok {
-			lat = append(lat, at.Sub(s.at))
-		}
-	}
+	lat := rc.latencies(sents, "/hook")
 	secs := last.Sub(begin).Seconds()
 	return result{
 		"events": total.Load(), "ingest_errors": ingestErrs.Load(), "ingest_per_sec": round(float64(total.Load()) / ingestSecs),
@@ -402,25 +386,14 @@ func round(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
 func latency(ctx context.Context, o options) (result, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	in, err := start(ctx, o, 2*time.Second)
+	in, rc, err := startWithSink(ctx, o)
 	if err != nil {
 		return nil, err
 	}
 	defer in.Close()
-	rc, err := newReceiver(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	if err := addWebhook(ctx, in, "sink", rc.url+"/hook"); err != nil {
-		return nil, err
-	}
 	c := newClient(in, o.concurrency)
 	dur := min(o.duration, 20*time.Second)
 	interval := time.Second / time.Duration(o.rate)
-	type sent struct {
-		id string
-		at time.Time
-	}
 	var mu sync.Mutex
 	var sents []sent
 	var wg sync.WaitGroup
@@ -453,12 +426,7 @@ loop:
 	for rc.count.Load() < int64(len(sents)) && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	var lat []time.Duration
-	for _, s := range sents {
-		if at, ok := rc.arrival(s.id + "/hook"); ok {
-			lat = append(lat, at.Sub(s.at))
-		}
-	}
+	lat := rc.latencies(sents, "/hook")
 	return result{"events": len(sents), "delivered": rc.count.Load(), "rate": o.rate, "seconds": dur.Seconds(),
 		"p50_ms": percentile(lat, .5), "p99_ms": percentile(lat, .99)}, nil
 }
@@ -722,4 +690,38 @@ func ingestOnly(ctx context.Context, o options) (result, error) {
 // bookkeeping stays small next to Hookboard's memory.
 func sampled(id string) bool {
 	return id != "" && (id[len(id)-1] == '0' || id[len(id)-1] == '8')
+}
+
+// sent is when the load generator posted an event.
+type sent struct {
+	id string
+	at time.Time
+}
+
+// latencies pairs sent events with their arrival at path.
+func (rc *receiver) latencies(sents []sent, path string) []time.Duration {
+	var lat []time.Duration
+	for _, s := range sents {
+		if at, ok := rc.arrival(s.id + path); ok {
+			lat = append(lat, at.Sub(s.at))
+		}
+	}
+	return lat
+}
+
+// startWithSink starts Hookboard with one webhook, to a receiver at /hook.
+func startWithSink(ctx context.Context, o options) (*instance, *receiver, error) {
+	in, err := start(ctx, o, 2*time.Second)
+	if err != nil {
+		return nil, nil, err
+	}
+	rc, err := newReceiver(ctx, "")
+	if err == nil {
+		err = addWebhook(ctx, in, "sink", rc.url+"/hook")
+	}
+	if err != nil {
+		in.Close()
+		return nil, nil, err
+	}
+	return in, rc, nil
 }
