@@ -3,6 +3,7 @@ package sender_test
 import (
 	"context"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -127,6 +128,82 @@ func TestShutdownFinishesInFlight(t *testing.T) {
 		}
 		if n := len(rc.got()); n != 1 {
 			t.Errorf("%d requests: the sender kept claiming after shutdown", n)
+		}
+	})
+}
+
+// claimCounter counts the sender's claim queries and the wake-ups it gets.
+type claimCounter struct {
+	*store.Store
+	claims, wakes atomic.Int64
+	wake          chan struct{}
+}
+
+func countClaims(ctx context.Context, s *store.Store) *claimCounter {
+	c := &claimCounter{Store: s, wake: make(chan struct{}, 1)}
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-s.Wakeups():
+				c.wakes.Add(1)
+				select {
+				case c.wake <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}()
+	return c
+}
+
+func (c *claimCounter) Wakeups() <-chan struct{} { return c.wake }
+
+func (c *claimCounter) ClaimDue(ctx context.Context, owner string, limit int, lease time.Duration, exclude []string) ([]hook.Job, error) {
+	c.claims.Add(1)
+	return c.Store.ClaimDue(ctx, owner, limit, lease, exclude)
+}
+
+// New events wake the sender for a claim; a finished request does not cost
+// a claim query of its own unless the last claim left deliveries due. (One
+// claim per finished request made claims the database's largest cost
+// under load, each bringing the one or two events ingested meanwhile.)
+func TestClaimsFollowWakeupsNotRequests(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		f := newFixture(t, s, nil)
+		rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+			time.Sleep(time.Millisecond)
+			w.WriteHeader(http.StatusNoContent)
+		})
+		f.webhook("A", rc.URL, []string{"*"}, true)
+		runCtx, cancel := context.WithCancel(ctx)
+		counted := countClaims(runCtx, s)
+		snd := sender.New(sender.Options{Store: counted, AllowPrivate: true, Workers: 64, PollInterval: time.Minute})
+		done := make(chan struct{})
+		go func() { snd.Run(runCtx); close(done) }()
+		// Bursts of concurrent events, as from a busy API: each burst is
+		// written in a transaction or two and wakes the sender once or twice.
+		const events = 600
+		for b := range events / 20 {
+			var wg sync.WaitGroup
+			for i := range 20 {
+				wg.Go(func() {
+					if _, err := s.IngestEvent(ctx, f.app.ID, "invoice.paid", []byte(`{"n":`+itoa(b*20+i)+`}`), ""); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+			wg.Wait()
+			time.Sleep(10 * time.Millisecond)
+		}
+		waitFor(t, "every delivery", 20*time.Second, func() bool { return len(rc.got()) == events })
+		cancel()
+		<-done
+		claims, wakes := counted.claims.Load(), counted.wakes.Load()
+		t.Logf("%d deliveries, %d wake-ups, %d claims", events, wakes, claims)
+		if claims > wakes+events/20 {
+			t.Errorf("%d claim queries for %d wake-ups and %d deliveries", claims, wakes, events)
 		}
 	})
 }

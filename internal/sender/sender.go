@@ -80,9 +80,13 @@ type Sender struct {
 	heldN    int
 	stopping bool
 	inflight int
-	freed    chan struct{}
-	wg       sync.WaitGroup
-	records  chan store.AttemptRecord // to the recorder while running
+	// What the last claim left due: more than it took (backlog), or
+	// deliveries of the webhooks it skipped for want of room (skipped).
+	backlog bool
+	skipped []string
+	freed   chan struct{}
+	wg      sync.WaitGroup
+	records chan store.AttemptRecord // to the recorder while running
 
 	targetMu sync.Mutex
 	targets  map[string]cachedTarget
@@ -167,12 +171,18 @@ func (s *Sender) Run(ctx context.Context) error {
 			minFree = 1
 			continue // more may be due right now
 		}
+	wait:
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-s.store.Wakeups():
 			minFree = 1
 		case <-s.freed:
+			// A finished request makes nothing new due: claim again only
+			// if the last claim left deliveries behind that now have room.
+			if !s.worthClaiming() {
+				goto wait
+			}
 			minFree = batch
 		case <-ticker.C:
 			minFree = 1
@@ -236,8 +246,8 @@ func (s *Sender) claimOnce(ctx context.Context, minFree int) (int, bool) {
 	s.mu.Lock()
 	free := s.workers - s.inflight // held deliveries use no worker; each webhook holds at most perWebhook
 	var exclude []string
-	for id, n := range s.busy {
-		if n+len(s.held[id]) >= s.perWebhook+s.maxHeld {
+	for id := range s.busy {
+		if s.room(id) < s.refill() {
 			exclude = append(exclude, id)
 		}
 	}
@@ -272,6 +282,8 @@ func (s *Sender) claimOnce(ctx context.Context, minFree int) (int, bool) {
 			release = append(release, job.ID)
 		}
 	}
+	s.backlog = len(jobs) == free || len(release) > 0
+	s.skipped = exclude
 	s.mu.Unlock()
 	if len(release) > 0 {
 		if err := s.store.ReleaseJobs(context.WithoutCancel(ctx), s.owner, release, nil); err != nil {
@@ -279,6 +291,36 @@ func (s *Sender) claimOnce(ctx context.Context, minFree int) (int, bool) {
 		}
 	}
 	return started, len(jobs) == free && len(release) == 0
+}
+
+// room is how many more deliveries of a webhook may run or wait here; s.mu
+// is held.
+func (s *Sender) room(webhookID string) int {
+	return s.perWebhook + s.maxHeld - s.busy[webhookID] - len(s.held[webhookID])
+}
+
+// refill is the room a busy webhook needs before a claim includes it again:
+// half its share, so that a claim brings a batch, not the one delivery
+// that a finished request made room for, and its queue never runs dry.
+func (s *Sender) refill() int {
+	return max(1, (s.perWebhook+s.maxHeld)/2)
+}
+
+// worthClaiming tells, after a request finished, whether a claim could
+// bring a batch: the last one left deliveries due, or skipped a webhook
+// that has room again.
+func (s *Sender) worthClaiming() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.backlog {
+		return true
+	}
+	for _, id := range s.skipped {
+		if s.room(id) >= s.refill() {
+			return true
+		}
+	}
+	return false
 }
 
 // start runs a job in a new goroutine; s.mu is held.
