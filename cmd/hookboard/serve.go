@@ -78,6 +78,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	snd := sender.New(sender.Options{
 		Store: st, Logger: log, Workers: cfg.Workers, Timeout: cfg.DeliveryTimeout, AllowPrivate: targets.AllowPrivate, Metrics: mx,
 	})
+	st.SetDispatcher(snd) // this process's new deliveries go straight to its sender
 	senderDone := make(chan struct{})
 	go func() { defer close(senderDone); snd.Run(bg) }()
 	go st.Listen(bg, func(err error) { log.Warn("listen for new deliveries", "err", err) })

@@ -207,3 +207,112 @@ func TestClaimsFollowWakeupsNotRequests(t *testing.T) {
 		}
 	})
 }
+
+// With the sender as the store's dispatcher, new deliveries go to it as
+// they are stored, leased to it: no claim query, no wake-up.
+func TestIngestHandsDeliveriesToTheSender(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		f := newFixture(t, s, nil)
+		rc := newReceiver(t, status(204))
+		f.webhook("A", rc.URL, []string{"*"}, true)
+		runCtx, cancel := context.WithCancel(ctx)
+		counted := countClaims(runCtx, s)
+		snd := sender.New(sender.Options{Store: counted, AllowPrivate: true, Workers: 64, PollInterval: time.Minute})
+		s.SetDispatcher(snd)
+		defer s.SetDispatcher(nil)
+		done := make(chan struct{})
+		go func() { snd.Run(runCtx); close(done) }()
+		waitFor(t, "the first claim", 5*time.Second, func() bool { return counted.claims.Load() == 1 })
+		const events = 300
+		var ids []string
+		var mu sync.Mutex
+		for b := range events / 20 {
+			var wg sync.WaitGroup
+			for i := range 20 {
+				wg.Go(func() {
+					res, err := s.IngestEvent(ctx, f.app.ID, "invoice.paid", []byte(`{"n":`+itoa(b*20+i)+`}`), "")
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					mu.Lock()
+					ids = append(ids, res.Event.ID)
+					mu.Unlock()
+				})
+			}
+			wg.Wait()
+			waitFor(t, "the burst's deliveries", 10*time.Second, func() bool { return len(rc.got()) == (b+1)*20 })
+		}
+		cancel()
+		<-done
+		if n := counted.claims.Load(); n != 1 {
+			t.Errorf("%d claim queries, want only the first (empty) one", n)
+		}
+		if n := counted.wakes.Load(); n != 0 {
+			t.Errorf("%d wake-ups for deliveries the sender already had", n)
+		}
+		for _, id := range ids {
+			d := f.deliveries(id)
+			if len(d) != 1 || d[0].Status != hook.StatusSucceeded || d[0].Attempts != 1 {
+				t.Fatalf("event %s: deliveries %+v", id, d)
+			}
+		}
+	})
+}
+
+// A webhook gets no more handed over than its share (running + waiting);
+// the rest is stored due and claimed as room frees up, with the webhook's
+// concurrency cap kept throughout.
+func TestDispatchBeyondShareIsClaimedLater(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		f := newFixture(t, s, nil)
+		var now, peak atomic.Int64
+		rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+			n := now.Add(1)
+			for {
+				p := peak.Load()
+				if n <= p || peak.CompareAndSwap(p, n) {
+					break
+				}
+			}
+			time.Sleep(5 * time.Millisecond)
+			now.Add(-1)
+			w.WriteHeader(http.StatusNoContent)
+		})
+		f.webhook("A", rc.URL, []string{"*"}, true)
+		runCtx, cancel := context.WithCancel(ctx)
+		counted := countClaims(runCtx, s)
+		snd := sender.New(sender.Options{Store: counted, AllowPrivate: true, Workers: 4, PerWebhook: 2, PollInterval: time.Minute})
+		s.SetDispatcher(snd)
+		defer s.SetDispatcher(nil)
+		done := make(chan struct{})
+		go func() { snd.Run(runCtx); close(done) }()
+		waitFor(t, "the first claim", 5*time.Second, func() bool { return counted.claims.Load() == 1 })
+		const events = 80 // the share is 2 running + 16 waiting
+		var wg sync.WaitGroup
+		for i := range events {
+			wg.Go(func() {
+				if _, err := s.IngestEvent(ctx, f.app.ID, "invoice.paid", []byte(`{"n":`+itoa(i)+`}`), ""); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		waitFor(t, "every delivery", 20*time.Second, func() bool { return len(rc.got()) == events })
+		cancel()
+		<-done
+		if p := peak.Load(); p > 2 {
+			t.Errorf("%d requests at once to one webhook, cap is 2", p)
+		}
+		if counted.wakes.Load() == 0 || counted.claims.Load() < 2 {
+			t.Errorf("%d wake-ups, %d claims: the deliveries beyond the share were not left to a claim", counted.wakes.Load(), counted.claims.Load())
+		}
+		var leased int
+		if err := s.DB().GetContext(ctx, &leased, `SELECT COUNT(*) FROM deliveries WHERE lease_owner <> '' OR status <> 'succeeded'`); err != nil {
+			t.Fatal(err)
+		}
+		if leased != 0 {
+			t.Errorf("%d deliveries left leased or unfinished", leased)
+		}
+	})
+}

@@ -78,6 +78,9 @@ type Sender struct {
 	busy     map[string]int        // requests in flight per webhook
 	held     map[string][]hook.Job // claimed, waiting for a slot of their webhook
 	heldN    int
+	reserved map[string]int // promised to ingestion (Reserve), not yet taken
+	resN     int
+	running  bool
 	stopping bool
 	inflight int
 	// What the last claim left due: more than it took (backlog), or
@@ -104,7 +107,7 @@ func New(opts Options) *Sender {
 		store: opts.Store, log: opts.Logger, client: opts.Client, workers: opts.Workers, perWebhook: opts.PerWebhook,
 		timeout: opts.Timeout, poll: opts.PollInterval, now: opts.Now, jitter: opts.Jitter,
 		busy: map[string]int{}, freed: make(chan struct{}, 1), userAgent: "Hookboard/" + Version, metrics: opts.Metrics,
-		targets: map[string]cachedTarget{}, held: map[string][]hook.Job{},
+		targets: map[string]cachedTarget{}, held: map[string][]hook.Job{}, reserved: map[string]int{},
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -153,7 +156,13 @@ func (s *Sender) Run(ctx context.Context) error {
 	defer ticker.Stop()
 	s.mu.Lock()
 	s.stopping = false
+	s.running = true
 	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.running = false
+		s.mu.Unlock()
+	}()
 	stopRecorder := s.startRecorder()
 	defer stopRecorder()
 	defer s.wg.Wait()
@@ -244,7 +253,7 @@ func (s *Sender) flush(batch []store.AttemptRecord) {
 // whether it filled every free worker.
 func (s *Sender) claimOnce(ctx context.Context, minFree int) (int, bool) {
 	s.mu.Lock()
-	free := s.workers - s.inflight // held deliveries use no worker; each webhook holds at most perWebhook
+	free := s.workers - s.inflight - s.resN // held deliveries use no worker; each webhook holds at most perWebhook
 	var exclude []string
 	for id := range s.busy {
 		if s.room(id) < s.refill() {
@@ -296,7 +305,72 @@ func (s *Sender) claimOnce(ctx context.Context, minFree int) (int, bool) {
 // room is how many more deliveries of a webhook may run or wait here; s.mu
 // is held.
 func (s *Sender) room(webhookID string) int {
-	return s.perWebhook + s.maxHeld - s.busy[webhookID] - len(s.held[webhookID])
+	return s.perWebhook + s.maxHeld - s.busy[webhookID] - len(s.held[webhookID]) - s.reserved[webhookID]
+}
+
+// Reserve, Unreserve and Take let ingestion in this process hand new
+// deliveries straight to the sender (store.Dispatcher): they are stored
+// leased to it, so no claim query has to find them. A webhook gets what
+// fits in its share; a delivery that could not start soon (every worker
+// busy with other webhooks) is left to the queue.
+func (s *Sender) Reserve(webhookID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.running || s.stopping || s.room(webhookID) <= 0 {
+		return false
+	}
+	if s.busy[webhookID] == 0 && s.inflight+s.resN >= s.workers {
+		return false
+	}
+	s.reserved[webhookID]++
+	s.resN++
+	return true
+}
+
+// Unreserve gives back a reservation whose delivery was not stored.
+func (s *Sender) Unreserve(webhookID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.unreserve(webhookID)
+}
+
+func (s *Sender) unreserve(webhookID string) {
+	if s.reserved[webhookID]--; s.reserved[webhookID] <= 0 {
+		delete(s.reserved, webhookID)
+	}
+	s.resN--
+}
+
+// Take starts or holds stored deliveries leased to this sender, each
+// reserved before; any it cannot run after all go back to the queue.
+func (s *Sender) Take(jobs []hook.Job) {
+	var release []string
+	s.mu.Lock()
+	for _, job := range jobs {
+		w := job.WebhookID
+		s.unreserve(w)
+		switch {
+		case s.stopping:
+			release = append(release, job.ID)
+		case s.busy[w] < s.perWebhook && s.inflight < s.workers:
+			s.start(job)
+		case s.busy[w] > 0:
+			// A request of this webhook ending starts it.
+			s.held[w] = append(s.held[w], job)
+			s.heldN++
+		default:
+			release = append(release, job.ID)
+		}
+	}
+	if len(release) > 0 && !s.stopping {
+		s.backlog = true // claim them again when workers free up
+	}
+	s.mu.Unlock()
+	if len(release) > 0 {
+		if err := s.store.ReleaseJobs(context.Background(), s.owner, release, nil); err != nil {
+			s.log.Error("release deliveries", "err", err)
+		}
+	}
 }
 
 // refill is the room a busy webhook needs before a claim includes it again:
@@ -555,7 +629,13 @@ func (s *Sender) ProcessDue(ctx context.Context) int {
 	stopRecorder := s.startRecorder()
 	s.mu.Lock()
 	s.stopping = false
+	s.running = true
 	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.running = false
+		s.mu.Unlock()
+	}()
 	started := 0
 	for {
 		n, full := s.claimOnce(ctx, 1)

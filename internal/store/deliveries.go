@@ -29,6 +29,7 @@ type IngestResult struct {
 	Event      hook.Event
 	Deliveries int
 	Replayed   bool // the Idempotency-Key was seen: nothing new was created
+	queued     int  // deliveries left for a claim (not handed to the dispatcher)
 }
 
 var errIdempotencyRace = errors.New("idempotency key race")

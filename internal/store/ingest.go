@@ -31,6 +31,42 @@ type ingestResp struct {
 
 const maxIngestBatch = 200
 
+// A Dispatcher is this process's sender, taking new deliveries straight
+// from ingestion: a delivery it reserves is stored already leased to it
+// and handed over once committed, so it costs no claim query and no
+// wake-up. Deliveries it has no room for are stored due, for a claim by
+// any process.
+type Dispatcher interface {
+	Owner() string
+	Lease() time.Duration
+	// Reserve takes room for one new delivery of the webhook, or reports
+	// that there is none.
+	Reserve(webhookID string) bool
+	// Unreserve gives back room when the transaction failed.
+	Unreserve(webhookID string)
+	// Take hands over committed deliveries, each reserved before.
+	Take(jobs []hook.Job)
+}
+
+type dispatcherRef struct{ d Dispatcher }
+
+// SetDispatcher sets (or, with nil, removes) the sender that takes this
+// process's new deliveries.
+func (s *Store) SetDispatcher(d Dispatcher) {
+	if d == nil {
+		s.dispatch.Store(nil)
+		return
+	}
+	s.dispatch.Store(&dispatcherRef{d})
+}
+
+func (s *Store) dispatcher() Dispatcher {
+	if r := s.dispatch.Load(); r != nil {
+		return r.d
+	}
+	return nil
+}
+
 var errStoreClosed = errors.New("store: closed")
 
 func (s *Store) startIngester() {
@@ -126,7 +162,7 @@ func (s *Store) reply(r *ingestReq, res []IngestResult, errs []error, err error)
 		r.done <- ingestResp{err: errs[0]}
 	default:
 		r.done <- ingestResp{res: res[0]}
-		if res[0].Deliveries > 0 && !res[0].Replayed {
+		if res[0].queued > 0 && !res[0].Replayed {
 			s.Wake()
 			if s.dialect == Postgres {
 				select {
@@ -143,8 +179,18 @@ func (s *Store) reply(r *ingestReq, res []IngestResult, errs []error, err error)
 func (s *Store) ingestTx(ctx context.Context, batch []*ingestReq) ([]IngestResult, []error, error) {
 	results := make([]IngestResult, len(batch))
 	errs := make([]error, len(batch))
+	d := s.dispatcher()
+	var taken []hook.Job // reserved by the dispatcher, stored leased to it
+	undo := func() {
+		for _, j := range taken {
+			d.Unreserve(j.WebhookID)
+		}
+		taken = taken[:0]
+	}
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		clear(errs)
+		clear(results)
+		undo()
 		now := s.now()
 		type key struct{ app, idem string }
 		seen := map[key]int{} // idempotency keys earlier in this batch
@@ -261,7 +307,7 @@ func (s *Store) ingestTx(ctx context.Context, batch []*ingestReq) ([]IngestResul
 			if rows == 0 {
 				return nil
 			}
-			_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO deliveries (id, app_id, webhook_id, event_id, event_type, status, attempts, next_attempt_at, created_at, updated_at) VALUES `+q.String()), args...)
+			_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO deliveries (id, app_id, webhook_id, event_id, event_type, status, attempts, next_attempt_at, lease_owner, lease_until, created_at, updated_at) VALUES `+q.String()), args...)
 			q.Reset()
 			args = args[:0]
 			rows = 0
@@ -284,8 +330,18 @@ func (s *Store) ingestTx(ctx context.Context, batch []*ingestReq) ([]IngestResul
 				if rows > 0 {
 					q.WriteString(", ")
 				}
-				q.WriteString("(?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)")
-				args = append(args, s.newID(), r.appID, wid, results[i].Event.ID, r.eventType, now, now, now)
+				q.WriteString("(?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?)")
+				id := s.newID()
+				owner, leaseUntil := "", (*time.Time)(nil)
+				if d != nil && d.Reserve(wid) {
+					owner, leaseUntil = d.Owner(), ptr(now.Add(d.Lease()))
+					next := now
+					taken = append(taken, hook.Job{Delivery: hook.Delivery{ID: id, AppID: r.appID, WebhookID: wid, EventID: results[i].Event.ID,
+						EventType: r.eventType, Status: hook.StatusPending, NextAttemptAt: &next, CreatedAt: now, UpdatedAt: now}, Payload: r.payload})
+				} else {
+					results[i].queued++
+				}
+				args = append(args, id, r.appID, wid, results[i].Event.ID, r.eventType, now, owner, leaseUntil, now, now)
 				if rows++; rows == 400 {
 					if err := flush(); err != nil {
 						return err
@@ -298,6 +354,11 @@ func (s *Store) ingestTx(ctx context.Context, batch []*ingestReq) ([]IngestResul
 		}
 		return nil
 	})
+	if err != nil {
+		undo()
+	} else if len(taken) > 0 {
+		d.Take(taken)
+	}
 	return results, errs, err
 }
 
@@ -342,3 +403,5 @@ func requestHash(r *ingestReq) string {
 	h.Write(r.payload)
 	return hex.EncodeToString(h.Sum(nil))
 }
+
+func ptr[T any](v T) *T { return &v }

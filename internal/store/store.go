@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -63,6 +64,7 @@ type Store struct {
 	typeCache  sync.Map // app + event type → when found active
 	okHooks    sync.Map // webhook id → when its failing_since was last cleared
 	notifyReq  chan struct{}
+	dispatch   atomic.Pointer[dispatcherRef]
 	ingestQ    chan *ingestReq
 	closing    chan struct{}
 	ingestDone chan struct{}
