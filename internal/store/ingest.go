@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -77,27 +78,39 @@ func (s *Store) startIngester() {
 	if s.dialect == Postgres {
 		go s.notifyLoop()
 	}
-	go func() {
-		defer close(s.ingestDone)
-		batch := make([]*ingestReq, 0, maxIngestBatch)
-		for {
-			select {
-			case <-s.closing:
-				return
-			case r := <-s.ingestQ:
-				batch = append(batch[:0], r)
-			}
-		more:
-			for len(batch) < maxIngestBatch {
+	// On PostgreSQL two batches may be written at once, so one commits
+	// while the next is written; SQLite takes one writer at a time anyway.
+	writers := 1
+	if s.dialect == Postgres {
+		writers = 2
+	}
+	var wg sync.WaitGroup
+	for range writers {
+		wg.Go(func() {
+			batch := make([]*ingestReq, 0, maxIngestBatch)
+			for {
 				select {
+				case <-s.closing:
+					return
 				case r := <-s.ingestQ:
-					batch = append(batch, r)
-				default:
-					break more
+					batch = append(batch[:0], r)
 				}
+			more:
+				for len(batch) < maxIngestBatch {
+					select {
+					case r := <-s.ingestQ:
+						batch = append(batch, r)
+					default:
+						break more
+					}
+				}
+				s.ingestBatch(batch)
 			}
-			s.ingestBatch(batch)
-		}
+		})
+	}
+	go func() {
+		wg.Wait()
+		close(s.ingestDone)
 	}()
 }
 
@@ -194,7 +207,15 @@ func (s *Store) ingestTx(ctx context.Context, batch []*ingestReq) ([]IngestResul
 		now := s.now()
 		type key struct{ app, idem string }
 		seen := map[key]int{} // idempotency keys earlier in this batch
-		var fresh []int       // requests that create an event
+		var dups [][2]int     // a request and the earlier one of its key
+		answerDups := func() {
+			for _, d := range dups {
+				results[d[0]] = results[d[1]]
+				results[d[0]].Replayed = true
+				results[d[0]].queued = 0
+			}
+		}
+		var fresh []int // requests that create an event
 		type appType struct{ app, typ string }
 		known := map[appType]bool{}
 		for i, r := range batch {
@@ -227,8 +248,7 @@ func (s *Store) ingestTx(ctx context.Context, batch []*ingestReq) ([]IngestResul
 					errs[i] = hook.Errorf(hook.ECONFLICT, "This Idempotency-Key was used in the last 24 hours for a different event (another type or payload); use a new key for a new event.")
 					continue
 				}
-				results[i] = results[j]
-				results[i].Replayed = true
+				dups = append(dups, [2]int{i, j}) // answered once j is written
 				continue
 			}
 			var prior struct {
@@ -263,6 +283,7 @@ func (s *Store) ingestTx(ctx context.Context, batch []*ingestReq) ([]IngestResul
 			fresh = append(fresh, i)
 		}
 		if len(fresh) == 0 {
+			answerDups()
 			return nil
 		}
 
@@ -352,6 +373,7 @@ func (s *Store) ingestTx(ctx context.Context, batch []*ingestReq) ([]IngestResul
 		if err := flush(); err != nil {
 			return err
 		}
+		answerDups()
 		return nil
 	})
 	if err != nil {
