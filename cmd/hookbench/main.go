@@ -27,6 +27,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hookboard/hookboard/internal/config"
 	"github.com/hookboard/hookboard/internal/hook"
 	"github.com/hookboard/hookboard/internal/secretbox"
 	"github.com/hookboard/hookboard/internal/sender"
@@ -57,6 +58,7 @@ func main() {
 	flag.IntVar(&o.concurrency, "concurrency", 128, "concurrent API clients in the load generator")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
+	config.TuneGC(os.Getenv) // as hookboard serve does
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {

@@ -43,6 +43,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	config.TuneGC(getenv)
 	log := slog.New(slog.NewTextHandler(stdout, nil))
 	st, err := openStore(ctx, &cfg, log)
 	if err != nil {
