@@ -199,35 +199,40 @@ func (s *Sender) Run(ctx context.Context) error {
 	}
 }
 
-// startRecorder writes finished attempts in batches: it takes what is
-// queued, writes it in one transaction, and repeats. The returned func
-// flushes what is left and stops it.
+// recorders is how many batches of attempts are written at once: while
+// one commits, the next is being written.
+const recorders = 2
+
+// startRecorder writes finished attempts in batches: each recorder takes
+// what is queued, writes it in one transaction, and repeats. The returned
+// func flushes what is left and stops them.
 func (s *Sender) startRecorder() func() {
 	s.records = make(chan store.AttemptRecord, 4*s.workers)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		batch := make([]store.AttemptRecord, 0, 256)
-		for r := range s.records {
-			batch = append(batch[:0], r)
-		more:
-			for len(batch) < cap(batch) {
-				select {
-				case r, ok := <-s.records:
-					if !ok {
+	var wg sync.WaitGroup
+	for range recorders {
+		wg.Go(func() {
+			batch := make([]store.AttemptRecord, 0, 256)
+			for r := range s.records {
+				batch = append(batch[:0], r)
+			more:
+				for len(batch) < cap(batch) {
+					select {
+					case r, ok := <-s.records:
+						if !ok {
+							break more
+						}
+						batch = append(batch, r)
+					default:
 						break more
 					}
-					batch = append(batch, r)
-				default:
-					break more
 				}
+				s.flush(batch)
 			}
-			s.flush(batch)
-		}
-	}()
+		})
+	}
 	return func() {
 		close(s.records)
-		<-done
+		wg.Wait()
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -107,6 +108,8 @@ func (s *Store) recordBatch(ctx context.Context, owner string, recs []AttemptRec
 			}
 			last[r.Job.WebhookID] = r
 		}
+		// In id order, so that concurrent batches lock webhooks alike.
+		slices.Sort(order)
 		for _, wid := range order {
 			off, err := s.trackFailures(ctx, tx, last[wid], now)
 			if err != nil {
