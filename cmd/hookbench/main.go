@@ -50,7 +50,7 @@ func main() {
 	var o options
 	flag.StringVar(&o.db, "db", "sqlite", "sqlite or postgres")
 	flag.StringVar(&o.dsn, "dsn", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL URL (with -db postgres); a schema is created in it and dropped afterwards")
-	flag.StringVar(&o.scenario, "scenario", "all", "all, throughput, latency, fanout, slow or dashboard; drain and ingest measure the sender and the API alone")
+	flag.StringVar(&o.scenario, "scenario", "all", "all, or one or more (comma-separated) of throughput, latency, fanout, slow, dashboard; drain and ingest measure the sender and the API alone")
 	flag.DurationVar(&o.duration, "duration", 30*time.Second, "how long load is offered (throughput, latency, slow)")
 	flag.IntVar(&o.rate, "rate", 500, "events per second offered in the latency scenario")
 	flag.IntVar(&o.seed, "seed", 1_000_000, "deliveries stored for the dashboard scenario")
@@ -74,11 +74,13 @@ func main() {
 	}
 	order := []string{"throughput", "latency", "fanout", "slow", "dashboard"}
 	if o.scenario != "all" {
-		if _, ok := scenarios[o.scenario]; !ok {
-			fmt.Fprintf(os.Stderr, "hookbench: unknown scenario %q\n", o.scenario)
-			os.Exit(2)
+		order = strings.Split(o.scenario, ",")
+		for _, name := range order {
+			if _, ok := scenarios[name]; !ok {
+				fmt.Fprintf(os.Stderr, "hookbench: unknown scenario %q\n", name)
+				os.Exit(2)
+			}
 		}
-		order = []string{o.scenario}
 	}
 	go sampleRSS()
 	failed := false

@@ -4,7 +4,9 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/hookboard/hookboard/internal/hook"
 	"github.com/hookboard/hookboard/internal/store"
 	"github.com/hookboard/hookboard/internal/store/storetest"
 )
@@ -58,6 +60,101 @@ func TestConcurrentIdempotentIngestion(t *testing.T) {
 		s.DB().GetContext(ctx, &deliveries, `SELECT COUNT(*) FROM deliveries`)
 		if events != n/2+1 || deliveries != n/2+1 {
 			t.Errorf("%d events and %d deliveries, want %d of each", events, deliveries, n/2+1)
+		}
+	})
+}
+
+// A batch of attempts is stored field for field, on both databases' paths
+// (multi-row VALUES on SQLite, arrays on PostgreSQL); a delivery whose
+// lease went to another sender keeps its state, its attempt is still kept.
+func TestRecordAttemptsBatch(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		app := mustApp(t, s, "Acme")
+		mustEventType(t, s, app.ID, "invoice.paid")
+		in := validInput()
+		in.Events = []string{"*"}
+		if _, _, err := s.CreateWebhook(ctx, actor, app.ID, in, policy); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 4 {
+			if _, err := s.IngestEvent(ctx, app.ID, "invoice.paid", []byte(`{"n":`+strconv.Itoa(i)+`}`), ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		jobs, err := s.ClaimDue(ctx, "me", 10, time.Minute, nil)
+		if err != nil || len(jobs) != 4 {
+			t.Fatalf("claimed %d, %v", len(jobs), err)
+		}
+		at := time.Now().UTC().Truncate(time.Millisecond)
+		next := at.Add(time.Minute)
+		headers := map[string][]string{"Webhook-Id": {"msg_1"}, "Content-Type": {"application/json"}}
+		recs := []store.AttemptRecord{
+			{Job: jobs[0], Attempt: hook.Attempt{Trigger: hook.TriggerAutomatic, Succeeded: true, RequestURL: "https://example.com/a?x=\"1\"", RequestHeaders: headers,
+				ResponseStatus: 200, ResponseHeaders: map[string][]string{"X-Note": {`quote " and \ backslash`}}, ResponseBody: []byte("ok \x00 binary"), Duration: 12 * time.Millisecond, CreatedAt: at},
+				Outcome: hook.Outcome{Status: hook.StatusSucceeded}},
+			{Job: jobs[1], Attempt: hook.Attempt{Trigger: hook.TriggerAutomatic, RequestURL: "https://example.com/b", RequestHeaders: headers,
+				Error: "connection refused, {braces}", Duration: 3 * time.Millisecond, CreatedAt: at},
+				Outcome: hook.Outcome{Status: hook.StatusRetrying, NextAttemptAt: &next}},
+			{Job: jobs[2], Attempt: hook.Attempt{Trigger: hook.TriggerAutomatic, RequestURL: "https://example.com/c", RequestHeaders: headers,
+				ResponseStatus: 500, ResponseBody: []byte{}, ResponseTruncated: true, Duration: 40 * time.Millisecond, CreatedAt: at},
+				Outcome: hook.Outcome{Status: hook.StatusFailed}},
+		}
+		if _, err := s.RecordAttempts(ctx, "me", recs); err != nil {
+			t.Fatal(err)
+		}
+		// The fourth delivery's lease belongs to "me", not "other".
+		if _, err := s.RecordAttempts(ctx, "other", []store.AttemptRecord{{Job: jobs[3], Attempt: hook.Attempt{Trigger: hook.TriggerAutomatic,
+			RequestURL: "https://example.com/d", RequestHeaders: headers, ResponseStatus: 204, Succeeded: true, CreatedAt: at},
+			Outcome: hook.Outcome{Status: hook.StatusSucceeded}}}); err != nil {
+			t.Fatal(err)
+		}
+
+		for i, want := range []struct {
+			status   string
+			attempts int
+			next     *time.Time
+		}{{hook.StatusSucceeded, 1, nil}, {hook.StatusRetrying, 1, &next}, {hook.StatusFailed, 1, nil}, {hook.StatusPending, 0, nil}} {
+			d, err := s.Delivery(ctx, app.ID, jobs[i].ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Status != want.status || d.Attempts != want.attempts {
+				t.Errorf("delivery %d: %s after %d attempts, want %s after %d", i, d.Status, d.Attempts, want.status, want.attempts)
+			}
+			if i < 3 && (want.next == nil) != (d.NextAttemptAt == nil) || want.next != nil && !d.NextAttemptAt.Equal(*want.next) {
+				t.Errorf("delivery %d: next attempt %v, want %v", i, d.NextAttemptAt, want.next)
+			}
+			if i < 3 && (d.LastAttemptAt == nil || !d.LastAttemptAt.Equal(at)) {
+				t.Errorf("delivery %d: last attempt %v, want %v", i, d.LastAttemptAt, at)
+			}
+			as, err := s.Attempts(ctx, jobs[i].ID)
+			if err != nil || len(as) != 1 {
+				t.Fatalf("delivery %d: %d attempts, %v", i, len(as), err)
+			}
+			got := as[0]
+			var wantA hook.Attempt
+			if i < 3 {
+				wantA = recs[i].Attempt
+			} else {
+				wantA = hook.Attempt{Trigger: hook.TriggerAutomatic, RequestURL: "https://example.com/d", RequestHeaders: headers, ResponseStatus: 204, Succeeded: true, CreatedAt: at}
+			}
+			if got.Succeeded != wantA.Succeeded || got.RequestURL != wantA.RequestURL || got.ResponseStatus != wantA.ResponseStatus ||
+				string(got.ResponseBody) != string(wantA.ResponseBody) || got.ResponseTruncated != wantA.ResponseTruncated ||
+				got.Duration != wantA.Duration || got.Error != wantA.Error || !got.CreatedAt.Equal(at) ||
+				got.RequestHeaders["Webhook-Id"][0] != "msg_1" || len(got.ResponseHeaders) != len(wantA.ResponseHeaders) {
+				t.Errorf("attempt %d:\n got %+v\nwant %+v", i, got, wantA)
+			}
+			if wantA.ResponseHeaders != nil && got.ResponseHeaders["X-Note"][0] != wantA.ResponseHeaders["X-Note"][0] {
+				t.Errorf("attempt %d: response headers %v", i, got.ResponseHeaders)
+			}
+		}
+		// No response is NULL, an empty body is empty.
+		var nullStatus, nullBody, emptyBody int
+		s.DB().GetContext(ctx, &nullStatus, `SELECT COUNT(*) FROM attempts WHERE response_status IS NULL`)
+		s.DB().GetContext(ctx, &nullBody, `SELECT COUNT(*) FROM attempts WHERE response_body IS NULL`)
+		s.DB().GetContext(ctx, &emptyBody, `SELECT COUNT(*) FROM attempts WHERE response_body IS NOT NULL AND length(response_body) = 0`)
+		if nullStatus != 1 || nullBody != 2 || emptyBody != 1 {
+			t.Errorf("NULL statuses %d (want 1), NULL bodies %d (want 2), empty bodies %d (want 1)", nullStatus, nullBody, emptyBody)
 		}
 	})
 }
