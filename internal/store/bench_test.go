@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -18,12 +17,7 @@ func BenchmarkClaimAndRecord(b *testing.B) {
 	for _, dialect := range storetest.Dialects(b) {
 		b.Run(dialect, func(b *testing.B) {
 			s := storetest.New(b, dialect, storetest.Options{})
-			ctx := context.Background()
-			app, _ := s.CreateApp(ctx, "Acme")
-			s.CreateEventType(ctx, hook.Actor{}, app.ID, hook.EventTypeInput{Name: "invoice.paid"})
-			if _, _, err := s.CreateWebhook(ctx, hook.Actor{}, app.ID, hook.WebhookInput{Name: "A", URL: "https://example.com/a", Events: []string{"*"}, Active: true, AuthType: "none"}, hook.TargetPolicy{}); err != nil {
-				b.Fatal(err)
-			}
+			app := appWithCatchAll(b, s)
 			const batch = 64
 			payload := []byte(`{"invoiceId":"inv_0001","amount":4200}`)
 			b.ReportAllocs()
@@ -62,12 +56,7 @@ func BenchmarkIngest(b *testing.B) {
 	for _, dialect := range storetest.Dialects(b) {
 		b.Run(dialect, func(b *testing.B) {
 			s := storetest.New(b, dialect, storetest.Options{})
-			ctx := context.Background()
-			app, _ := s.CreateApp(ctx, "Acme")
-			s.CreateEventType(ctx, hook.Actor{}, app.ID, hook.EventTypeInput{Name: "invoice.paid"})
-			if _, _, err := s.CreateWebhook(ctx, hook.Actor{}, app.ID, hook.WebhookInput{Name: "A", URL: "https://example.com/a", Events: []string{"*"}, Active: true, AuthType: "none"}, hook.TargetPolicy{}); err != nil {
-				b.Fatal(err)
-			}
+			app := appWithCatchAll(b, s)
 			payload := []byte(`{"invoiceId":"inv_0001","amount":4200}`)
 			b.ReportAllocs()
 			b.SetParallelism(32) // × GOMAXPROCS callers

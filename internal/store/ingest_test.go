@@ -11,18 +11,31 @@ import (
 	"github.com/hookboard/hookboard/internal/store/storetest"
 )
 
+// appWithCatchAll returns an app with the event type invoice.paid and one
+// active webhook subscribed to every type.
+func appWithCatchAll(t testing.TB, s *store.Store) hook.App {
+	t.Helper()
+	app, err := s.CreateApp(ctx, "Acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateEventType(ctx, actor, app.ID, hook.EventTypeInput{Name: "invoice.paid"}); err != nil {
+		t.Fatal(err)
+	}
+	in := validInput()
+	in.Events = []string{"*"}
+	if _, _, err := s.CreateWebhook(ctx, actor, app.ID, in, policy); err != nil {
+		t.Fatal(err)
+	}
+	return app
+}
+
 // Many concurrent requests with one Idempotency-Key, written by concurrent
 // ingestion batches: one event and one delivery, every request answered
 // with it; other keys in the same batches are unaffected.
 func TestConcurrentIdempotentIngestion(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		app := mustApp(t, s, "Acme")
-		mustEventType(t, s, app.ID, "invoice.paid")
-		in := validInput()
-		in.Events = []string{"*"}
-		if _, _, err := s.CreateWebhook(ctx, actor, app.ID, in, policy); err != nil {
-			t.Fatal(err)
-		}
+		app := appWithCatchAll(t, s)
 		const n = 200
 		results := make([]store.IngestResult, n)
 		var wg sync.WaitGroup
@@ -64,18 +77,12 @@ func TestConcurrentIdempotentIngestion(t *testing.T) {
 	})
 }
 
-// A batch of attempts is stored field for field, on both databases' paths
-// (multi-row VALUES on SQLite, arrays on PostgreSQL); a delivery whose
-// lease went to another sender keeps its state, its attempt is still kept.
+// A batch of attempts is stored field for field by the batched record path
+// (multi-row statements); a delivery whose lease went to another sender
+// keeps its state, its attempt is still kept.
 func TestRecordAttemptsBatch(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		app := mustApp(t, s, "Acme")
-		mustEventType(t, s, app.ID, "invoice.paid")
-		in := validInput()
-		in.Events = []string{"*"}
-		if _, _, err := s.CreateWebhook(ctx, actor, app.ID, in, policy); err != nil {
-			t.Fatal(err)
-		}
+		app := appWithCatchAll(t, s)
 		for i := range 4 {
 			if _, err := s.IngestEvent(ctx, app.ID, "invoice.paid", []byte(`{"n":`+strconv.Itoa(i)+`}`), ""); err != nil {
 				t.Fatal(err)
