@@ -150,6 +150,7 @@ func (s *Store) ingestBatch(batch []*ingestReq) {
 	defer cancel()
 	results, errs, err := s.ingestTx(ctx, batch)
 	if err != nil && len(batch) > 1 {
+		s.batchRetries.Add(1)
 		for _, r := range batch {
 			res, errs, err := s.ingestTx(ctx, []*ingestReq{r})
 			if errors.Is(err, errIdempotencyRace) {

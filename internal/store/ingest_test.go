@@ -165,3 +165,48 @@ func TestRecordAttemptsBatch(t *testing.T) {
 		}
 	})
 }
+
+// Batches of every size are written whole: no batch fails and falls back
+// to one-by-one writes (which would hide a broken batch statement behind
+// slow success).
+func TestLargeBatchesWrittenWhole(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		app := appWithCatchAll(t, s)
+		in := validInput()
+		in.Name, in.Events = "Second", []string{"invoice.paid"}
+		if _, _, err := s.CreateWebhook(ctx, actor, app.ID, in, policy); err != nil {
+			t.Fatal(err)
+		}
+		const events = 700
+		var wg sync.WaitGroup
+		for i := range events {
+			wg.Go(func() {
+				if _, err := s.IngestEvent(ctx, app.ID, "invoice.paid", []byte(`{"n":`+strconv.Itoa(i)+`}`), ""); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		jobs, err := s.ClaimDue(ctx, "me", 2*events, time.Minute, nil)
+		if err != nil || len(jobs) != 2*events {
+			t.Fatalf("claimed %d of %d: %v", len(jobs), 2*events, err)
+		}
+		recs := make([]store.AttemptRecord, len(jobs))
+		for i, j := range jobs {
+			recs[i] = store.AttemptRecord{Job: j, Attempt: hook.Attempt{Trigger: hook.TriggerAutomatic, Succeeded: true, RequestURL: "https://example.com/hook",
+				RequestHeaders: map[string][]string{"Webhook-Id": {j.EventID}}, ResponseStatus: 204}, Outcome: hook.Outcome{Status: hook.StatusSucceeded}}
+		}
+		if _, err := s.RecordAttempts(ctx, "me", recs); err != nil {
+			t.Fatal(err)
+		}
+		if n := store.BatchRetries(s); n != 0 {
+			t.Errorf("%d batches failed whole and were written one by one", n)
+		}
+		var done, attempts int
+		s.DB().GetContext(ctx, &done, `SELECT COUNT(*) FROM deliveries WHERE status = 'succeeded' AND attempts = 1 AND lease_owner = ''`)
+		s.DB().GetContext(ctx, &attempts, `SELECT COUNT(*) FROM attempts`)
+		if done != 2*events || attempts != 2*events {
+			t.Errorf("%d deliveries succeeded and %d attempts, want %d of each", done, attempts, 2*events)
+		}
+	})
+}

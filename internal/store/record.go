@@ -35,6 +35,7 @@ func (s *Store) RecordAttempts(ctx context.Context, owner string, recs []Attempt
 		n := min(len(recs), maxRecordBatch)
 		d, err := s.recordBatch(ctx, owner, recs[:n])
 		if err != nil {
+			s.batchRetries.Add(1)
 			d = nil
 			var firstErr error
 			for _, r := range recs[:n] {

@@ -70,6 +70,10 @@ type Store struct {
 	ingestDone chan struct{}
 	closeOnce  sync.Once
 
+	// Batches of events or attempts that failed as a whole and were
+	// written one by one instead (a webhook deleted meanwhile, say).
+	batchRetries atomic.Int64
+
 	idMu     sync.Mutex // guards the id counter below
 	idLastMS int64
 	idSeq    int
