@@ -316,3 +316,30 @@ func TestDispatchBeyondShareIsClaimedLater(t *testing.T) {
 		}
 	})
 }
+
+// When new deliveries wake the sender while every worker is busy, they
+// are claimed as soon as workers free up, not at the next poll.
+func TestWakeWhileBusyIsNotForgotten(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		f := newFixture(t, s, nil)
+		rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+			time.Sleep(20 * time.Millisecond)
+			w.WriteHeader(http.StatusNoContent)
+		})
+		const hooks = 12
+		for i := range hooks {
+			f.webhook("Hook "+itoa(i), rc.URL+"/"+itoa(i), []string{"*"}, true)
+		}
+		runCtx, cancel := context.WithCancel(ctx)
+		snd := sender.New(sender.Options{Store: s, AllowPrivate: true, Workers: 4, PollInterval: time.Minute})
+		s.SetDispatcher(snd)
+		defer s.SetDispatcher(nil)
+		done := make(chan struct{})
+		go func() { snd.Run(runCtx); close(done) }()
+		time.Sleep(100 * time.Millisecond) // the first (empty) claim
+		f.ingest("invoice.paid", `{}`)     // 4 taken at once, 8 left due while all 4 workers are busy
+		waitFor(t, "all 12 deliveries", 5*time.Second, func() bool { return len(rc.got()) == hooks })
+		cancel()
+		<-done
+	})
+}

@@ -265,10 +265,13 @@ func (s *Sender) claimOnce(ctx context.Context, minFree int) (int, bool) {
 			exclude = append(exclude, id)
 		}
 	}
-	s.mu.Unlock()
 	if free <= 0 || free < minFree {
+		// Whatever woke us is still due: claim once workers free up.
+		s.backlog = true
+		s.mu.Unlock()
 		return 0, false
 	}
+	s.mu.Unlock()
 	jobs, err := s.store.ClaimDue(ctx, s.owner, free, s.lease, exclude)
 	if err != nil {
 		if ctx.Err() == nil {
