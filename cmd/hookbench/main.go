@@ -68,10 +68,6 @@ func main() {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	scenarios := map[string]func(context.Context, options) (result, error){
-		"throughput": throughput, "latency": latency, "fanout": fanout, "slow": slowEndpoint, "dashboard": dashboard,
-		"drain": drain, "ingest": ingestOnly,
-	}
 	order := []string{"throughput", "latency", "fanout", "slow", "dashboard"}
 	if o.scenario != "all" {
 		order = strings.Split(o.scenario, ",")
@@ -83,26 +79,41 @@ func main() {
 		}
 	}
 	go sampleRSS()
-	failed := false
-	for _, name := range order {
-		res, err := scenarios[name](context.Background(), o)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "hookbench: %s: %v\n", name, err)
-			failed = true
-			continue
-		}
-		res["scenario"], res["db"] = name, o.db
-		res["max_rss_mb"] = float64(maxRSS.Load()) / 1024
-		line, _ := json.Marshal(res)
-		fmt.Println(string(line))
-	}
-	if failed {
+	if !runScenarios(o, order, os.Stdout, os.Stderr) {
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
 
+// runScenarios runs the named scenarios in turn and writes one JSON line
+// for each to out; it reports whether all of them ran.
+func runScenarios(o options, order []string, out, errOut io.Writer) bool {
+	ok := true
+	for _, name := range order {
+		res, err := scenarios[name](context.Background(), o)
+		if err != nil {
+			fmt.Fprintf(errOut, "hookbench: %s: %v\n", name, err)
+			ok = false
+			continue
+		}
+		res["scenario"], res["db"] = name, o.db
+		res["max_rss_mb"] = float64(maxRSS.Load()) / 1024
+		line, _ := json.Marshal(res)
+		fmt.Fprintln(out, string(line))
+	}
+	return ok
+}
+
 type result map[string]any
+
+var scenarios map[string]func(context.Context, options) (result, error)
+
+func init() {
+	scenarios = map[string]func(context.Context, options) (result, error){
+		"throughput": throughput, "latency": latency, "fanout": fanout, "slow": slowEndpoint, "dashboard": dashboard,
+		"drain": drain, "ingest": ingestOnly,
+	}
+}
 
 // maxRSS is the largest resident set seen, in KiB, sampled every 100 ms.
 var maxRSS atomic.Int64
