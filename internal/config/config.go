@@ -136,7 +136,7 @@ func finish(c Config, fs *flag.FlagSet, raw *rawFlags, getenv func(string) strin
 	if c.SessionLifetime, err = time.ParseDuration(lifetime); err != nil || c.SessionLifetime < time.Minute || c.SessionLifetime > 30*24*time.Hour {
 		bad("HOOKBOARD_SESSION_LIFETIME", "%q is not a duration between 1m and 720h", lifetime)
 	}
-	c.HTTP, errs = parseHTTPTimeouts(raw, errs)
+	c.HTTP, errs = parseHTTPTimeouts(raw, c.DeliveryTimeout, errs)
 	for _, b := range []struct {
 		setting, value string
 		dst            *bool
@@ -272,7 +272,7 @@ type HTTPTimeouts struct {
 	Shutdown   time.Duration // grace for requests in flight at shutdown
 }
 
-func parseHTTPTimeouts(raw *rawFlags, errs []error) (HTTPTimeouts, []error) {
+func parseHTTPTimeouts(raw *rawFlags, deliveryTimeout time.Duration, errs []error) (HTTPTimeouts, []error) {
 	var t HTTPTimeouts
 	parsed := true
 	for _, d := range []struct {
@@ -296,13 +296,17 @@ func parseHTTPTimeouts(raw *rawFlags, errs []error) (HTTPTimeouts, []error) {
 	if !parsed {
 		return t, errs
 	}
-	// The write deadline starts once the headers are in, so an upload that
-	// takes the whole read timeout must still have time to get its answer.
 	if t.ReadHeader > t.Read {
 		errs = append(errs, fmt.Errorf("HOOKBOARD_READ_HEADER_TIMEOUT: %v is longer than HOOKBOARD_READ_TIMEOUT (%v), which covers the headers too", t.ReadHeader, t.Read))
 	}
+	// The write deadline starts once the headers are in, so an upload that
+	// takes the whole read timeout must still have time to get its answer.
 	if t.Write < t.Read {
 		errs = append(errs, fmt.Errorf("HOOKBOARD_WRITE_TIMEOUT: %v is shorter than HOOKBOARD_READ_TIMEOUT (%v): a slow upload would lose its answer", t.Write, t.Read))
+	}
+	// Send test event and Resend deliver while their request waits.
+	if t.Write <= deliveryTimeout {
+		errs = append(errs, fmt.Errorf("HOOKBOARD_WRITE_TIMEOUT: %v is not longer than HOOKBOARD_DELIVERY_TIMEOUT (%v): a test event or resend would lose its answer", t.Write, deliveryTimeout))
 	}
 	return t, errs
 }

@@ -43,6 +43,7 @@ func TestHTTPTimeouts(t *testing.T) {
 		{map[string]string{"HOOKBOARD_SHUTDOWN_TIMEOUT": "10"}, "HOOKBOARD_SHUTDOWN_TIMEOUT"},
 		{map[string]string{"HOOKBOARD_READ_HEADER_TIMEOUT": "90s"}, "HOOKBOARD_READ_HEADER_TIMEOUT: 1m30s is longer than HOOKBOARD_READ_TIMEOUT"},
 		{map[string]string{"HOOKBOARD_WRITE_TIMEOUT": "30s"}, "HOOKBOARD_WRITE_TIMEOUT: 30s is shorter than HOOKBOARD_READ_TIMEOUT"},
+		{map[string]string{"HOOKBOARD_DELIVERY_TIMEOUT": "3m"}, "HOOKBOARD_WRITE_TIMEOUT: 2m0s is not longer than HOOKBOARD_DELIVERY_TIMEOUT"},
 	} {
 		if _, err := load(nil, tc.env); err == nil || !strings.Contains(err.Error(), tc.setting) {
 			t.Errorf("%v: err = %v, want it to name %s", tc.env, err, tc.setting)
