@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -44,7 +45,11 @@ func shutdownHTTP(srv *http.Server, grace time.Duration) (forced bool, err error
 	defer cancel()
 	err = srv.Shutdown(ctx)
 	if errors.Is(err, context.DeadlineExceeded) {
-		return true, srv.Close()
+		// Shutdown has closed the listener already.
+		if err := srv.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			return true, err
+		}
+		return true, nil
 	}
 	return false, err
 }
