@@ -3,12 +3,10 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"time"
 
 	"github.com/hookboard/hookboard/internal/config"
@@ -93,14 +91,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("HOOKBOARD_ADDR: %w", err)
 	}
-	httpSrv := &http.Server{
-		Handler:           srv,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	httpSrv := newHTTPServer(cfg.HTTP, srv, log)
 	go srv.CleanupLoop(bg, time.Hour)
 
 	log.Info("hookboard listening", "addr", ln.Addr().String(), "database", st.Dialect(),
@@ -113,10 +104,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := httpSrv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+	forced, err := shutdownHTTP(httpSrv, cfg.HTTP.Shutdown)
+	if err != nil {
 		return err
+	}
+	if forced {
+		log.Warn("requests still open after the shutdown timeout; their connections were closed", "shutdown_timeout", cfg.HTTP.Shutdown)
 	}
 	// Stop claiming; requests in flight finish (each within the delivery
 	// timeout) and are recorded. What is still leased after a crash is

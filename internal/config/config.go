@@ -29,6 +29,7 @@ type Config struct {
 	Workers             int
 	Retention           time.Duration
 	SessionLifetime     time.Duration
+	HTTP                HTTPTimeouts // how long the HTTP server waits on a client
 	AllowPrivateTargets bool
 	AllowHTTPTargets    bool
 	SecureCookies       bool
@@ -57,6 +58,9 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 
 type rawFlags struct {
 	sessionKey, encKey, timeout, retention, lifetime, workers, allowPrivate, allowHTTP, secure string
+
+	// the HTTP server's timeouts
+	readHeaderTimeout, readTimeout, writeTimeout, idleTimeout, shutdownTimeout string
 }
 
 func flags(c *Config, getenv func(string) string, stderr io.Writer) (*flag.FlagSet, *rawFlags) {
@@ -79,6 +83,11 @@ func flags(c *Config, getenv func(string) string, stderr io.Writer) (*flag.FlagS
 	fs.StringVar(&raw.workers, "workers", env("HOOKBOARD_WORKERS", "128"), "concurrent deliveries (HOOKBOARD_WORKERS)")
 	fs.StringVar(&raw.retention, "retention", env("HOOKBOARD_RETENTION", "720h"), "how long events and deliveries are kept (HOOKBOARD_RETENTION)")
 	fs.StringVar(&raw.lifetime, "session-lifetime", env("HOOKBOARD_SESSION_LIFETIME", "12h"), "how long a sign-in lasts (HOOKBOARD_SESSION_LIFETIME)")
+	fs.StringVar(&raw.readHeaderTimeout, "read-header-timeout", env("HOOKBOARD_READ_HEADER_TIMEOUT", "10s"), "time a client has to send a request's headers (HOOKBOARD_READ_HEADER_TIMEOUT)")
+	fs.StringVar(&raw.readTimeout, "read-timeout", env("HOOKBOARD_READ_TIMEOUT", "60s"), "time a client has to send a whole request, body included (HOOKBOARD_READ_TIMEOUT)")
+	fs.StringVar(&raw.writeTimeout, "write-timeout", env("HOOKBOARD_WRITE_TIMEOUT", "120s"), "time from a request's headers to the end of its answer (HOOKBOARD_WRITE_TIMEOUT)")
+	fs.StringVar(&raw.idleTimeout, "idle-timeout", env("HOOKBOARD_IDLE_TIMEOUT", "120s"), "how long a kept-alive connection may wait for its next request (HOOKBOARD_IDLE_TIMEOUT)")
+	fs.StringVar(&raw.shutdownTimeout, "shutdown-timeout", env("HOOKBOARD_SHUTDOWN_TIMEOUT", "10s"), "on SIGINT/SIGTERM, how long requests in flight may finish before their connections are closed (HOOKBOARD_SHUTDOWN_TIMEOUT)")
 	fs.StringVar(&raw.allowPrivate, "allow-private-targets", env("HOOKBOARD_ALLOW_PRIVATE_TARGETS", "false"), "development only: deliver to loopback and private addresses (HOOKBOARD_ALLOW_PRIVATE_TARGETS)")
 	fs.StringVar(&raw.allowHTTP, "allow-http-targets", env("HOOKBOARD_ALLOW_HTTP_TARGETS", "false"), "development only: allow plain http:// URLs (HOOKBOARD_ALLOW_HTTP_TARGETS)")
 	fs.StringVar(&raw.secure, "secure-cookies", env("HOOKBOARD_SECURE_COOKIES", "false"), "mark cookies Secure, for a server behind a TLS proxy (HOOKBOARD_SECURE_COOKIES)")
@@ -127,6 +136,7 @@ func finish(c Config, fs *flag.FlagSet, raw *rawFlags, getenv func(string) strin
 	if c.SessionLifetime, err = time.ParseDuration(lifetime); err != nil || c.SessionLifetime < time.Minute || c.SessionLifetime > 30*24*time.Hour {
 		bad("HOOKBOARD_SESSION_LIFETIME", "%q is not a duration between 1m and 720h", lifetime)
 	}
+	c.HTTP, errs = parseHTTPTimeouts(raw, c.DeliveryTimeout, errs)
 	for _, b := range []struct {
 		setting, value string
 		dst            *bool
@@ -249,4 +259,54 @@ func writeKeyFile(path string, keys map[string]string) error {
 	fmt.Fprintf(f, "# Hookboard keys, generated %s. Keep this file: without the encryption\n# key the stored signing secrets and credentials cannot be read.\n", time.Now().UTC().Format(time.RFC3339))
 	fmt.Fprintf(f, "HOOKBOARD_SESSION_KEY=%s\nHOOKBOARD_ENCRYPTION_KEY=%s\n", keys["HOOKBOARD_SESSION_KEY"], keys["HOOKBOARD_ENCRYPTION_KEY"])
 	return f.Close()
+}
+
+// HTTPTimeouts bound how long the HTTP server waits on a client, so slow or
+// idle connections cannot pile up. Zero means "no limit" to net/http, so
+// none of them may be zero.
+type HTTPTimeouts struct {
+	ReadHeader time.Duration // request line and headers
+	Read       time.Duration // the whole request, headers and body
+	Write      time.Duration // from the end of the headers to the end of the answer
+	Idle       time.Duration // a kept-alive connection between requests
+	Shutdown   time.Duration // grace for requests in flight at shutdown
+}
+
+func parseHTTPTimeouts(raw *rawFlags, deliveryTimeout time.Duration, errs []error) (HTTPTimeouts, []error) {
+	var t HTTPTimeouts
+	parsed := true
+	for _, d := range []struct {
+		setting, value string
+		dst            *time.Duration
+	}{
+		{"HOOKBOARD_READ_HEADER_TIMEOUT", raw.readHeaderTimeout, &t.ReadHeader},
+		{"HOOKBOARD_READ_TIMEOUT", raw.readTimeout, &t.Read},
+		{"HOOKBOARD_WRITE_TIMEOUT", raw.writeTimeout, &t.Write},
+		{"HOOKBOARD_IDLE_TIMEOUT", raw.idleTimeout, &t.Idle},
+		{"HOOKBOARD_SHUTDOWN_TIMEOUT", raw.shutdownTimeout, &t.Shutdown},
+	} {
+		v, err := time.ParseDuration(d.value)
+		if err != nil || v <= 0 || v > time.Hour {
+			errs = append(errs, fmt.Errorf("%s: %q is not a duration between 0 and 1h (for example 30s)", d.setting, d.value))
+			parsed = false
+			continue
+		}
+		*d.dst = v
+	}
+	if !parsed {
+		return t, errs
+	}
+	if t.ReadHeader > t.Read {
+		errs = append(errs, fmt.Errorf("HOOKBOARD_READ_HEADER_TIMEOUT: %v is longer than HOOKBOARD_READ_TIMEOUT (%v), which covers the headers too", t.ReadHeader, t.Read))
+	}
+	// The write deadline starts once the headers are in, so an upload that
+	// takes the whole read timeout must still have time to get its answer.
+	if t.Write < t.Read {
+		errs = append(errs, fmt.Errorf("HOOKBOARD_WRITE_TIMEOUT: %v is shorter than HOOKBOARD_READ_TIMEOUT (%v): a slow upload would lose its answer", t.Write, t.Read))
+	}
+	// Send test event and Resend deliver while their request waits.
+	if t.Write <= deliveryTimeout {
+		errs = append(errs, fmt.Errorf("HOOKBOARD_WRITE_TIMEOUT: %v is not longer than HOOKBOARD_DELIVERY_TIMEOUT (%v): a test event or resend would lose its answer", t.Write, deliveryTimeout))
+	}
+	return t, errs
 }
