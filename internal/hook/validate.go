@@ -267,6 +267,9 @@ func validateHostName(h string) string {
 		}
 		for _, r := range label {
 			if !(r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)) {
+				if !unicode.IsPrint(r) || unicode.IsSpace(r) {
+					return "URL has an invalid host name: it contains a character a host name cannot have."
+				}
 				return "URL has an invalid host name: “" + string(r) + "” is not allowed there."
 			}
 		}
