@@ -2,7 +2,6 @@ package hook
 
 import (
 	"encoding/json"
-	"net"
 	"net/netip"
 	"net/url"
 	"regexp"
@@ -219,22 +218,61 @@ func ValidateTargetURL(raw string, p TargetPolicy) string {
 			return "URL has an invalid port."
 		}
 	}
+	literal := strings.HasPrefix(u.Host, "[")
+	addr, err := netip.ParseAddr(host)
+	if !literal && err != nil {
+		// A name. One trailing dot (the DNS root) is allowed and dropped;
+		// any other empty label or character a DNS name cannot have is not.
+		host = strings.ToLower(strings.TrimSuffix(host, "."))
+		if msg := validateHostName(host); msg != "" {
+			return msg
+		}
+		addr, err = netip.ParseAddr(host) // "127.0.0.1." is 127.0.0.1
+	}
 	if p.AllowPrivate {
 		return ""
 	}
-	lh := strings.ToLower(strings.TrimSuffix(host, "."))
-	if lh == "localhost" || strings.HasSuffix(lh, ".localhost") {
-		return "URL points to this machine (localhost); use a public address."
-	}
-	if addr, err := netip.ParseAddr(host); err == nil {
+	switch {
+	case err == nil && addr.Zone() != "":
+		return "URL may not name a network interface (%…) in its address."
+	case err == nil:
 		if reason := NonPublicReason(addr); reason != "" {
 			return "URL points to " + withArticle(reason) + " address; Hookboard only delivers to public addresses."
 		}
-	} else if ip := net.ParseIP(host); ip != nil {
+	case literal:
 		return "URL has an address Hookboard cannot use."
-	} else if looksNumeric(lh) {
-		// Forms like 2130706433 or 0x7f.1 that some resolvers read as IPv4.
+	case host == "localhost" || strings.HasSuffix(host, ".localhost") || slices.Contains(loopbackNames, host):
+		return "URL points to this machine (localhost); use a public address."
+	case looksNumeric(host):
+		// Forms like 2130706433, 0177.1 or 0x7f.1 that some resolvers read
+		// as IPv4.
 		return "URL has a numeric host that is not a valid address."
+	}
+	return ""
+}
+
+// loopbackNames are the other names /etc/hosts commonly gives this machine.
+var loopbackNames = []string{"localhost.localdomain", "ip6-localhost", "ip6-loopback"}
+
+// validateHostName checks a (lowercased) host name's shape: labels of 1–63
+// letters, digits, '-' or '_' (or non-ASCII letters of an international
+// name), separated by single dots.
+func validateHostName(h string) string {
+	if h == "" || len(h) > 253 {
+		return "URL has an invalid host name."
+	}
+	for label := range strings.SplitSeq(h, ".") {
+		if label == "" || len(label) > 63 {
+			return "URL has an invalid host name (an empty or too long part between dots)."
+		}
+		for _, r := range label {
+			if !(r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)) {
+				if !unicode.IsPrint(r) || unicode.IsSpace(r) {
+					return "URL has an invalid host name: it contains a character a host name cannot have."
+				}
+				return "URL has an invalid host name: “" + string(r) + "” is not allowed there."
+			}
+		}
 	}
 	return ""
 }
@@ -267,70 +305,148 @@ func looksNumeric(h string) bool {
 	return strings.IndexFunc(last, func(r rune) bool { return r < '0' || r > '9' }) < 0
 }
 
-var nonPublic = []struct {
+// A range of addresses Hookboard does not deliver to, and why.
+type addrRange struct {
 	prefix netip.Prefix
 	reason string
-}{
-	{netip.MustParsePrefix("0.0.0.0/8"), "reserved"},
-	{netip.MustParsePrefix("10.0.0.0/8"), "private"},
-	{netip.MustParsePrefix("100.64.0.0/10"), "carrier-grade NAT"},
-	{netip.MustParsePrefix("127.0.0.0/8"), "loopback"},
-	{netip.MustParsePrefix("169.254.0.0/16"), "link-local"},
-	{netip.MustParsePrefix("172.16.0.0/12"), "private"},
-	{netip.MustParsePrefix("192.0.0.0/24"), "reserved"},
-	{netip.MustParsePrefix("192.0.2.0/24"), "documentation"},
-	{netip.MustParsePrefix("192.168.0.0/16"), "private"},
-	{netip.MustParsePrefix("198.18.0.0/15"), "reserved"},
-	{netip.MustParsePrefix("198.51.100.0/24"), "documentation"},
-	{netip.MustParsePrefix("203.0.113.0/24"), "documentation"},
-	{netip.MustParsePrefix("224.0.0.0/4"), "multicast"},
-	{netip.MustParsePrefix("240.0.0.0/4"), "reserved"},
-	{netip.MustParsePrefix("::/128"), "unspecified"},
-	{netip.MustParsePrefix("::1/128"), "loopback"},
-	{netip.MustParsePrefix("100::/64"), "reserved"},
-	{netip.MustParsePrefix("2001:db8::/32"), "documentation"},
-	{netip.MustParsePrefix("fc00::/7"), "private"},
-	{netip.MustParsePrefix("fe80::/10"), "link-local"},
-	{netip.MustParsePrefix("fec0::/10"), "reserved"},
-	{netip.MustParsePrefix("ff00::/8"), "multicast"},
 }
 
+func ranges(rs ...string) []addrRange {
+	out := make([]addrRange, 0, len(rs)/2)
+	for i := 0; i < len(rs); i += 2 {
+		out = append(out, addrRange{netip.MustParsePrefix(rs[i]), rs[i+1]})
+	}
+	return out
+}
+
+// The IANA IPv4 and IPv6 Special-Purpose Address Registries: every block
+// whose "Globally Reachable" is False (or that is deprecated), plus
+// multicast and broadcast, which are not unicast. The globally reachable
+// entries inside a refused block are listed in the allowed* tables and win.
+// IPv6 forms that embed an IPv4 address are not here: embeddedIPv4 judges
+// them by that address.
 var (
+	nonPublic4 = ranges(
+		"0.0.0.0/32", "unspecified",
+		"0.0.0.0/8", "reserved", // "this network"
+		"10.0.0.0/8", "private",
+		"100.64.0.0/10", "carrier-grade NAT",
+		"127.0.0.0/8", "loopback",
+		"169.254.0.0/16", "link-local",
+		"172.16.0.0/12", "private",
+		"192.0.0.0/24", "reserved", // IETF protocol assignments
+		"192.0.2.0/24", "documentation",
+		"192.88.99.0/24", "reserved", // deprecated 6to4 relay anycast
+		"192.168.0.0/16", "private",
+		"198.18.0.0/15", "benchmarking",
+		"198.51.100.0/24", "documentation",
+		"203.0.113.0/24", "documentation",
+		"224.0.0.0/4", "multicast",
+		"255.255.255.255/32", "broadcast",
+		"240.0.0.0/4", "reserved",
+	)
+	allowed4 = ranges(
+		"192.0.0.9/32", "", // Port Control Protocol anycast
+		"192.0.0.10/32", "", // TURN anycast
+	)
+	nonPublic6 = ranges(
+		"100::/64", "reserved", // discard-only
+		"100:0:0:1::/64", "reserved", // dummy prefix
+		"2001:2::/48", "benchmarking",
+		"2001:db8::/32", "documentation",
+		"2001::/23", "reserved", // IETF protocol assignments (Teredo is embedded)
+		"3fff::/20", "documentation",
+		"5f00::/16", "reserved", // segment routing SIDs
+		"fc00::/7", "private",
+		"fe80::/10", "link-local",
+		"fec0::/10", "reserved", // deprecated site-local
+		"ff00::/8", "multicast",
+	)
+	allowed6 = ranges(
+		"2001:1::1/128", "", // Port Control Protocol anycast
+		"2001:1::2/128", "", // TURN anycast
+		"2001:1::3/128", "", // DNS-SD service registration protocol anycast
+		"2001:3::/32", "", // AMT
+		"2001:4:112::/48", "", // AS112-v6
+		"2001:20::/28", "", // ORCHIDv2
+		"2001:30::/28", "", // drone remote ID tags
+	)
+	// Only 2000::/3 is allocated for global unicast; the rest of the IPv6
+	// space (outside the embedding forms) is reserved by the IETF.
+	globalUnicast6 = netip.MustParsePrefix("2000::/3")
+)
+
+// The IPv6 forms that carry an IPv4 address.
+var (
+	mappedPrefix     = netip.MustParsePrefix("::ffff:0:0/96")   // IPv4-mapped
+	compatPrefix     = netip.MustParsePrefix("::/96")           // IPv4-compatible (deprecated)
+	translatedPrefix = netip.MustParsePrefix("::ffff:0:0:0/96") // SIIT translated
 	nat64Prefix      = netip.MustParsePrefix("64:ff9b::/96")
 	nat64LocalPrefix = netip.MustParsePrefix("64:ff9b:1::/48")
 	sixToFourPrefix  = netip.MustParsePrefix("2002::/16")
 	teredoPrefix     = netip.MustParsePrefix("2001::/32")
 )
 
-// NonPublicReason says why addr is not a public unicast address ("loopback",
-// "private", …), or returns "" for a public one. IPv4 addresses embedded in
-// IPv6 (mapped, NAT64, 6to4, Teredo) are judged by the IPv4 address.
+// NonPublicReason says why addr is not a globally reachable unicast address
+// ("loopback", "private", …), or returns "" for one Hookboard may deliver
+// to. It is the only address rule: the form, the API and the sender's
+// dial-time guard all use it. IPv6 forms that embed an IPv4 address
+// (mapped, compatible, translated, NAT64, 6to4, Teredo) are judged by the
+// embedded address.
 func NonPublicReason(addr netip.Addr) string {
 	addr = addr.WithZone("")
-	if addr.Is4In6() {
-		addr = addr.Unmap()
+	switch {
+	case !addr.IsValid():
+		return "invalid"
+	case addr.Is4():
+		return lookup(addr, allowed4, nonPublic4)
+	case addr == netip.IPv6Unspecified():
+		return "unspecified"
+	case addr == netip.IPv6Loopback():
+		return "loopback"
 	}
-	if addr.Is6() {
-		b := addr.As16()
-		switch {
-		case nat64Prefix.Contains(addr) || nat64LocalPrefix.Contains(addr):
-			return NonPublicReason(netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]}))
-		case sixToFourPrefix.Contains(addr):
-			return NonPublicReason(netip.AddrFrom4([4]byte{b[2], b[3], b[4], b[5]}))
-		case teredoPrefix.Contains(addr):
-			// The client's address is stored inverted in the last 32 bits.
-			return NonPublicReason(netip.AddrFrom4([4]byte{^b[12], ^b[13], ^b[14], ^b[15]}))
+	b := addr.As16()
+	v4 := func(i int) netip.Addr { return netip.AddrFrom4([4]byte(b[i : i+4])) }
+	switch {
+	case mappedPrefix.Contains(addr), compatPrefix.Contains(addr), translatedPrefix.Contains(addr), nat64Prefix.Contains(addr):
+		return NonPublicReason(v4(12))
+	case nat64LocalPrefix.Contains(addr):
+		// Local-use translation (RFC 8215): the registry marks it not
+		// globally reachable, and where the IPv4 address sits depends on the
+		// local prefix length, so it is refused whatever it carries; the
+		// reason names the embedded address when that one is non-public.
+		if r := NonPublicReason(v4(12)); r != "" {
+			return r
+		}
+		return "local-use NAT64"
+	case sixToFourPrefix.Contains(addr):
+		return NonPublicReason(v4(2))
+	case teredoPrefix.Contains(addr):
+		// Both ends must be public: the client's address, stored inverted
+		// in the last 32 bits, and the server's in bits 32–63.
+		client := netip.AddrFrom4([4]byte{^b[12], ^b[13], ^b[14], ^b[15]})
+		if r := NonPublicReason(client); r != "" {
+			return r
+		}
+		return NonPublicReason(v4(4))
+	}
+	if r := lookup(addr, allowed6, nonPublic6); r != "" || globalUnicast6.Contains(addr) {
+		return r
+	}
+	return "reserved"
+}
+
+// lookup returns the reason of the first range of deny containing addr,
+// unless a range of allow contains it.
+func lookup(addr netip.Addr, allow, deny []addrRange) string {
+	for _, r := range allow {
+		if r.prefix.Contains(addr) {
+			return ""
 		}
 	}
-	if addr == netip.IPv4Unspecified() {
-		return "unspecified"
-	}
-	if addr == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
-		return "broadcast"
-	}
-	for _, n := range nonPublic {
-		if n.prefix.Contains(addr) {
-			return n.reason
+	for _, r := range deny {
+		if r.prefix.Contains(addr) {
+			return r.reason
 		}
 	}
 	return ""

@@ -25,7 +25,8 @@ func (e *BlockedError) Error() string {
 
 // guard checks the address a connection is about to be made to, after DNS
 // resolution, so a name that resolves (or re-resolves) to a private address
-// cannot get around the check.
+// cannot get around the check. It judges with hook.NonPublicReason, the same
+// rule the form and the API apply to literal addresses.
 func guard(network, address string, _ syscall.RawConn) error {
 	host, _, err := net.SplitHostPort(address)
 	if err != nil {
@@ -46,10 +47,19 @@ func guard(network, address string, _ syscall.RawConn) error {
 // connections kept alive and reused, and the SSRF guard at dial time unless
 // allowPrivate is set.
 func NewClient(timeout time.Duration, allowPrivate bool) *http.Client {
-	dialer := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}
+	return newClient(newDialer(timeout, allowPrivate, nil), timeout)
+}
+
+// newDialer is the dialer NewClient uses; resolver nil is the system's.
+func newDialer(timeout time.Duration, allowPrivate bool, resolver *net.Resolver) *net.Dialer {
+	dialer := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second, Resolver: resolver}
 	if !allowPrivate {
 		dialer.Control = guard
 	}
+	return dialer
+}
+
+func newClient(dialer *net.Dialer, timeout time.Duration) *http.Client {
 	transport := &http.Transport{
 		Proxy:                 nil,
 		DialContext:           dialer.DialContext,

@@ -81,15 +81,25 @@ func (s *Store) RevokeAPIKey(ctx context.Context, actor hook.Actor, appID, id st
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE api_keys SET revoked_at = ? WHERE id = ?`), now, id); err != nil {
 			return err
 		}
-		s.keyCache.Range(func(h, v any) bool {
-			if v.(cachedKey).key.ID == id {
-				s.keyCache.Delete(h)
-			}
-			return true
-		})
+		if s.testHookRevoked != nil {
+			s.testHookRevoked()
+		}
 		return s.audit(ctx, tx, appID, actor, "api_key.revoke", "api_key", k.ID, k.Name+" ("+k.Prefix+"…)")
 	})
+	// After the commit (and after a failed one too, whose outcome may be
+	// unknown): a lookup that read the key before the commit must not leave
+	// it cached, so the next request in this process asks the database.
+	s.forgetKeys()
 	return k, err
+}
+
+// forgetKeys drops every cached API key. Bumping the generation first
+// invalidates the entries of lookups still in flight, which read the
+// database before this call and would otherwise store what they read after
+// it; clearing the map frees the rest.
+func (s *Store) forgetKeys() {
+	s.keyGen.Add(1)
+	s.keyCache.Clear()
 }
 
 // keyCacheTTL is how long a checked API key is trusted without asking the
@@ -100,7 +110,8 @@ const keyCacheTTL = 2 * time.Second
 
 type cachedKey struct {
 	key     APIKey
-	checked time.Time
+	checked time.Time // when the database was asked: the entry expires keyCacheTTL later
+	gen     uint64    // Store.keyGen then; a revocation since makes the entry stale
 }
 
 // AuthenticateAPIKey returns the live key for a presented key; EUNAUTHORIZED
@@ -112,10 +123,13 @@ func (s *Store) AuthenticateAPIKey(ctx context.Context, key string) (APIKey, err
 	}
 	hash := hashToken(key)
 	if v, ok := s.keyCache.Load(hash); ok {
-		if c := v.(cachedKey); time.Since(c.checked) < keyCacheTTL {
+		if c := v.(cachedKey); c.gen == s.keyGen.Load() && time.Since(c.checked) < keyCacheTTL {
 			return c.key, nil
 		}
 	}
+	// Both are taken before the query: an entry never outlives the
+	// database's answer by more than keyCacheTTL, nor a revocation here.
+	gen, checked := s.keyGen.Load(), time.Now()
 	err := s.db.GetContext(ctx, &k, s.db.Rebind(`SELECT `+apiKeyColumns+` FROM api_keys WHERE key_hash = ?`), hash)
 	if err != nil {
 		if hook.ErrorCode(notFound(err, "")) == hook.ENOTFOUND {
@@ -133,6 +147,9 @@ func (s *Store) AuthenticateAPIKey(ctx context.Context, key string) (APIKey, err
 		}
 		k.LastUsedAt = &now
 	}
-	s.keyCache.Store(hash, cachedKey{key: k, checked: time.Now()})
+	if s.testHookKeyRead != nil {
+		s.testHookKeyRead()
+	}
+	s.keyCache.Store(hash, cachedKey{key: k, checked: checked, gen: gen})
 	return k, nil
 }

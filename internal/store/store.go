@@ -74,6 +74,14 @@ type Store struct {
 	// written one by one instead (a webhook deleted meanwhile, say).
 	batchRetries atomic.Int64
 
+	// Bumped by every API key revocation, so cached keys read before it
+	// are not trusted after it (see forgetKeys).
+	keyGen atomic.Uint64
+
+	// Tests only: called in RevokeAPIKey before its commit, and in
+	// AuthenticateAPIKey between reading a live key and caching it.
+	testHookRevoked, testHookKeyRead func()
+
 	idMu     sync.Mutex // guards the id counter below
 	idLastMS int64
 	idSeq    int
