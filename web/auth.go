@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gorilla/sessions"
 
@@ -218,12 +220,39 @@ func (s *Server) saveSession(w http.ResponseWriter, r *http.Request, sess *sessi
 	}
 }
 
-// safeNext keeps redirects after sign-in on this site.
+// safeNext keeps redirects after sign-in on this site: only a path that
+// starts with "/" followed by neither "/" nor "\\", with no control
+// character, whitespace or backslash anywhere, checked both as sent and
+// percent-decoded (browsers drop tabs and newlines inside URLs and treat
+// "\\" as "/", which turns "/<TAB>/evil.example" into "//evil.example").
+// Anything else goes to the default page.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+	if !sameSitePath(next) {
+		return "/"
+	}
+	if dec, err := url.PathUnescape(next); err != nil || !sameSitePath(dec) {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
 		return "/"
 	}
 	return next
+}
+
+func sameSitePath(p string) bool {
+	if len(p) == 0 || len(p) > 2048 || p[0] != '/' || !utf8.ValidString(p) {
+		return false
+	}
+	if len(p) > 1 && (p[1] == '/' || p[1] == '\\') {
+		return false
+	}
+	for _, r := range p {
+		if r == '\\' || unicode.IsControl(r) || unicode.IsSpace(r) || r == '\uFFFD' {
+			return false
+		}
+	}
+	return true
 }
 
 func clientIP(r *http.Request) string {

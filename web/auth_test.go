@@ -186,3 +186,65 @@ func TestSignInThrottledPerAddress(t *testing.T) {
 		t.Errorf("message %q", text(doc, "[data-testid=login-error]"))
 	}
 }
+
+// TestSignInNextOnlySameSitePath: next= after sign-in accepts only a path
+// on this site. Browsers drop tabs and newlines inside a URL and read "\"
+// as "/", so "/<TAB>/evil.example/" used to send a signed-in user off-site.
+func TestSignInNextOnlySameSitePath(t *testing.T) {
+	h := newHarness(t)
+	// The finding, exactly: a sign-in with next=/<TAB>/evil.example/.
+	resp, _ := h.anonymous().post("/login", url.Values{"email": {"admin@acme.test"}, "password": {password}, "next": {"/\t/evil.example/"}})
+	wantStatus(t, resp, http.StatusSeeOther)
+	if got := resp.Header.Get("Location"); got != "/" {
+		t.Errorf("next=/<TAB>/evil.example/ went to %q", got)
+	}
+
+	// The same check runs when a signed-in user opens /login?next=…
+	a := h.admin()
+	for _, tc := range []struct{ next, want string }{
+		{"/apps/x/webhooks", "/apps/x/webhooks"},
+		{"/apps/x/events?type=a.b&status=failed", "/apps/x/events?type=a.b&status=failed"},
+		{"/", "/"},
+		{"", "/"},
+		{"//evil.example/", "/"},
+		{"///evil.example/", "/"},
+		{"/\\evil.example/", "/"},
+		{"/\\\\evil.example", "/"},
+		{"\\\\evil.example", "/"},
+		{"\\/evil.example", "/"},
+		{"/\t/evil.example/", "/"},
+		{"/\n/evil.example/", "/"},
+		{"/\r\n/evil.example/", "/"},
+		{"/ /evil.example/", "/"},
+		{"/\u00a0/evil.example/", "/"},
+		{"/\u2028/evil.example/", "/"},
+		{"/\x00/evil.example/", "/"},
+		{"/\x7f/evil.example/", "/"},
+		{"/%09/evil.example/", "/"},
+		{"/%0a/evil.example/", "/"},
+		{"/%0d%0a/evil.example/", "/"},
+		{"/%2f/evil.example/", "/"},
+		{"/%2F%2Fevil.example/", "/"},
+		{"/%5cevil.example/", "/"},
+		{"/%5C%5Cevil.example/", "/"},
+		{"/%20/evil.example/", "/"},
+		{"/%00", "/"},
+		{"/%zz", "/"},
+		{"/a\\..\\..\\/evil.example", "/"},
+		{"/.\\/evil.example", "/"},
+		{"https://evil.example/", "/"},
+		{"https:evil.example", "/"},
+		{"http:/evil.example", "/"},
+		{"javascript:alert(1)", "/"},
+		{"evil.example", "/"},
+		{"\t//evil.example/", "/"},
+		{" /apps", "/"},
+		{"/apps\x80", "/"},
+	} {
+		resp, _ := a.get("/login?" + url.Values{"next": {tc.next}}.Encode())
+		wantStatus(t, resp, http.StatusSeeOther)
+		if got := resp.Header.Get("Location"); got != tc.want {
+			t.Errorf("next=%q went to %q, want %q", tc.next, got, tc.want)
+		}
+	}
+}
