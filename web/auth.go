@@ -1,9 +1,9 @@
 package web
 
 import (
-	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -12,22 +12,67 @@ import (
 	"github.com/gorilla/sessions"
 
 	"github.com/hookboard/hookboard/internal/hook"
+	"github.com/hookboard/hookboard/internal/store"
 	"github.com/hookboard/hookboard/templates"
 )
 
 const cookieName = "hookboard"
 
-// Sign-in throttling: this many failures in the window stop further tries.
-// An account is slowed down per client address (5), so a stranger cannot
-// lock its owner out from elsewhere; a higher limit for the account from
-// anywhere (50) bounds guessing spread over many addresses; and one address
-// guessing many accounts is stopped too (20).
+// Sign-in throttling (OWASP: slow guessing down without letting one client
+// lock everybody out).
+//
+// Per account, from anywhere: the first 5 failures are free; after that
+// each try must wait for a back-off that doubles with every further
+// failure (1 min, 2, 4, 8, then 15 min at most), counted over a day and
+// reset by a good sign-in. It is the same for e-mails that have no
+// account, so the answer reveals nothing.
+//
+// Per client address: after 20 failures in 15 minutes, the address may no
+// longer try the accounts it failed on in that time. Accounts it did not
+// fail on stay open to it, so a proxy's shared address (or a stranger
+// guessing made-up e-mails) never stops a correct password for them.
 const (
-	throttleWindow     = 15 * time.Minute
-	maxFailuresEmailIP = 5
-	maxFailuresEmail   = 50
-	maxFailuresIP      = 20
+	accountWindow      = 24 * time.Hour
+	freeFailures       = 5
+	firstBackoff       = time.Minute
+	maxBackoff         = 15 * time.Minute
+	addressWindow      = 15 * time.Minute
+	maxFailuresAddress = 20
 )
+
+// accountBackoff is how long after its latest failure an account may be
+// tried again, given its failures.
+func accountBackoff(failures int) time.Duration {
+	if failures < freeFailures {
+		return 0
+	}
+	d := firstBackoff
+	for i := freeFailures; i < failures && d < maxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, maxBackoff)
+}
+
+// throttled returns how long the sign-in must wait, or 0 when it may be tried.
+func throttled(t store.LoginThrottle, now time.Time) time.Duration {
+	var wait time.Duration
+	if t.AccountFailures >= freeFailures {
+		wait = t.LastAccountFailure.Add(accountBackoff(t.AccountFailures)).Sub(now)
+	}
+	if t.AddressFailures >= maxFailuresAddress && t.AddressFailedHere {
+		wait = max(wait, addressWindow)
+	}
+	return max(wait, 0)
+}
+
+// waitMessage is the same whether or not the account exists.
+func waitMessage(wait time.Duration) string {
+	mins := int((wait + time.Minute - 1) / time.Minute)
+	if mins <= 1 {
+		return "Too many failed sign-in attempts. Wait a minute and try again."
+	}
+	return "Too many failed sign-in attempts. Wait " + strconv.Itoa(mins) + " minutes and try again."
+}
 
 // reqCtx is what a handler under /apps/{appID}/ knows about the request.
 type reqCtx struct {
@@ -151,15 +196,16 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		vm := templates.Login{Page: s.page(r, c, "Sign in", ""), Email: email, Next: next, Error: msg}
 		s.render(w, r, c, status, templates.LoginPage(vm))
 	}
-	ip := clientIP(r)
-	byEmailIP, byEmail, byIP, err := s.store.LoginFailures(r.Context(), email, ip, s.now().Add(-throttleWindow))
+	ip := s.clientIP(r)
+	now := s.now()
+	state, err := s.store.LoginThrottleState(r.Context(), email, ip, now.Add(-accountWindow), now.Add(-addressWindow))
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	if byEmailIP >= maxFailuresEmailIP || byEmail >= maxFailuresEmail || byIP >= maxFailuresIP {
-		// The same answer whether or not the account exists.
-		fail(http.StatusTooManyRequests, "Too many failed sign-in attempts. Wait 15 minutes and try again.")
+	if wait := throttled(state, now); wait > 0 {
+		s.log.Info("sign-in throttled", "ip", ip)
+		fail(http.StatusTooManyRequests, waitMessage(wait))
 		return
 	}
 	user, err := s.store.Authenticate(r.Context(), email, password)
@@ -214,7 +260,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) saveSession(w http.ResponseWriter, r *http.Request, sess *sessions.Session) {
-	sess.Options.Secure = s.secure || r.TLS != nil
+	sess.Options.Secure = s.secure || r.TLS != nil || s.forwardedHTTPS(r)
 	if err := sess.Save(r, w); err != nil {
 		s.log.Error("save session", "err", err)
 	}
@@ -253,12 +299,4 @@ func sameSitePath(p string) bool {
 		}
 	}
 	return true
-}
-
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

@@ -271,20 +271,41 @@ func (s *Store) RecordLoginFailure(ctx context.Context, email, clientIP string) 
 	return err
 }
 
-// LoginFailures counts failures since a time: for an e-mail from one client
-// address, for the e-mail from anywhere, and from the address for any e-mail.
-func (s *Store) LoginFailures(ctx context.Context, email, clientIP string, since time.Time) (byEmailIP, byEmail, byIP int, err error) {
+// LoginThrottle is what sign-in throttling knows about an attempt.
+type LoginThrottle struct {
+	AccountFailures    int       // failures for the e-mail, from anywhere, since accountSince
+	LastAccountFailure time.Time // the latest of them
+	AddressFailures    int       // failures from the client address, any e-mail, since addressSince
+	AddressFailedHere  bool      // the address failed on this e-mail since addressSince
+}
+
+// LoginThrottleState reads the failures that decide whether a sign-in may be
+// tried now. They are rows in the database, so every process sharing it
+// sees the same counts.
+func (s *Store) LoginThrottleState(ctx context.Context, email, clientIP string, accountSince, addressSince time.Time) (LoginThrottle, error) {
+	var t LoginThrottle
 	email = strings.ToLower(strings.TrimSpace(email))
-	if err = s.db.GetContext(ctx, &byEmailIP, s.db.Rebind(`SELECT COUNT(*) FROM login_failures WHERE email = ? AND client_ip = ? AND created_at > ?`),
-		email, clientIP, since.UTC()); err != nil {
-		return
+	if err := s.db.GetContext(ctx, &t.AccountFailures, s.db.Rebind(`SELECT COUNT(*) FROM login_failures WHERE email = ? AND created_at > ?`),
+		email, accountSince.UTC()); err != nil {
+		return t, err
 	}
-	if err = s.db.GetContext(ctx, &byEmail, s.db.Rebind(`SELECT COUNT(*) FROM login_failures WHERE email = ? AND created_at > ?`),
-		email, since.UTC()); err != nil {
-		return
+	if t.AccountFailures > 0 {
+		if err := s.db.GetContext(ctx, &t.LastAccountFailure, s.db.Rebind(`SELECT created_at FROM login_failures WHERE email = ? ORDER BY created_at DESC LIMIT 1`),
+			email); err != nil {
+			return t, err
+		}
 	}
-	err = s.db.GetContext(ctx, &byIP, s.db.Rebind(`SELECT COUNT(*) FROM login_failures WHERE client_ip = ? AND created_at > ?`), clientIP, since.UTC())
-	return
+	if err := s.db.GetContext(ctx, &t.AddressFailures, s.db.Rebind(`SELECT COUNT(*) FROM login_failures WHERE client_ip = ? AND created_at > ?`),
+		clientIP, addressSince.UTC()); err != nil {
+		return t, err
+	}
+	var here int
+	if err := s.db.GetContext(ctx, &here, s.db.Rebind(`SELECT COUNT(*) FROM login_failures WHERE email = ? AND client_ip = ? AND created_at > ?`),
+		email, clientIP, addressSince.UTC()); err != nil {
+		return t, err
+	}
+	t.AddressFailedHere = here > 0
+	return t, nil
 }
 
 // ClearLoginFailures forgets an account's failures after a good sign-in.
