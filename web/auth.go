@@ -94,9 +94,25 @@ func (s *Server) session(r *http.Request) *sessions.Session {
 	return sess
 }
 
-// signedIn returns the signed-in user's context, or redirects to the sign-in
-// page and returns nil.
+// signedIn returns the signed-in user's context, or redirects and returns
+// nil: to the sign-in page, or to the Account page while the user must
+// replace a password someone else set.
 func (s *Server) signedIn(w http.ResponseWriter, r *http.Request) *reqCtx {
+	c := s.signedInAny(w, r)
+	if c != nil && c.user.MustChangePassword {
+		next := ""
+		if r.Method == http.MethodGet {
+			next = r.URL.RequestURI()
+		}
+		mustChangeRedirect(w, r, next)
+		return nil
+	}
+	return c
+}
+
+// signedInAny is signedIn that lets a must-change user through: only the
+// Account page's own routes use it.
+func (s *Server) signedInAny(w http.ResponseWriter, r *http.Request) *reqCtx {
 	sess := s.session(r)
 	token, _ := sess.Values["token"].(string)
 	user, err := s.store.SessionUser(r.Context(), token)
@@ -231,7 +247,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if old, _ := sess.Values["token"].(string); old != "" {
 		s.store.DeleteSession(r.Context(), old)
 	}
-	token, err := s.store.CreateSession(r.Context(), user.ID, s.lifetime)
+	token, err := s.store.CreateSessionFrom(r.Context(), user.ID, s.lifetime, r.UserAgent(), ip)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -242,6 +258,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.log.Error("audit sign-in", "err", err)
 	}
 	s.log.Info("signed in", "user", user.ID)
+	if user.MustChangePassword {
+		// Nothing else until the user has chosen their own password.
+		mustChangeRedirect(w, r, next)
+		return
+	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
