@@ -127,3 +127,18 @@ func TestSecureCookieFromTrustedProxyOnly(t *testing.T) {
 		})
 	}
 }
+
+// TestSignInThrottleSharedAcrossProcesses: the failures are rows in the
+// database, so a second process on the same database throttles too.
+func TestSignInThrottleSharedAcrossProcesses(t *testing.T) {
+	h := newHarness(t)
+	for range 5 {
+		resp, _ := h.anonymous().post("/login", url.Values{"email": {"admin@acme.test"}, "password": {"wrong password"}})
+		wantStatus(t, resp, http.StatusUnauthorized)
+	}
+	second := httptest.NewServer(web.New(web.Options{Store: h.store, SessionKey: []byte("0123456789abcdef0123456789abcdef")}))
+	t.Cleanup(second.Close)
+	h.srv = second
+	resp, _ := h.anonymous().post("/login", url.Values{"email": {"admin@acme.test"}, "password": {password}})
+	wantStatus(t, resp, http.StatusTooManyRequests)
+}
