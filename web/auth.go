@@ -1,31 +1,78 @@
 package web
 
 import (
-	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gorilla/sessions"
 
 	"github.com/hookboard/hookboard/internal/hook"
+	"github.com/hookboard/hookboard/internal/store"
 	"github.com/hookboard/hookboard/templates"
 )
 
 const cookieName = "hookboard"
 
-// Sign-in throttling: this many failures in the window stop further tries.
-// An account is slowed down per client address (5), so a stranger cannot
-// lock its owner out from elsewhere; a higher limit for the account from
-// anywhere (50) bounds guessing spread over many addresses; and one address
-// guessing many accounts is stopped too (20).
+// Sign-in throttling (OWASP: slow guessing down without letting one client
+// lock everybody out).
+//
+// Per account, from anywhere: the first 5 failures are free; after that
+// each try must wait for a back-off that doubles with every further
+// failure (1 min, 2, 4, 8, then 15 min at most), counted over a day and
+// reset by a good sign-in. It is the same for e-mails that have no
+// account, so the answer reveals nothing.
+//
+// Per client address: after 20 failures in 15 minutes, the address may no
+// longer try the accounts it failed on in that time. Accounts it did not
+// fail on stay open to it, so a proxy's shared address (or a stranger
+// guessing made-up e-mails) never stops a correct password for them.
 const (
-	throttleWindow     = 15 * time.Minute
-	maxFailuresEmailIP = 5
-	maxFailuresEmail   = 50
-	maxFailuresIP      = 20
+	accountWindow      = 24 * time.Hour
+	freeFailures       = 5
+	firstBackoff       = time.Minute
+	maxBackoff         = 15 * time.Minute
+	addressWindow      = 15 * time.Minute
+	maxFailuresAddress = 20
 )
+
+// accountBackoff is how long after its latest failure an account may be
+// tried again, given its failures.
+func accountBackoff(failures int) time.Duration {
+	if failures < freeFailures {
+		return 0
+	}
+	d := firstBackoff
+	for i := freeFailures; i < failures && d < maxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, maxBackoff)
+}
+
+// throttled returns how long the sign-in must wait, or 0 when it may be tried.
+func throttled(t store.LoginThrottle, now time.Time) time.Duration {
+	var wait time.Duration
+	if t.AccountFailures >= freeFailures {
+		wait = t.LastAccountFailure.Add(accountBackoff(t.AccountFailures)).Sub(now)
+	}
+	if t.AddressFailures >= maxFailuresAddress && t.AddressFailedHere {
+		wait = max(wait, addressWindow)
+	}
+	return max(wait, 0)
+}
+
+// waitMessage is the same whether or not the account exists.
+func waitMessage(wait time.Duration) string {
+	mins := int((wait + time.Minute - 1) / time.Minute)
+	if mins <= 1 {
+		return "Too many failed sign-in attempts. Wait a minute and try again."
+	}
+	return "Too many failed sign-in attempts. Wait " + strconv.Itoa(mins) + " minutes and try again."
+}
 
 // reqCtx is what a handler under /apps/{appID}/ knows about the request.
 type reqCtx struct {
@@ -47,9 +94,25 @@ func (s *Server) session(r *http.Request) *sessions.Session {
 	return sess
 }
 
-// signedIn returns the signed-in user's context, or redirects to the sign-in
-// page and returns nil.
+// signedIn returns the signed-in user's context, or redirects and returns
+// nil: to the sign-in page, or to the Account page while the user must
+// replace a password someone else set.
 func (s *Server) signedIn(w http.ResponseWriter, r *http.Request) *reqCtx {
+	c := s.signedInAny(w, r)
+	if c != nil && c.user.MustChangePassword {
+		next := ""
+		if r.Method == http.MethodGet {
+			next = r.URL.RequestURI()
+		}
+		mustChangeRedirect(w, r, next)
+		return nil
+	}
+	return c
+}
+
+// signedInAny is signedIn that lets a must-change user through: only the
+// Account page's own routes use it.
+func (s *Server) signedInAny(w http.ResponseWriter, r *http.Request) *reqCtx {
 	sess := s.session(r)
 	token, _ := sess.Values["token"].(string)
 	user, err := s.store.SessionUser(r.Context(), token)
@@ -149,15 +212,16 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		vm := templates.Login{Page: s.page(r, c, "Sign in", ""), Email: email, Next: next, Error: msg}
 		s.render(w, r, c, status, templates.LoginPage(vm))
 	}
-	ip := clientIP(r)
-	byEmailIP, byEmail, byIP, err := s.store.LoginFailures(r.Context(), email, ip, s.now().Add(-throttleWindow))
+	ip := s.clientIP(r)
+	now := s.now()
+	state, err := s.store.LoginThrottleState(r.Context(), email, ip, now.Add(-accountWindow), now.Add(-addressWindow))
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	if byEmailIP >= maxFailuresEmailIP || byEmail >= maxFailuresEmail || byIP >= maxFailuresIP {
-		// The same answer whether or not the account exists.
-		fail(http.StatusTooManyRequests, "Too many failed sign-in attempts. Wait 15 minutes and try again.")
+	if wait := throttled(state, now); wait > 0 {
+		s.log.Info("sign-in throttled", "ip", ip)
+		fail(http.StatusTooManyRequests, waitMessage(wait))
 		return
 	}
 	user, err := s.store.Authenticate(r.Context(), email, password)
@@ -183,7 +247,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if old, _ := sess.Values["token"].(string); old != "" {
 		s.store.DeleteSession(r.Context(), old)
 	}
-	token, err := s.store.CreateSession(r.Context(), user.ID, s.lifetime)
+	token, err := s.store.CreateSessionFrom(r.Context(), user.ID, s.lifetime, r.UserAgent(), ip)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -194,6 +258,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.log.Error("audit sign-in", "err", err)
 	}
 	s.log.Info("signed in", "user", user.ID)
+	if user.MustChangePassword {
+		// Nothing else until the user has chosen their own password.
+		mustChangeRedirect(w, r, next)
+		return
+	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
@@ -212,24 +281,43 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) saveSession(w http.ResponseWriter, r *http.Request, sess *sessions.Session) {
-	sess.Options.Secure = s.secure || r.TLS != nil
+	sess.Options.Secure = s.secure || r.TLS != nil || s.forwardedHTTPS(r)
 	if err := sess.Save(r, w); err != nil {
 		s.log.Error("save session", "err", err)
 	}
 }
 
-// safeNext keeps redirects after sign-in on this site.
+// safeNext keeps redirects after sign-in on this site: only a path that
+// starts with "/" followed by neither "/" nor "\\", with no control
+// character, whitespace or backslash anywhere, checked both as sent and
+// percent-decoded (browsers drop tabs and newlines inside URLs and treat
+// "\\" as "/", which turns "/<TAB>/evil.example" into "//evil.example").
+// Anything else goes to the default page.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+	if !sameSitePath(next) {
+		return "/"
+	}
+	if dec, err := url.PathUnescape(next); err != nil || !sameSitePath(dec) {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
 		return "/"
 	}
 	return next
 }
 
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+func sameSitePath(p string) bool {
+	if len(p) == 0 || len(p) > 2048 || p[0] != '/' || !utf8.ValidString(p) {
+		return false
 	}
-	return host
+	if len(p) > 1 && (p[1] == '/' || p[1] == '\\') {
+		return false
+	}
+	for _, r := range p {
+		if r == '\\' || unicode.IsControl(r) || unicode.IsSpace(r) || r == '\uFFFD' {
+			return false
+		}
+	}
+	return true
 }

@@ -89,6 +89,10 @@ var matrix = map[string]struct {
 	"GET /api/v1/openapi.json":                        {"public", ""},
 	"/":                                               {"not-an-actor", ""}, // the catch-all: 404 for every caller
 
+	"GET /account":                      {"signed-in", ""},
+	"POST /account/password":            {"signed-in", "current_password=correct+horse+battery&new_password=a+new+long+password&confirm_password=a+new+long+password"},
+	"POST /account/sessions/end-others": {"signed-in", ""},
+
 	"POST /api/v1/apps/{appID}/webhooks":                       {"api", `{"name":"New","url":"https://example.com/x","events":["*"]}`},
 	"GET /api/v1/apps/{appID}/webhooks":                        {"api", ""},
 	"GET /api/v1/apps/{appID}/webhooks/{id}":                   {"api", ""},

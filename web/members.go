@@ -124,6 +124,7 @@ var auditLabels = map[string]string{
 	"secret.set": "Set custom signing secret", "delivery.resend": "Resent delivery", "api_key.create": "Created API key",
 	"api_key.revoke": "Revoked API key", "member.add": "Added member", "member.role": "Changed role", "member.remove": "Removed member",
 	"event_type.create": "Added event type", "event_type.archive": "Archived event type", "event_type.unarchive": "Unarchived event type",
+	"user.password_change": "Changed own password", "user.password_reset": "Password set by an operator",
 }
 
 func (s *Server) auditLog(w http.ResponseWriter, r *http.Request, c *reqCtx) {

@@ -17,6 +17,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	handle("GET /login", s.loginPage)
 	handle("POST /login", s.login)
 	handle("POST /logout", s.logout)
+	handle("GET /account", s.accountPage)
+	handle("POST /account/password", s.changePassword)
+	handle("POST /account/sessions/end-others", s.endOtherSessions)
 	handle("GET /{$}", s.home)
 	handle("GET /apps/{appID}", s.member(s.appHome))
 

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/gorilla/sessions"
@@ -27,6 +28,9 @@ type Options struct {
 	SessionLifetime time.Duration
 	SecureCookies   bool // always mark cookies Secure (behind a TLS proxy)
 	Targets         hook.TargetPolicy
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed (HOOKBOARD_TRUSTED_PROXIES).
+	TrustedProxies []netip.Prefix
 	// Now is the clock for sign-in throttling; defaults to time.Now.
 	Now func() time.Time
 }
@@ -42,6 +46,7 @@ type Server struct {
 	secure   bool
 	targets  hook.TargetPolicy
 	now      func() time.Time
+	trusted  []netip.Prefix
 	static   *staticFiles
 	mux      *http.ServeMux
 	handler  http.Handler
@@ -59,6 +64,7 @@ func New(opts Options) *Server {
 		secure:   opts.SecureCookies,
 		targets:  opts.Targets,
 		now:      opts.Now,
+		trusted:  opts.TrustedProxies,
 		static:   newStaticFiles(),
 	}
 	if s.log == nil {

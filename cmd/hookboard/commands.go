@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 
 	"github.com/hookboard/hookboard/internal/config"
 	"github.com/hookboard/hookboard/internal/hook"
@@ -52,7 +54,8 @@ func userAdd(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer st.Close()
-	res, err := st.AddUser(ctx, *email, *password, *appName, hook.Role(*role))
+	// The operator chose the password: the user replaces it at the next sign-in.
+	res, err := st.AddUserMustChange(ctx, *email, *password, *appName, hook.Role(*role))
 	if err != nil {
 		if hook.ErrorCode(err) == hook.EINTERNAL {
 			return err
@@ -70,5 +73,91 @@ func userAdd(ctx context.Context, args []string, getenv func(string) string, std
 		fmt.Fprintf(stdout, "Created app %q (%s).\n", res.App.Name, res.App.ID)
 	}
 	fmt.Fprintf(stdout, "%s %s app %q as %s.\n", res.User.Email, what, res.App.Name, res.Role)
+	if *password != "" {
+		fmt.Fprintf(stdout, "Password set; %s must choose their own at the next sign-in.\n", res.User.Email)
+		if !res.NewUser {
+			fmt.Fprintln(stdout, "Their sessions have ended.")
+		}
+	}
 	return nil
+}
+
+// userPasswd sets a user's password as an operator: their sessions end and
+// they choose their own at the next sign-in. It is the reset for a lost
+// admin password. Without --password it asks on stdin (twice), where the
+// typing shows: use it where nobody watches, or pipe the password in.
+func userPasswd(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("hookboard user passwd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	email := fs.String("email", "", "the user's e-mail (required)")
+	password := fs.String("password", "", "new password, at least 10 characters (asked for when not given)")
+	dbURL := fs.String("database-url", "", "sqlite:PATH or postgres://… (default DATABASE_URL)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *email == "" || fs.NArg() > 0 {
+		return fmt.Errorf("usage: hookboard user passwd --email E [--password P]")
+	}
+	pw := *password
+	if pw == "" {
+		var err error
+		if pw, err = askPassword(stdin, stderr, *email); err != nil {
+			return err
+		}
+	}
+	if msg := hook.ValidatePassword(pw); msg != "" {
+		return fmt.Errorf("%s", msg)
+	}
+	var cfgArgs []string
+	if *dbURL != "" {
+		cfgArgs = []string{"-database-url", *dbURL}
+	}
+	cfg, err := config.Load(cfgArgs, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, &cfg, slog.New(slog.NewTextHandler(stderr, nil)))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	u, err := st.ResetPassword(ctx, *email, pw)
+	if err != nil {
+		if hook.ErrorCode(err) == hook.EINTERNAL {
+			return err
+		}
+		return fmt.Errorf("%s", hook.ErrorMessage(err))
+	}
+	fmt.Fprintf(stdout, "Password of %s changed. Their sessions have ended; they choose their own password at the next sign-in.\n", u.Email)
+	return nil
+}
+
+// askPassword reads the new password twice from stdin (a plain line read:
+// the terminal shows what is typed).
+func askPassword(stdin io.Reader, prompt io.Writer, email string) (string, error) {
+	in := bufio.NewReader(stdin)
+	read := func(label string) (string, error) {
+		fmt.Fprint(prompt, label)
+		line, err := in.ReadString('\n')
+		if err != nil && (err != io.EOF || line == "") {
+			return "", fmt.Errorf("no password given: type it when asked, pipe it in, or use --password")
+		}
+		return strings.TrimRight(line, "\r\n"), nil
+	}
+	fmt.Fprintln(prompt, "The password is shown as you type it.")
+	first, err := read("New password for " + email + ": ")
+	if err != nil {
+		return "", err
+	}
+	if msg := hook.ValidatePassword(first); msg != "" {
+		return "", fmt.Errorf("%s", msg)
+	}
+	again, err := read("Again: ")
+	if err != nil {
+		return "", err
+	}
+	if again != first {
+		return "", fmt.Errorf("the two passwords are not the same; nothing was changed")
+	}
+	return first, nil
 }

@@ -3,6 +3,7 @@
 //	hookboard [flags]                 serve (the default)
 //	hookboard migrate [flags]         apply database migrations and exit
 //	hookboard user add --email E --password P --app NAME --role admin|support
+//	hookboard user passwd --email E [--password P]
 package main
 
 import (
@@ -34,10 +35,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		case "migrate":
 			return migrate(ctx, args[1:], getenv, stdout, stderr)
 		case "user":
-			if len(args) < 2 || args[1] != "add" {
-				return fmt.Errorf("usage: hookboard user add --email E --password P --app NAME --role admin|support")
+			switch {
+			case len(args) >= 2 && args[1] == "add":
+				return userAdd(ctx, args[2:], getenv, stdout, stderr)
+			case len(args) >= 2 && args[1] == "passwd":
+				return userPasswd(ctx, args[2:], getenv, os.Stdin, stdout, stderr)
 			}
-			return userAdd(ctx, args[2:], getenv, stdout, stderr)
+			return fmt.Errorf("usage: hookboard user add --email E --password P --app NAME --role admin|support\n       hookboard user passwd --email E [--password P]")
 		case "help", "-h", "-help", "--help":
 			fmt.Fprint(stdout, usage)
 			fmt.Fprintln(stdout, "\nServer flags:")
@@ -55,6 +59,10 @@ Usage:
   hookboard migrate [flags]      apply database migrations and exit
   hookboard user add --email E [--password P] --app NAME --role admin|support
                                  add a user to an app (creating either as needed)
+  hookboard user passwd --email E [--password P]
+                                 set a user's password (asked for when not given),
+                                 end their sessions; they choose their own at the
+                                 next sign-in. The reset for a lost admin password.
 
 Each server flag has an environment variable (in parentheses); the flag wins.
 `

@@ -85,7 +85,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	srv := web.New(web.Options{
 		Store: st, Sender: snd, Metrics: mx, Logger: log, SessionKey: cfg.SessionKey, SessionLifetime: cfg.SessionLifetime,
-		SecureCookies: cfg.SecureCookies, Targets: targets,
+		SecureCookies: cfg.SecureCookies, Targets: targets, TrustedProxies: cfg.TrustedProxies,
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

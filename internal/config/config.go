@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -37,6 +38,9 @@ type Config struct {
 	AdminEmail          string
 	AdminPassword       string
 	KeyFile             string // where generated keys live, when keys were not given
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed; empty: none.
+	TrustedProxies []netip.Prefix
 }
 
 // PrintDefaults writes the server's flags with their variables and defaults.
@@ -61,6 +65,7 @@ type rawFlags struct {
 
 	// the HTTP server's timeouts
 	readHeaderTimeout, readTimeout, writeTimeout, idleTimeout, shutdownTimeout string
+	trustedProxies                                                             string
 }
 
 func flags(c *Config, getenv func(string) string, stderr io.Writer) (*flag.FlagSet, *rawFlags) {
@@ -91,6 +96,7 @@ func flags(c *Config, getenv func(string) string, stderr io.Writer) (*flag.FlagS
 	fs.StringVar(&raw.allowPrivate, "allow-private-targets", env("HOOKBOARD_ALLOW_PRIVATE_TARGETS", "false"), "development only: deliver to loopback and private addresses (HOOKBOARD_ALLOW_PRIVATE_TARGETS)")
 	fs.StringVar(&raw.allowHTTP, "allow-http-targets", env("HOOKBOARD_ALLOW_HTTP_TARGETS", "false"), "development only: allow plain http:// URLs (HOOKBOARD_ALLOW_HTTP_TARGETS)")
 	fs.StringVar(&raw.secure, "secure-cookies", env("HOOKBOARD_SECURE_COOKIES", "false"), "mark cookies Secure, for a server behind a TLS proxy (HOOKBOARD_SECURE_COOKIES)")
+	fs.StringVar(&raw.trustedProxies, "trusted-proxies", env("HOOKBOARD_TRUSTED_PROXIES", ""), "CIDRs of reverse proxies whose X-Forwarded-For/-Proto are believed, comma or space separated (HOOKBOARD_TRUSTED_PROXIES)")
 	fs.BoolVar(&c.Demo, "demo", false, "fill a demo app and keep events flowing")
 	return fs, raw
 }
@@ -149,6 +155,9 @@ func finish(c Config, fs *flag.FlagSet, raw *rawFlags, getenv func(string) strin
 			bad(b.setting, "%q is not true or false", b.value)
 		}
 	}
+	if c.TrustedProxies, err = ParseTrustedProxies(raw.trustedProxies); err != nil {
+		bad("HOOKBOARD_TRUSTED_PROXIES", "%v", err)
+	}
 	if sessionKey != "" {
 		if c.SessionKey, err = secretbox.ParseKey(sessionKey); err != nil {
 			bad("HOOKBOARD_SESSION_KEY", "%v (make one with: openssl rand -base64 32)", err)
@@ -164,6 +173,27 @@ func finish(c Config, fs *flag.FlagSet, raw *rawFlags, getenv func(string) strin
 	}
 	c.KeyFile = keyFilePath(c.DatabaseURL)
 	return c, nil
+}
+
+// ParseTrustedProxies reads CIDRs separated by commas or spaces; a bare
+// address counts as its own /32 or /128.
+func ParseTrustedProxies(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' }) {
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			a, aerr := netip.ParseAddr(f)
+			if aerr != nil {
+				return nil, fmt.Errorf("%q is not a CIDR (for example 10.0.0.0/8, 192.0.2.7/32 or fd00::/8)", f)
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		if p.Addr().Is4In6() {
+			p = netip.PrefixFrom(p.Addr().Unmap(), max(p.Bits()-96, 0))
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // parseDays accepts Go durations and whole days ("30d").

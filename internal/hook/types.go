@@ -30,6 +30,9 @@ type User struct {
 	Email        string    `db:"email"`
 	PasswordHash string    `db:"password_hash"`
 	CreatedAt    time.Time `db:"created_at"`
+	// MustChangePassword: someone else set the password, so the user
+	// chooses their own at the next sign-in before anything else.
+	MustChangePassword bool `db:"must_change_password"`
 }
 
 // Membership is a user's role in one app.

@@ -60,8 +60,10 @@ func (s *Store) AddMember(ctx context.Context, actor hook.Actor, appID, email st
 			if err != nil {
 				return err
 			}
-			u = hook.User{ID: s.newID(), Email: email, PasswordHash: string(hash), CreatedAt: s.now()}
-			if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO users (id, email, password_hash, created_at) VALUES (?, ?, ?, ?)`), u.ID, u.Email, u.PasswordHash, u.CreatedAt); err != nil {
+			// A one-time password: replaced by the user's own at first sign-in.
+			u = hook.User{ID: s.newID(), Email: email, PasswordHash: string(hash), CreatedAt: s.now(), MustChangePassword: true}
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO users (id, email, password_hash, created_at, must_change_password) VALUES (?, ?, ?, ?, ?)`),
+				u.ID, u.Email, u.PasswordHash, u.CreatedAt, u.MustChangePassword); err != nil {
 				return err
 			}
 		default:

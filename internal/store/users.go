@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"strings"
 	"time"
@@ -67,8 +68,19 @@ type AddUserResult struct {
 // AddUser makes the user with email a member of the app named appName with
 // role, creating the app when no app has that name and the user when none has
 // that e-mail. An existing user's password is left alone unless password is
-// given. It is what `hookboard user add` and the first start do.
+// given; a new password ends all of that user's sessions and must be
+// changed at the next sign-in. It is what the first start does.
 func (s *Store) AddUser(ctx context.Context, email, password, appName string, role hook.Role) (AddUserResult, error) {
+	return s.addUser(ctx, email, password, appName, role, false)
+}
+
+// AddUserMustChange is AddUser for `hookboard user add`: the password is
+// set by someone else, so a new user too must change it at the next sign-in.
+func (s *Store) AddUserMustChange(ctx context.Context, email, password, appName string, role hook.Role) (AddUserResult, error) {
+	return s.addUser(ctx, email, password, appName, role, true)
+}
+
+func (s *Store) addUser(ctx context.Context, email, password, appName string, role hook.Role, mustChange bool) (AddUserResult, error) {
 	var res AddUserResult
 	email = strings.TrimSpace(email)
 	var fe hook.FieldErrors
@@ -110,17 +122,20 @@ func (s *Store) AddUser(ctx context.Context, email, password, appName string, ro
 		switch {
 		case err == nil:
 			if hash != "" {
-				if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE users SET password_hash = ? WHERE id = ?`), hash, res.User.ID); err != nil {
+				// Someone else chose it: the sessions that knew the old
+				// one end, and the user picks their own next time.
+				if err := s.setPassword(ctx, tx, res.User.ID, hash, true); err != nil {
 					return err
 				}
+				res.User.MustChangePassword = true
 			}
 		case hook.ErrorCode(notFound(err, "User")) == hook.ENOTFOUND:
 			if hash == "" {
 				return hook.FieldErrors{{Field: "password", Message: "A new user needs a password."}}
 			}
-			res.User = hook.User{ID: s.newID(), Email: email, PasswordHash: hash, CreatedAt: s.now()}
-			if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO users (id, email, password_hash, created_at) VALUES (?, ?, ?, ?)`),
-				res.User.ID, res.User.Email, res.User.PasswordHash, res.User.CreatedAt); err != nil {
+			res.User = hook.User{ID: s.newID(), Email: email, PasswordHash: hash, CreatedAt: s.now(), MustChangePassword: mustChange}
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO users (id, email, password_hash, created_at, must_change_password) VALUES (?, ?, ?, ?, ?)`),
+				res.User.ID, res.User.Email, res.User.PasswordHash, res.User.CreatedAt, res.User.MustChangePassword); err != nil {
 				return err
 			}
 			res.NewUser = true
@@ -157,7 +172,7 @@ var ErrBadCredentials = hook.Errorf(hook.EUNAUTHORIZED, "The e-mail or password 
 // Authenticate checks an e-mail and password.
 func (s *Store) Authenticate(ctx context.Context, email, password string) (hook.User, error) {
 	var u hook.User
-	err := s.db.GetContext(ctx, &u, s.db.Rebind(`SELECT id, email, password_hash, created_at FROM users WHERE lower(email) = lower(?)`), strings.TrimSpace(email))
+	err := s.db.GetContext(ctx, &u, s.db.Rebind(`SELECT id, email, password_hash, created_at, must_change_password FROM users WHERE lower(email) = lower(?)`), strings.TrimSpace(email))
 	if err != nil {
 		if hook.ErrorCode(notFound(err, "")) == hook.ENOTFOUND {
 			bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
@@ -220,31 +235,57 @@ func hashToken(token string) string {
 // CreateSession starts a sign-in session for userID lasting ttl and returns
 // its token, which only the cookie holds.
 func (s *Store) CreateSession(ctx context.Context, userID string, ttl time.Duration) (string, error) {
+	return s.CreateSessionFrom(ctx, userID, ttl, "", "")
+}
+
+// CreateSessionFrom is CreateSession noting the browser (User-Agent) and
+// client address, for the user's list of sessions.
+func (s *Store) CreateSessionFrom(ctx context.Context, userID string, ttl time.Duration, userAgent, clientIP string) (string, error) {
+	var token string
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		token, err = s.createSession(ctx, tx, userID, ttl, userAgent, clientIP)
+		return err
+	})
+	return token, err
+}
+
+func (s *Store) createSession(ctx context.Context, tx *sqlx.Tx, userID string, ttl time.Duration, userAgent, clientIP string) (string, error) {
 	token := randomToken(32)
 	now := s.now()
-	_, err := s.db.ExecContext(ctx, s.db.Rebind(`INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`),
-		hashToken(token), userID, now, now.Add(ttl))
+	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen_at, user_agent, client_ip) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+		hashToken(token), userID, now, now.Add(ttl), now, cleanText(userAgent, 300), cleanText(clientIP, 64))
 	return token, err
 }
 
 // SessionUser returns the user of a live session; EUNAUTHORIZED when the
-// token is unknown or expired.
+// token is unknown or expired. It notes when the session was last used, at
+// most once a minute.
 func (s *Store) SessionUser(ctx context.Context, token string) (hook.User, error) {
-	var u hook.User
-	if token == "" {
-		return u, hook.Errorf(hook.EUNAUTHORIZED, "Please sign in.")
+	var row struct {
+		hook.User
+		LastSeen sql.NullTime `db:"last_seen_at"`
 	}
-	err := s.db.GetContext(ctx, &u, s.db.Rebind(`
-		SELECT u.id, u.email, u.password_hash, u.created_at
+	if token == "" {
+		return hook.User{}, hook.Errorf(hook.EUNAUTHORIZED, "Please sign in.")
+	}
+	now := s.now()
+	err := s.db.GetContext(ctx, &row, s.db.Rebind(`
+		SELECT u.id, u.email, u.password_hash, u.created_at, u.must_change_password, se.last_seen_at
 		FROM sessions se JOIN users u ON u.id = se.user_id
-		WHERE se.token_hash = ? AND se.expires_at > ?`), hashToken(token), s.now())
+		WHERE se.token_hash = ? AND se.expires_at > ?`), hashToken(token), now)
 	if err != nil {
 		if hook.ErrorCode(notFound(err, "")) == hook.ENOTFOUND {
-			return u, hook.Errorf(hook.EUNAUTHORIZED, "Your session has ended. Please sign in again.")
+			return hook.User{}, hook.Errorf(hook.EUNAUTHORIZED, "Your session has ended. Please sign in again.")
 		}
-		return u, err
+		return hook.User{}, err
 	}
-	return u, nil
+	if !row.LastSeen.Valid || now.Sub(row.LastSeen.Time) >= time.Minute {
+		// Best effort: "last seen" on the Account page is a hint, and
+		// a failed write must not fail the page.
+		s.db.ExecContext(ctx, s.db.Rebind(`UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?`), now, hashToken(token))
+	}
+	return row.User, nil
 }
 
 // DeleteSession ends a session (sign-out). Unknown tokens are not an error.
@@ -271,20 +312,41 @@ func (s *Store) RecordLoginFailure(ctx context.Context, email, clientIP string) 
 	return err
 }
 
-// LoginFailures counts failures since a time: for an e-mail from one client
-// address, for the e-mail from anywhere, and from the address for any e-mail.
-func (s *Store) LoginFailures(ctx context.Context, email, clientIP string, since time.Time) (byEmailIP, byEmail, byIP int, err error) {
+// LoginThrottle is what sign-in throttling knows about an attempt.
+type LoginThrottle struct {
+	AccountFailures    int       // failures for the e-mail, from anywhere, since accountSince
+	LastAccountFailure time.Time // the latest of them
+	AddressFailures    int       // failures from the client address, any e-mail, since addressSince
+	AddressFailedHere  bool      // the address failed on this e-mail since addressSince
+}
+
+// LoginThrottleState reads the failures that decide whether a sign-in may be
+// tried now. They are rows in the database, so every process sharing it
+// sees the same counts.
+func (s *Store) LoginThrottleState(ctx context.Context, email, clientIP string, accountSince, addressSince time.Time) (LoginThrottle, error) {
+	var t LoginThrottle
 	email = strings.ToLower(strings.TrimSpace(email))
-	if err = s.db.GetContext(ctx, &byEmailIP, s.db.Rebind(`SELECT COUNT(*) FROM login_failures WHERE email = ? AND client_ip = ? AND created_at > ?`),
-		email, clientIP, since.UTC()); err != nil {
-		return
+	if err := s.db.GetContext(ctx, &t.AccountFailures, s.db.Rebind(`SELECT COUNT(*) FROM login_failures WHERE email = ? AND created_at > ?`),
+		email, accountSince.UTC()); err != nil {
+		return t, err
 	}
-	if err = s.db.GetContext(ctx, &byEmail, s.db.Rebind(`SELECT COUNT(*) FROM login_failures WHERE email = ? AND created_at > ?`),
-		email, since.UTC()); err != nil {
-		return
+	if t.AccountFailures > 0 {
+		if err := s.db.GetContext(ctx, &t.LastAccountFailure, s.db.Rebind(`SELECT created_at FROM login_failures WHERE email = ? ORDER BY created_at DESC LIMIT 1`),
+			email); err != nil {
+			return t, err
+		}
 	}
-	err = s.db.GetContext(ctx, &byIP, s.db.Rebind(`SELECT COUNT(*) FROM login_failures WHERE client_ip = ? AND created_at > ?`), clientIP, since.UTC())
-	return
+	if err := s.db.GetContext(ctx, &t.AddressFailures, s.db.Rebind(`SELECT COUNT(*) FROM login_failures WHERE client_ip = ? AND created_at > ?`),
+		clientIP, addressSince.UTC()); err != nil {
+		return t, err
+	}
+	var here int
+	if err := s.db.GetContext(ctx, &here, s.db.Rebind(`SELECT COUNT(*) FROM login_failures WHERE email = ? AND client_ip = ? AND created_at > ?`),
+		email, clientIP, addressSince.UTC()); err != nil {
+		return t, err
+	}
+	t.AddressFailedHere = here > 0
+	return t, nil
 }
 
 // ClearLoginFailures forgets an account's failures after a good sign-in.
