@@ -78,6 +78,9 @@ func (s *Server) problem(w http.ResponseWriter, r *http.Request, status int, det
 
 // apiError maps an error to its problem; internals are logged, not sent.
 func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
+	if clientGone(r) {
+		return // nobody reads the answer; the request line is the one log line
+	}
 	var fe hook.FieldErrors
 	switch {
 	case errors.As(err, &fe):
