@@ -154,3 +154,23 @@ func TestCreateFormSecretErrorShown(t *testing.T) {
 		}
 	}
 }
+
+// TestAPIReadsJSONWhateverTheContentType: curl -d, as in the README, sends
+// a form content type; the API reads the body as JSON anyway (only
+// dashboard forms are parsed as forms).
+func TestAPIReadsJSONWhateverTheContentType(t *testing.T) {
+	h := newHarness(t)
+	h.mustEventTypes("invoice.paid")
+	key := h.apiKey(h.acme.ID)
+	req, _ := http.NewRequest("POST", h.srv.URL+"/api/v1/apps/"+h.acme.ID+"/events", strings.NewReader(`{"eventType":"invoice.paid","payload":{"a":1}}`))
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("status %d: %s", resp.StatusCode, body(resp))
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -81,9 +80,9 @@ func (s *Server) checkInput(pattern string, h http.HandlerFunc) http.HandlerFunc
 		}
 		if len(fe) > 0 || (len(formFE) > 0 && !inlineTextErrors[pattern]) {
 			fe = append(fe, formFE...)
-			msg := fe[0].Message
-			if len(fe) > 1 {
-				msg += " (and " + strconv.Itoa(len(fe)-1) + " more)"
+			msg := "The request has invalid fields."
+			if !api {
+				msg = "Some of what was sent is not valid text. Go back, correct it and try again."
 			}
 			s.inputProblem(w, r, http.StatusUnprocessableEntity, msg, fe)
 			return
