@@ -130,7 +130,12 @@ func (s *Server) decodeOptionalJSON(w http.ResponseWriter, r *http.Request, dst 
 }
 
 func (s *Server) decodeJSONBody(w http.ResponseWriter, r *http.Request, dst any, optional bool) bool {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAPIBody))
+	var buf bytes.Buffer
+	if r.ContentLength > 0 && r.ContentLength <= maxAPIBody {
+		buf.Grow(int(r.ContentLength) + bytes.MinRead) // one allocation
+	}
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, maxAPIBody))
+	body := buf.Bytes()
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -160,7 +165,7 @@ func (s *Server) decodeJSONBody(w http.ResponseWriter, r *http.Request, dst any,
 		}
 	}
 	if err == nil {
-		if fe := jsonTextErrors(body); len(fe) > 0 {
+		if fe := jsonTextErrors(body, dst); len(fe) > 0 {
 			s.apiError(w, r, fe)
 			return false
 		}
@@ -203,34 +208,62 @@ func jsonKind(k reflect.Kind) string {
 	return k.String()
 }
 
+// structTextErrors checks the strings of a decoded request (fields by
+// their json names); raw JSON fields ([]byte) are data and not checked.
+func structTextErrors(v reflect.Value, path string, fe *hook.FieldErrors) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			structTextErrors(v.Elem(), path, fe)
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if !f.IsExported() || name == "-" {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			if path != "" {
+				name = path + "." + name
+			}
+			structTextErrors(v.Field(i), name, fe)
+		}
+	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return // raw JSON kept as sent
+		}
+		for i := range v.Len() {
+			structTextErrors(v.Index(i), path, fe)
+		}
+	case reflect.String:
+		last := path[strings.LastIndexByte(path, '.')+1:]
+		if msg := hook.CheckText(path, v.String(), hook.MultiLineFields[last]); msg != "" {
+			fe.Add(path, msg)
+		}
+	}
+}
+
 // rawJSONFields hold JSON kept as sent (an event's payload, an example): the
 // bytes must be UTF-8, but their strings are data, not text input, and may
 // hold any escaped character (\u0000 included): they are stored as bytes and
 // delivered byte for byte.
 var rawJSONFields = map[string]bool{"payload": true, "example": true}
 
-// mayHoldControls reports whether a UTF-8 JSON text could decode to a
-// control character: through an escape, DEL, or a C1 character (U+0080 to
-// U+009F, encoded C2 80 to C2 9F). Raw C0 bytes are JSON syntax errors.
-func mayHoldControls(b []byte) bool {
-	for i, c := range b {
-		switch {
-		case c == '\\' || c == 0x7f:
-			return true
-		case c == 0xc2 && i+1 < len(b) && b[i+1] >= 0x80 && b[i+1] <= 0x9f:
-			return true
-		}
-	}
-	return false
-}
-
-// jsonTextErrors checks every string of a valid JSON object body: valid
-// UTF-8 and no control characters (tabs and line breaks only in multi-line
-// fields), naming the field as a dotted path. Bodies without escapes,
-// DEL or C1 characters, and valid UTF-8 (nearly all) pass at once.
-func jsonTextErrors(body []byte) hook.FieldErrors {
-	if utf8.Valid(body) && !mayHoldControls(body) {
-		return nil
+// jsonTextErrors checks every string of a valid JSON object body, decoded
+// into dst: valid UTF-8 and no control characters (tabs and line breaks
+// only in multi-line fields), naming the field as a dotted path. When the
+// body is valid UTF-8 the decoded strings are exactly what was sent and are
+// checked in dst; otherwise (encoding/json replaced the bad bytes) the body
+// is walked token by token to find the field.
+func jsonTextErrors(body []byte, dst any) hook.FieldErrors {
+	if utf8.Valid(body) {
+		var fe hook.FieldErrors
+		structTextErrors(reflect.ValueOf(dst), "", &fe)
+		return fe
 	}
 	var fe hook.FieldErrors
 	dec := json.NewDecoder(bytes.NewReader(body))
