@@ -174,3 +174,23 @@ func TestAPIReadsJSONWhateverTheContentType(t *testing.T) {
 		t.Fatalf("status %d: %s", resp.StatusCode, body(resp))
 	}
 }
+
+// TestTextErrorInFieldTheFormLacks: bad text in a field the form does not
+// show (or in a field's name) still gets a visible message naming it.
+func TestTextErrorInFieldTheFormLacks(t *testing.T) {
+	h := newHarness(t)
+	h.mustEventTypes("invoice.paid", "invoice.failed")
+	admin := h.admin()
+	before := h.counts()
+	for _, extra := range []string{"nickname=a%00b", "%00=1", "%FF=x"} {
+		req := validForm().Encode() + "&" + extra
+		r, _ := http.NewRequest("POST", h.srv.URL+"/apps/"+h.acme.ID+"/webhooks/new", strings.NewReader(req))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, doc := admin.do(r)
+		wantStatus(t, resp, http.StatusUnprocessableEntity)
+		if doc.Find("[data-error-for]").Length() == 0 {
+			t.Errorf("%s: 422 without a visible message", extra)
+		}
+	}
+	h.wantNothingStored(before)
+}

@@ -16,18 +16,29 @@ import (
 )
 
 // inlineTextErrors lists the routes whose handlers show a text-input error
-// beside the field (they read it with formTextErrors and store nothing when
-// it is set). Every other route answers bad text with a 422 page or problem
-// naming the field, before its handler runs.
-var inlineTextErrors = map[string]bool{
-	"POST /apps/{appID}/webhooks":           true,
-	"POST /apps/{appID}/webhooks/new":       true,
-	"POST /apps/{appID}/webhooks/{id}/edit": true,
-	"POST /apps/{appID}/webhooks/{id}":      true,
-	"POST /apps/{appID}/members":            true,
-	"POST /apps/{appID}/api-keys":           true,
-	"POST /apps/{appID}/event-types":        true,
-}
+// beside the field, and the fields their form shows (the handlers read the
+// errors with formTextErrors and store nothing when there are any). Any
+// other route, or a field the form does not show, gets a 422 page or
+// problem naming the fields before the handler runs.
+var inlineTextErrors = func() map[string]map[string]bool {
+	fields := func(names ...string) map[string]bool {
+		m := map[string]bool{}
+		for _, n := range names {
+			m[n] = true
+		}
+		return m
+	}
+	webhookForm := fields("name", "url", "description", "events", "auth_type", "auth_username", "auth_password", "auth_header", "auth_value", "secret")
+	return map[string]map[string]bool{
+		"POST /apps/{appID}/webhooks":           webhookForm,
+		"POST /apps/{appID}/webhooks/new":       webhookForm,
+		"POST /apps/{appID}/webhooks/{id}/edit": webhookForm,
+		"POST /apps/{appID}/webhooks/{id}":      webhookForm,
+		"POST /apps/{appID}/members":            fields("email", "role"),
+		"POST /apps/{appID}/api-keys":           fields("name"),
+		"POST /apps/{appID}/event-types":        fields("name", "description", "example"),
+	}
+}()
 
 // uncheckedParams are query and form fields that are neither stored nor
 // looked up as text: next= after sign-in is judged by safeNext, which falls
@@ -78,7 +89,7 @@ func (s *Server) checkInput(pattern string, h http.HandlerFunc) http.HandlerFunc
 			}
 			checkValues(&formFE, r.PostForm)
 		}
-		if len(fe) > 0 || (len(formFE) > 0 && !inlineTextErrors[pattern]) {
+		if len(fe) > 0 || (len(formFE) > 0 && !shownBeside(pattern, formFE)) {
 			fe = append(fe, formFE...)
 			msg := "The request has invalid fields."
 			if !api {
@@ -101,6 +112,17 @@ func (s *Server) checkInput(pattern string, h http.HandlerFunc) http.HandlerFunc
 		}
 		h(w, r)
 	}
+}
+
+// shownBeside reports whether the route's form shows every field of fe.
+func shownBeside(pattern string, fe hook.FieldErrors) bool {
+	shown := inlineTextErrors[pattern]
+	for _, e := range fe {
+		if !shown[e.Field] {
+			return false
+		}
+	}
+	return shown != nil
 }
 
 // formTextErrors returns the fields of the request's form that are not
