@@ -194,3 +194,22 @@ func TestTextErrorInFieldTheFormLacks(t *testing.T) {
 	}
 	h.wantNothingStored(before)
 }
+
+// TestRotateConfirmReadsNoMultipartBody: the rotate confirm page takes its
+// values from the query (GET) or the capped form body (POST), never from a
+// multipart body, which r.FormValue would parse at any size.
+func TestRotateConfirmReadsNoMultipartBody(t *testing.T) {
+	h := newHarness(t)
+	wh := h.mustWebhook(h.acme.ID, "A")
+	admin := h.admin()
+	const boundary = "xyz"
+	body := "--" + boundary + "\r\nContent-Disposition: form-data; name=\"current\"\r\n\r\nfrom-the-body\r\n--" + boundary +
+		"\r\nContent-Disposition: form-data; name=\"pad\"\r\n\r\n" + strings.Repeat("x", 300<<10) + "\r\n--" + boundary + "--\r\n"
+	req, _ := http.NewRequest("GET", h.srv.URL+"/apps/"+h.acme.ID+"/webhooks/"+wh.ID+"/secret/rotate", strings.NewReader(body))
+	req.Header.Set("Content-Type", "multipart/form-data; boundary="+boundary)
+	resp, doc := admin.do(req)
+	wantStatus(t, resp, http.StatusOK)
+	if v := doc.Find("input[name=current]").AttrOr("value", ""); v == "from-the-body" || v == "" {
+		t.Errorf("current = %q, want the webhook's secret id", v)
+	}
+}
