@@ -21,8 +21,9 @@ import (
 
 const password = "correct horse battery"
 
-// harness is a real server on a real SQLite store with three users: an
-// admin and a support agent of Acme, and an admin of another app, Beta.
+// harness is a real server on a real SQLite store (PostgreSQL with
+// newHarnessOn) with three users: an admin and a support agent of Acme, and
+// an admin of another app, Beta.
 type harness struct {
 	t     *testing.T
 	store *store.Store
