@@ -52,6 +52,13 @@ type ErrorPage struct {
 	Status  int
 	Heading string
 	Message string
+	Fields  []FieldErrorVM // input refused before a form could show it
+}
+
+// FieldErrorVM names one refused input field and why.
+type FieldErrorVM struct {
+	Field   string
+	Message string
 }
 
 // WebhookRow is one line of the webhook list.
@@ -342,10 +349,11 @@ type AuditRow struct {
 // Audit is the audit log page.
 type Audit struct {
 	Page
-	AppID     string
-	Rows      []AuditRow
-	NextURL   string
-	NewestURL string
+	AppID       string
+	Rows        []AuditRow
+	NextURL     string
+	NewestURL   string
+	CursorError string // a cursor that is not one of ours (400)
 }
 
 // Confirm is the no-JavaScript confirm step of a destructive action.

@@ -1,13 +1,16 @@
 package web
 
 import (
+	"bytes"
 	_ "embed"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hookboard/hookboard/internal/hook"
 	"github.com/hookboard/hookboard/internal/store"
@@ -78,6 +81,9 @@ func (s *Server) problem(w http.ResponseWriter, r *http.Request, status int, det
 
 // apiError maps an error to its problem; internals are logged, not sent.
 func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
+	if clientGone(r) {
+		return // nobody reads the answer; the request line is the one log line
+	}
 	var fe hook.FieldErrors
 	switch {
 	case errors.As(err, &fe):
@@ -110,39 +116,235 @@ func resourceOf(r *http.Request) (string, string) {
 	return "app", r.PathValue("appID")
 }
 
-// decodeJSON reads a JSON body into dst: at most 256 KiB (413), no unknown
-// fields and nothing after the value (400).
+// decodeJSON reads a JSON body into dst: at most 256 KiB (413), a JSON
+// object (400) with no unknown fields and nothing after it (400), whose
+// strings are valid text (422 naming the field).
 func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, dst any) bool {
-	r.Body = http.MaxBytesReader(w, r.Body, maxAPIBody)
-	dec := json.NewDecoder(r.Body)
+	return s.decodeJSONBody(w, r, dst, false)
+}
+
+// decodeOptionalJSON is decodeJSON for bodies that only carry options: an
+// empty body (of any length header, chunked included) means none.
+func (s *Server) decodeOptionalJSON(w http.ResponseWriter, r *http.Request, dst any) bool {
+	return s.decodeJSONBody(w, r, dst, true)
+}
+
+func (s *Server) decodeJSONBody(w http.ResponseWriter, r *http.Request, dst any, optional bool) bool {
+	var buf bytes.Buffer
+	if r.ContentLength > 0 && r.ContentLength <= maxAPIBody {
+		buf.Grow(int(r.ContentLength) + bytes.MinRead) // one allocation
+	}
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, maxAPIBody))
+	body := buf.Bytes()
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			s.problem(w, r, http.StatusRequestEntityTooLarge, "The body is larger than 256 KiB.", nil)
+		} else if !clientGone(r) {
+			s.problem(w, r, http.StatusBadRequest, "The body could not be read.", nil)
+		}
+		return false
+	}
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	switch {
+	case len(trimmed) == 0 && optional:
+		return true
+	case len(trimmed) == 0:
+		s.problem(w, r, http.StatusBadRequest, "The body is empty; send a JSON object.", nil)
+		return false
+	case trimmed[0] != '{':
+		s.problem(w, r, http.StatusBadRequest, "The body must be a JSON object.", nil)
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(dst)
+	err = dec.Decode(dst)
 	if err == nil {
 		if _, extra := dec.Token(); extra != io.EOF {
 			err = errors.New("unexpected data after the JSON value")
 		}
 	}
 	if err == nil {
+		if fe := jsonTextErrors(body, dst); len(fe) > 0 {
+			s.apiError(w, r, fe)
+			return false
+		}
 		return true
 	}
-	var tooBig *http.MaxBytesError
 	var syntax *json.SyntaxError
 	var typeErr *json.UnmarshalTypeError
 	switch {
-	case errors.As(err, &tooBig):
-		s.problem(w, r, http.StatusRequestEntityTooLarge, "The body is larger than 256 KiB.", nil)
 	case errors.As(err, &syntax):
 		s.problem(w, r, http.StatusBadRequest, "The body is not valid JSON: "+syntax.Error()+".", nil)
+	case errors.As(err, &typeErr) && typeErr.Field == "":
+		s.problem(w, r, http.StatusBadRequest, "The body must be a JSON object.", nil)
 	case errors.As(err, &typeErr):
-		s.problem(w, r, http.StatusBadRequest, "Field "+typeErr.Field+" has the wrong type: expected "+typeErr.Type.String()+".", nil)
-	case errors.Is(err, io.EOF):
-		s.problem(w, r, http.StatusBadRequest, "The body is empty; send a JSON object.", nil)
+		s.problem(w, r, http.StatusBadRequest, "Field "+typeErr.Field+" has the wrong type: expected "+jsonKind(typeErr.Type.Kind())+".", nil)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		s.problem(w, r, http.StatusBadRequest, "The body is not valid JSON: it ends too early.", nil)
 	case strings.HasPrefix(err.Error(), "json: unknown field"):
 		s.problem(w, r, http.StatusBadRequest, "Unknown field "+strings.TrimPrefix(err.Error(), "json: unknown field ")+".", nil)
 	default:
 		s.problem(w, r, http.StatusBadRequest, "The body could not be read as JSON.", nil)
 	}
 	return false
+}
+
+// jsonKind names a Go kind the way a JSON client thinks of it.
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8,
+		reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return k.String()
+}
+
+// structTextErrors checks the strings of a decoded request (fields by
+// their json names); raw JSON fields ([]byte) are data and not checked.
+func structTextErrors(v reflect.Value, path string, fe *hook.FieldErrors) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			structTextErrors(v.Elem(), path, fe)
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if !f.IsExported() || name == "-" {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			if path != "" {
+				name = path + "." + name
+			}
+			structTextErrors(v.Field(i), name, fe)
+		}
+	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return // raw JSON kept as sent
+		}
+		for i := range v.Len() {
+			structTextErrors(v.Index(i), path, fe)
+		}
+	case reflect.String:
+		last := path[strings.LastIndexByte(path, '.')+1:]
+		if msg := hook.CheckText(path, v.String(), hook.MultiLineFields[last]); msg != "" {
+			fe.Add(path, msg)
+		}
+	}
+}
+
+// rawJSONFields hold JSON kept as sent (an event's payload, an example): the
+// bytes must be UTF-8, but their strings are data, not text input, and may
+// hold any escaped character (\u0000 included): they are stored as bytes and
+// delivered byte for byte.
+var rawJSONFields = map[string]bool{"payload": true, "example": true}
+
+// jsonTextErrors checks every string of a valid JSON object body, decoded
+// into dst: valid UTF-8 and no control characters (tabs and line breaks
+// only in multi-line fields), naming the field as a dotted path. When the
+// body is valid UTF-8 the decoded strings are exactly what was sent and are
+// checked in dst; otherwise (encoding/json replaced the bad bytes) the body
+// is walked token by token to find the field.
+func jsonTextErrors(body []byte, dst any) hook.FieldErrors {
+	if utf8.Valid(body) {
+		var fe hook.FieldErrors
+		structTextErrors(reflect.ValueOf(dst), "", &fe)
+		return fe
+	}
+	var fe hook.FieldErrors
+	dec := json.NewDecoder(bytes.NewReader(body))
+	// path holds, per open container, the key (objects) or "" (arrays).
+	type level struct {
+		key    string
+		object bool
+		// expectKey: in an object, the next string token is a key.
+		expectKey bool
+	}
+	var stack []level
+	fieldName := func() (string, bool) {
+		var parts []string
+		for _, l := range stack {
+			if l.object && l.key != "" {
+				if len(parts) == 0 && rawJSONFields[l.key] {
+					return l.key, true // kept as sent: named as a whole
+				}
+				parts = append(parts, l.key)
+			}
+		}
+		return strings.Join(parts, "."), false
+	}
+	prev := dec.InputOffset()
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			break
+		}
+		off := dec.InputOffset()
+		rawTok := body[prev:off]
+		prev = off
+		top := len(stack) - 1
+		switch v := tok.(type) {
+		case json.Delim:
+			switch v {
+			case '{':
+				stack = append(stack, level{object: true, expectKey: true})
+			case '[':
+				stack = append(stack, level{})
+			default:
+				stack = stack[:top]
+				if top > 0 && stack[top-1].object {
+					stack[top-1].expectKey = true
+				}
+			}
+			continue
+		case string:
+			if top >= 0 && stack[top].object && stack[top].expectKey {
+				stack[top].key, stack[top].expectKey = v, false
+				if !utf8.Valid(rawTok) {
+					if name, raw := fieldName(); raw {
+						fe.Add(name, name+" must be valid UTF-8.")
+					} else {
+						fe.Add("body", "Field names must be valid UTF-8 text.")
+					}
+				}
+				continue
+			}
+			name, raw := fieldName()
+			if name == "" {
+				name = "body"
+			}
+			last := name[strings.LastIndexByte(name, '.')+1:]
+			switch {
+			case raw && !utf8.Valid(rawTok):
+				fe.Add(name, name+" must be valid UTF-8.")
+			case raw:
+			case !utf8.Valid(rawTok):
+				fe.Add(name, name+" must be valid UTF-8 text.")
+			default:
+				if msg := hook.CheckText(name, v, hook.MultiLineFields[last]); msg != "" {
+					fe.Add(name, msg)
+				}
+			}
+		}
+		if top >= 0 && stack[top].object {
+			stack[top].expectKey = true
+		}
+	}
+	return fe
 }
 
 // writeData writes the success envelope.

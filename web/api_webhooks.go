@@ -220,10 +220,8 @@ type rotateRequest struct {
 
 func (s *Server) apiRotateSecret(w http.ResponseWriter, r *http.Request, c *apiCtx) {
 	var req rotateRequest
-	if r.ContentLength != 0 {
-		if !s.decodeJSON(w, r, &req) {
-			return
-		}
+	if !s.decodeOptionalJSON(w, r, &req) { // an empty body, chunked or not: no options
+		return
 	}
 	secret, err := s.store.RotateSecret(r.Context(), c.actor(), c.appID, r.PathValue("id"), req.ExpireOldNow, "", "")
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/hookboard/hookboard/internal/hook"
+	"github.com/hookboard/hookboard/internal/store"
 	"github.com/hookboard/hookboard/templates"
 )
 
@@ -37,8 +38,13 @@ func (s *Server) apiKeyCreate(w http.ResponseWriter, r *http.Request, c *reqCtx)
 		return
 	}
 	name := r.PostForm.Get("name")
-	k, key, err := s.store.CreateAPIKey(r.Context(), c.actor(), c.appID(), name)
-	var fe hook.FieldErrors
+	var k store.APIKey
+	var key string
+	fe := formTextErrors(r)
+	var err error
+	if fe == nil {
+		k, key, err = s.store.CreateAPIKey(r.Context(), c.actor(), c.appID(), name)
+	}
 	if err != nil && !errors.As(err, &fe) {
 		s.error(w, r, c, err)
 		return
@@ -61,8 +67,10 @@ func (s *Server) apiKeyCreate(w http.ResponseWriter, r *http.Request, c *reqCtx)
 	s.render(w, r, c, http.StatusOK, templates.APIKeysPage(vm))
 }
 
+// apiKeyRevoke revokes once confirmed by the POST body (confirm=yes); a
+// query string does not count, so a link cannot skip the confirm step.
 func (s *Server) apiKeyRevoke(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	if r.FormValue("confirm") != "yes" {
+	if confirmed(w, r) != nil {
 		s.confirm(w, r, c, "Revoke this API key?", "Requests with it will get 401 at once. This cannot be undone.", "Revoke", "/apps/"+c.appID()+"/api-keys")
 		return
 	}

@@ -254,7 +254,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	sess.Values = map[any]any{"token": token}
 	s.saveSession(w, r, sess)
-	if err := s.store.AuditSignIn(r.Context(), user, ip); err != nil {
+	if err := s.store.AuditSignIn(r.Context(), user, ip); err != nil && !clientGone(r) {
 		s.log.Error("audit sign-in", "err", err)
 	}
 	s.log.Info("signed in", "user", user.ID)

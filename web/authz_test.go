@@ -125,7 +125,13 @@ type matrixFixture struct {
 
 func newMatrixFixture(t *testing.T) *matrixFixture {
 	t.Helper()
-	st := storetest.New(t, store.SQLite, storetest.Options{})
+	return newMatrixFixtureOn(t, store.SQLite)
+}
+
+// newMatrixFixtureOn is newMatrixFixture on the dialect's store.
+func newMatrixFixtureOn(t *testing.T, dialect string) *matrixFixture {
+	t.Helper()
+	st := storetest.New(t, dialect, storetest.Options{})
 	ctx := context.Background()
 	res, _ := st.AddUser(ctx, "admin@acme.test", password, "Acme", hook.RoleAdmin)
 	sup, _ := st.AddUser(ctx, "support@acme.test", password, "Acme", hook.RoleSupport)

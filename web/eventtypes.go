@@ -41,9 +41,13 @@ func (s *Server) eventTypeCreate(w http.ResponseWriter, r *http.Request, c *reqC
 	}
 	in := hook.EventTypeInput{Name: r.PostForm.Get("name"), Description: r.PostForm.Get("description"), Example: r.PostForm.Get("example")}
 	in.Normalize()
-	et, err := s.store.CreateEventType(r.Context(), c.actor(), c.appID(), in)
-	var fe hook.FieldErrors
-	if errors.As(err, &fe) {
+	var et hook.EventType
+	fe := formTextErrors(r)
+	var err error
+	if fe == nil {
+		et, err = s.store.CreateEventType(r.Context(), c.actor(), c.appID(), in)
+	}
+	if fe != nil || errors.As(err, &fe) {
 		vm, err := s.eventTypesVM(r, c, in, fe)
 		if err != nil {
 			s.error(w, r, c, err)

@@ -21,8 +21,9 @@ import (
 
 const password = "correct horse battery"
 
-// harness is a real server on a real SQLite store with three users: an
-// admin and a support agent of Acme, and an admin of another app, Beta.
+// harness is a real server on a real SQLite store (PostgreSQL with
+// newHarnessOn) with three users: an admin and a support agent of Acme, and
+// an admin of another app, Beta.
 type harness struct {
 	t     *testing.T
 	store *store.Store
@@ -40,7 +41,19 @@ func newHarness(t *testing.T) *harness {
 // when snd is given, a sender for test events and resends.
 func newHarnessWith(t *testing.T, opts storetest.Options, newSender func(*store.Store) *sender.Sender) *harness {
 	t.Helper()
-	st := storetest.New(t, store.SQLite, opts)
+	return newHarnessOnWith(t, store.SQLite, opts, newSender)
+}
+
+// newHarnessOn builds the harness on the dialect's store; loop over
+// storetest.Dialects(t) to run a handler test on SQLite and PostgreSQL.
+func newHarnessOn(t *testing.T, dialect string) *harness {
+	t.Helper()
+	return newHarnessOnWith(t, dialect, storetest.Options{}, nil)
+}
+
+func newHarnessOnWith(t *testing.T, dialect string, opts storetest.Options, newSender func(*store.Store) *sender.Sender) *harness {
+	t.Helper()
+	st := storetest.New(t, dialect, opts)
 	ctx := context.Background()
 	res, err := st.AddUser(ctx, "admin@acme.test", password, "Acme", hook.RoleAdmin)
 	if err != nil {

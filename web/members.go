@@ -6,6 +6,7 @@ import (
 	"net/url"
 
 	"github.com/hookboard/hookboard/internal/hook"
+	"github.com/hookboard/hookboard/internal/store"
 	"github.com/hookboard/hookboard/templates"
 )
 
@@ -37,8 +38,12 @@ func (s *Server) memberAdd(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 		return
 	}
 	email, role := r.PostForm.Get("email"), r.PostForm.Get("role")
-	res, err := s.store.AddMember(r.Context(), c.actor(), c.appID(), email, hook.Role(role))
-	var fe hook.FieldErrors
+	var res store.AddMemberResult
+	fe := formTextErrors(r)
+	var err error
+	if fe == nil {
+		res, err = s.store.AddMember(r.Context(), c.actor(), c.appID(), email, hook.Role(role))
+	}
 	if err != nil && !errors.As(err, &fe) {
 		s.error(w, r, c, err)
 		return
@@ -74,7 +79,7 @@ func (s *Server) memberAdd(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 }
 
 func (s *Server) memberRole(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	m, err := s.store.SetMemberRole(r.Context(), c.actor(), c.appID(), r.PathValue("userID"), hook.Role(r.FormValue("role")))
+	m, err := s.store.SetMemberRole(r.Context(), c.actor(), c.appID(), r.PathValue("userID"), hook.Role(r.PostForm.Get("role")))
 	if err != nil {
 		if hook.ErrorCode(err) == hook.ECONFLICT || hook.ErrorCode(err) == hook.EINVALID {
 			c.flash("error", hook.ErrorMessage(err))
@@ -93,8 +98,11 @@ func (s *Server) memberRole(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	s.redirect(w, r, c, target)
 }
 
+// memberRemove removes once confirmed by the POST body (confirm=yes, from
+// the confirm page or the JavaScript dialog); a query string does not count,
+// so a link cannot skip the confirm step.
 func (s *Server) memberRemove(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	if r.FormValue("confirm") != "yes" {
+	if confirmed(w, r) != nil {
 		s.confirm(w, r, c, "Remove this member?", "They lose access to this app at once. Their account stays, with any other apps.", "Remove", "/apps/"+c.appID()+"/members")
 		return
 	}
@@ -130,12 +138,19 @@ var auditLabels = map[string]string{
 func (s *Server) auditLog(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	cursor := r.URL.Query().Get("cursor")
 	const pageSize = 50
+	vm := templates.Audit{Page: s.page(r, c, "Audit log", "audit"), AppID: c.appID()}
+	if cursor != "" && !store.ValidCursor(cursor) {
+		// Like the event log: say so (400) rather than show the first page
+		// as if it were the one asked for.
+		vm.CursorError, vm.NewestURL = "The page cursor is not valid.", "?"
+		s.render(w, r, c, http.StatusBadRequest, templates.AuditPage(vm))
+		return
+	}
 	entries, err := s.store.ListAudit(r.Context(), c.appID(), cursor, pageSize+1)
 	if err != nil {
 		s.error(w, r, c, err)
 		return
 	}
-	vm := templates.Audit{Page: s.page(r, c, "Audit log", "audit"), AppID: c.appID()}
 	if len(entries) > pageSize {
 		entries = entries[:pageSize]
 		vm.NextURL = "?" + url.Values{"cursor": {entries[len(entries)-1].ID}}.Encode()

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -45,8 +46,19 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		if sw.status >= 500 {
 			level = slog.LevelError
 		}
-		s.log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path, "route", r.Pattern,
-			"status", sw.status, "bytes", sw.bytes, "duration_ms", float64(time.Since(start).Microseconds())/1000)
+		status := sw.status
+		attrs := []any{"method", r.Method, "path", r.URL.Path, "route", r.Pattern}
+		if clientGone(r) {
+			// The client went away: this line is all it costs. 499 is
+			// nginx's "client closed request"; nothing was sent.
+			level = slog.LevelInfo
+			if status == 0 {
+				status = 499
+			}
+			attrs = append(attrs, "client_gone", true)
+		}
+		attrs = append(attrs, "status", status, "bytes", sw.bytes, "duration_ms", float64(time.Since(start).Microseconds())/1000)
+		s.log.Log(context.WithoutCancel(r.Context()), level, "request", attrs...)
 	})
 }
 

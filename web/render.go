@@ -41,12 +41,33 @@ func (s *Server) page(r *http.Request, c *reqCtx, title, nav string) templates.P
 }
 
 // render writes a component with status. It renders into a buffer first so
-// a failed render never sends half a page with 200.
+// a failed render never sends half a page with 200. A failed render shows
+// the error page once; if that fails too, a plain 500 follows: never a
+// second attempt at the error page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, c *reqCtx, status int, comp templ.Component) {
+	if s.writePage(w, r, c, status, comp) {
+		return
+	}
+	if clientGone(r) {
+		return
+	}
+	vm := templates.ErrorPage{Page: templates.Page{Title: "Something went wrong", Static: s.static.URL}, Status: http.StatusInternalServerError,
+		Heading: "Something went wrong", Message: "The error has been logged. Please try again."}
+	if !s.writePage(w, r, nil, http.StatusInternalServerError, templates.ErrorView(vm)) && !clientGone(r) {
+		http.Error(w, "Internal error.", http.StatusInternalServerError)
+	}
+}
+
+// writePage renders comp and writes it; it reports false (having written
+// nothing) when the component fails, logging the failure unless the client
+// has gone.
+func (s *Server) writePage(w http.ResponseWriter, r *http.Request, c *reqCtx, status int, comp templ.Component) bool {
 	var buf bytes.Buffer
 	if err := comp.Render(r.Context(), &buf); err != nil {
-		s.serverError(w, r, err)
-		return
+		if !clientGone(r) {
+			s.log.Error("render failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		}
+		return false
 	}
 	if c != nil && c.changed && c.sess != nil {
 		s.saveSession(w, r, c.sess)
@@ -55,7 +76,14 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, c *reqCtx, statu
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
+	return true
 }
+
+// clientGone reports whether the request's context is done: the client
+// closed the connection (or the server gave up on it). Nobody will read an
+// answer, so handlers write none and log nothing beyond the request line;
+// whatever failed did so because the context ended.
+func clientGone(r *http.Request) bool { return r.Context().Err() != nil }
 
 // redirect saves the session (for a flash) and sends 303 to target.
 func (s *Server) redirect(w http.ResponseWriter, r *http.Request, c *reqCtx, target string) {
@@ -68,6 +96,9 @@ func (s *Server) redirect(w http.ResponseWriter, r *http.Request, c *reqCtx, tar
 // error maps an application error to its status and page; internal errors
 // are logged and shown without details.
 func (s *Server) error(w http.ResponseWriter, r *http.Request, c *reqCtx, err error) {
+	if clientGone(r) {
+		return
+	}
 	status, heading := http.StatusInternalServerError, "Something went wrong"
 	msg := "The error has been logged. Please try again."
 	switch hook.ErrorCode(err) {
@@ -105,6 +136,9 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	if err := s.store.Ping(r.Context()); err != nil {
+		if clientGone(r) {
+			return
+		}
 		s.log.Error("readyz: database unreachable", "err", err)
 		w.WriteHeader(http.StatusServiceUnavailable)
 		w.Write([]byte("database unreachable\n"))

@@ -7,7 +7,7 @@ import "net/http"
 func (s *Server) routes(mux *http.ServeMux) {
 	handle := func(pattern string, h http.HandlerFunc) {
 		s.patterns = append(s.patterns, pattern)
-		mux.HandleFunc(pattern, h)
+		mux.HandleFunc(pattern, s.checkInput(pattern, h))
 	}
 	handle("GET /healthz", s.healthz)
 	handle("GET /readyz", s.readyz)

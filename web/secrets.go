@@ -46,7 +46,14 @@ func (s *Server) secretRotateConfirm(w http.ResponseWriter, r *http.Request, c *
 		s.error(w, r, c, err)
 		return
 	}
-	current := r.FormValue("current")
+	// The confirm page is a GET (values in the query) or the answer to an
+	// unconfirmed POST (values in the body, read with the 256 KiB cap);
+	// never r.FormValue, which would parse a multipart body of any size.
+	vals := r.URL.Query()
+	if r.Method == http.MethodPost {
+		vals = r.PostForm
+	}
+	current := vals.Get("current")
 	if current == "" {
 		info, err := s.store.SecretInfo(r.Context(), c.appID(), wh.ID)
 		if err != nil {
@@ -56,7 +63,7 @@ func (s *Server) secretRotateConfirm(w http.ResponseWriter, r *http.Request, c *
 		current = info.ID
 	}
 	vm := templates.RotateSecret{Page: s.page(r, c, "Rotate secret", "webhooks"), AppID: c.appID(), WebhookID: wh.ID, Name: wh.Name,
-		SecretID: current, ExpireOldNow: r.FormValue("expire_old") == "now"}
+		SecretID: current, ExpireOldNow: vals.Get("expire_old") == "now"}
 	s.render(w, r, c, http.StatusOK, templates.RotateSecretPage(vm))
 }
 

@@ -46,11 +46,12 @@ func formatRate(ok, total int) string {
 	return fmt.Sprintf("%.1f %%", pct)
 }
 
-// webhookForm parses the create and edit form.
-func webhookForm(w http.ResponseWriter, r *http.Request) (hook.WebhookInput, error) {
+// webhookForm parses the create and edit form. checkInput has read it
+// already; fields that are not valid text come back as field errors.
+func webhookForm(w http.ResponseWriter, r *http.Request) (hook.WebhookInput, hook.FieldErrors, error) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
-		return hook.WebhookInput{}, hook.Errorf(hook.EINVALID, "The form could not be read (too large or malformed).")
+		return hook.WebhookInput{}, nil, hook.Errorf(hook.EINVALID, "The form could not be read (too large or malformed).")
 	}
 	f := r.PostForm
 	in := hook.WebhookInput{
@@ -67,7 +68,7 @@ func webhookForm(w http.ResponseWriter, r *http.Request) (hook.WebhookInput, err
 		Secret:       f.Get("secret"),
 	}
 	in.Normalize()
-	return in, nil
+	return in, formTextErrors(r), nil
 }
 
 // formVM builds the form's view model: the catalog as checkboxes (plus any
@@ -132,9 +133,13 @@ func (s *Server) webhookNew(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 }
 
 func (s *Server) webhookCreate(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	in, err := webhookForm(w, r)
+	in, textErrs, err := webhookForm(w, r)
 	if err != nil {
 		s.error(w, r, c, err)
+		return
+	}
+	if len(textErrs) > 0 {
+		s.showForm(w, r, c, "Add webhook", in, nil, textErrs)
 		return
 	}
 	wh, secret, err := s.store.CreateWebhook(r.Context(), c.actor(), c.appID(), in, s.targets)
@@ -215,9 +220,13 @@ func (s *Server) webhookUpdate(w http.ResponseWriter, r *http.Request, c *reqCtx
 		s.error(w, r, c, err)
 		return
 	}
-	in, err := webhookForm(w, r)
+	in, textErrs, err := webhookForm(w, r)
 	if err != nil {
 		s.error(w, r, c, err)
+		return
+	}
+	if len(textErrs) > 0 {
+		s.showForm(w, r, c, "Edit "+wh.Name, in, &wh, textErrs)
 		return
 	}
 	updated, err := s.store.UpdateWebhook(r.Context(), c.actor(), c.appID(), wh.ID, in, s.targets)
