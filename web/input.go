@@ -42,10 +42,11 @@ var inlineTextErrors = func() map[string]map[string]bool {
 
 // uncheckedParams are query and form fields that are neither stored nor
 // looked up as text: next= after sign-in is judged by safeNext, which falls
-// back to the default page instead of refusing; the sign-in password is
-// only compared with a hash, and refusing it would lock out an account
-// whose password (set from the command line) holds a tab.
-var uncheckedParams = map[string]bool{"next": true, "password": true}
+// back to the default page instead of refusing; the sign-in password and
+// the Account page's current password are only compared with a hash, and
+// refusing them would lock out an account whose password (set from the
+// command line) holds a tab. A new password is checked like any text.
+var uncheckedParams = map[string]bool{"next": true, "password": true, "current_password": true}
 
 type formErrorsKey struct{}
 

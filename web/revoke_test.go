@@ -13,9 +13,9 @@ import (
 
 var testSessionKey = []byte("0123456789abcdef0123456789abcdef")
 
-// newHarnessOn is newHarness on the dialect's database, which a second
+// newSharedHarness is newHarness on the dialect's database, which a second
 // process (another store and server, see secondProcess) can share.
-func newHarnessOn(t *testing.T, dialect string) (*harness, string) {
+func newSharedHarness(t *testing.T, dialect string) (*harness, string) {
 	t.Helper()
 	dsn := storetest.DSN(t, dialect)
 	st := openStore(t, dsn)
@@ -60,7 +60,7 @@ func secondProcess(t *testing.T, dsn string) *httptest.Server {
 func TestRevokedKeyRefusedByNextRequest(t *testing.T) {
 	for _, d := range storetest.Dialects(t) {
 		t.Run(d, func(t *testing.T) {
-			h, _ := newHarnessOn(t, d)
+			h, _ := newSharedHarness(t, d)
 			h.mustEventTypes("a.b")
 			a := h.admin()
 			key := h.apiKey(h.acme.ID)
@@ -87,7 +87,7 @@ func TestRevokedKeyRefusedByNextRequest(t *testing.T) {
 func TestRemovedMemberRefusedByNextRequest(t *testing.T) {
 	for _, d := range storetest.Dialects(t) {
 		t.Run(d, func(t *testing.T) {
-			h, dsn := newHarnessOn(t, d)
+			h, dsn := newSharedHarness(t, d)
 			other := secondProcess(t, dsn)
 			a, s := h.admin(), h.support()
 			page := "/apps/" + h.acme.ID + "/webhooks"
