@@ -88,6 +88,7 @@ type Sender struct {
 	backlog bool
 	skipped []string
 	freed   chan struct{}
+	idle    *sync.Cond // on mu: signalled when inflight drops to 0
 	wg      sync.WaitGroup
 	records chan store.AttemptRecord // to the recorder while running
 
@@ -109,6 +110,7 @@ func New(opts Options) *Sender {
 		busy: map[string]int{}, freed: make(chan struct{}, 1), userAgent: "Hookboard/" + Version, metrics: opts.Metrics,
 		targets: map[string]cachedTarget{}, held: map[string][]hook.Job{}, reserved: map[string]int{},
 	}
+	s.idle = sync.NewCond(&s.mu)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -358,7 +360,9 @@ func (s *Sender) Take(jobs []hook.Job) {
 		w := job.WebhookID
 		s.unreserve(w)
 		switch {
-		case s.stopping:
+		case s.stopping || !s.running:
+			// Reserved while the sender ran, handed over after it stopped:
+			// its recorder is gone, so the queue gets it back.
 			release = append(release, job.ID)
 		case s.busy[w] < s.perWebhook && s.inflight < s.workers:
 			s.start(job)
@@ -370,7 +374,7 @@ func (s *Sender) Take(jobs []hook.Job) {
 			release = append(release, job.ID)
 		}
 	}
-	if len(release) > 0 && !s.stopping {
+	if len(release) > 0 && !s.stopping && s.running {
 		s.backlog = true // claim them again when workers free up
 	}
 	s.mu.Unlock()
@@ -437,6 +441,9 @@ func (s *Sender) work(job hook.Job) {
 	defer func() {
 		s.mu.Lock()
 		s.inflight--
+		if s.inflight == 0 {
+			s.idle.Broadcast()
+		}
 		w := job.WebhookID
 		if s.busy[w]--; s.busy[w] <= 0 {
 			delete(s.busy, w)
@@ -630,6 +637,17 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
+// waitIdle waits until no request is in flight. Unlike s.wg.Wait it may
+// run while ingestion still hands deliveries over (a WaitGroup must not be
+// waited on while another goroutine may Add from zero).
+func (s *Sender) waitIdle() {
+	s.mu.Lock()
+	for s.inflight > 0 {
+		s.idle.Wait()
+	}
+	s.mu.Unlock()
+}
+
 // ProcessDue claims what is due once, as Run would, and waits until those
 // deliveries are done. It returns how many it started. Tests and the demo
 // use it to step the sender by hand.
@@ -639,11 +657,6 @@ func (s *Sender) ProcessDue(ctx context.Context) int {
 	s.stopping = false
 	s.running = true
 	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		s.running = false
-		s.mu.Unlock()
-	}()
 	started := 0
 	for {
 		n, full := s.claimOnce(ctx, 1)
@@ -651,9 +664,18 @@ func (s *Sender) ProcessDue(ctx context.Context) int {
 		if !full {
 			break
 		}
-		s.wg.Wait()
+		s.waitIdle()
 	}
-	s.wg.Wait()
+	s.waitIdle()
+	// Stop taking work before the recorder goes: from here on nothing new
+	// starts (Take gives deliveries back to the queue), so once the
+	// requests in flight are done, nothing sends to the closed channel.
+	s.mu.Lock()
+	s.running = false
+	s.stopping = true
+	s.mu.Unlock()
+	s.wg.Wait()     // nothing can start now, so the WaitGroup may be waited on
+	s.releaseHeld() // handed over meanwhile and waiting for a slot
 	stopRecorder()
 	return started
 }
