@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -27,34 +28,33 @@ const maxRecordBatch = 500
 // RecordAttempts stores many attempts in one transaction with a few
 // multi-row statements: the sender's hot path. Deliveries whose lease owner
 // has changed keep their state (the attempt is still recorded). It returns
-// the webhooks it turned off. If the batch fails (a webhook deleted
-// meanwhile, say), it records the attempts one by one instead.
+// the webhooks it turned off. If a chunk fails (a webhook deleted
+// meanwhile, say), it records that chunk's attempts one by one instead;
+// every chunk is tried, and the errors of the attempts that could not be
+// recorded are joined.
 func (s *Store) RecordAttempts(ctx context.Context, owner string, recs []AttemptRecord) ([]string, error) {
 	var disabled []string
+	var errs []error
 	for len(recs) > 0 {
 		n := min(len(recs), maxRecordBatch)
 		d, err := s.recordBatch(ctx, owner, recs[:n])
 		if err != nil {
 			s.batchRetries.Add(1)
 			d = nil
-			var firstErr error
 			for _, r := range recs[:n] {
 				off, err := s.RecordAttempt(ctx, owner, r.Job, r.Attempt, r.Outcome)
-				if err != nil && firstErr == nil {
-					firstErr = err
+				if err != nil {
+					errs = append(errs, fmt.Errorf("record attempt of delivery %s: %w", r.Job.ID, err))
 				}
 				if off {
 					d = append(d, r.Job.WebhookID)
 				}
 			}
-			if firstErr != nil {
-				return append(disabled, d...), firstErr
-			}
 		}
 		disabled = append(disabled, d...)
 		recs = recs[n:]
 	}
-	return disabled, nil
+	return disabled, errors.Join(errs...)
 }
 
 func (s *Store) recordBatch(ctx context.Context, owner string, recs []AttemptRecord) ([]string, error) {
