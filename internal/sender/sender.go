@@ -483,7 +483,7 @@ func (s *Sender) work(job hook.Job) {
 		return
 	}
 	a, retryAfter := s.attempt(ctx, job, ct, hook.TriggerAutomatic)
-	out := hook.NextOutcome(a.Succeeded, a.ResponseStatus, job.Attempts+1, retryAfter, s.now(), s.jitter)
+	out := hook.AfterAttempt(job.Delivery, hook.TriggerAutomatic, a.Succeeded, a.ResponseStatus, retryAfter, s.now(), s.jitter)
 	s.records <- store.AttemptRecord{Job: job, Attempt: a, Outcome: out}
 }
 
@@ -529,14 +529,7 @@ func (s *Sender) Deliver(ctx context.Context, job hook.Job, trigger string) (hoo
 		return hook.Attempt{}, hook.Outcome{}, err
 	}
 	a, retryAfter := s.attempt(ctx, job, ct, trigger)
-	out := hook.NextOutcome(a.Succeeded, a.ResponseStatus, job.Attempts+1, retryAfter, s.now(), s.jitter)
-	switch {
-	case a.Succeeded:
-	case trigger == hook.TriggerTest:
-		out = hook.Outcome{Status: hook.StatusFailed}
-	case trigger == hook.TriggerManual:
-		out = hook.Outcome{Status: job.Status, NextAttemptAt: job.NextAttemptAt}
-	}
+	out := hook.AfterAttempt(job.Delivery, trigger, a.Succeeded, a.ResponseStatus, retryAfter, s.now(), s.jitter)
 	disabled, err := s.store.RecordAttempt(ctx, s.owner, job, a, out)
 	if err != nil {
 		return a, out, err

@@ -79,20 +79,21 @@ func (s *Store) recordBatch(ctx context.Context, owner string, recs []AttemptRec
 
 		// One UPDATE for all deliveries, joined to a VALUES list.
 		var upd strings.Builder
-		upd.WriteString(`WITH v(id, status, next_at, last_at) AS (VALUES `)
+		upd.WriteString(`WITH v(id, status, next_at, last_at, auto) AS (VALUES `)
 		args = args[:0]
-		row := "(?, ?, ?, ?)"
+		row := "(?, ?, ?, ?, ?)"
 		if pg {
-			row = "(?::uuid, ?::text, ?::timestamptz, ?::timestamptz)"
+			row = "(?::uuid, ?::text, ?::timestamptz, ?::timestamptz, ?::integer)"
 		}
 		for i, r := range recs {
 			if i > 0 {
 				upd.WriteString(", ")
 			}
 			upd.WriteString(row)
-			args = append(args, r.Job.ID, r.Outcome.Status, r.Outcome.NextAttemptAt, attemptTime(r, now))
+			args = append(args, r.Job.ID, r.Outcome.Status, r.Outcome.NextAttemptAt, attemptTime(r, now), automatic(r.Attempt))
 		}
-		upd.WriteString(`) UPDATE deliveries SET status = v.status, attempts = deliveries.attempts + 1, next_attempt_at = v.next_at,
+		upd.WriteString(`) UPDATE deliveries SET status = v.status, attempts = deliveries.attempts + 1,
+			automatic_attempts = deliveries.automatic_attempts + v.auto, next_attempt_at = v.next_at,
 			last_attempt_at = v.last_at, lease_owner = '', lease_until = NULL, updated_at = ?
 			FROM v WHERE deliveries.id = v.id AND deliveries.lease_owner = ?`)
 		args = append(args, now, owner)
@@ -123,6 +124,14 @@ func (s *Store) recordBatch(ctx context.Context, owner string, recs []AttemptRec
 		return nil
 	})
 	return disabled, err
+}
+
+// automatic is 1 for an attempt that counts toward the retry schedule.
+func automatic(a hook.Attempt) int {
+	if a.Trigger == hook.TriggerAutomatic {
+		return 1
+	}
+	return 0
 }
 
 func attemptTime(r AttemptRecord, now time.Time) time.Time {
