@@ -5,8 +5,6 @@ package sender
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"io"
 	"log/slog"
 	"net/http"
@@ -88,9 +86,13 @@ type Sender struct {
 	backlog bool
 	skipped []string
 	freed   chan struct{}
-	idle    *sync.Cond // on mu: signalled when inflight drops to 0
-	wg      sync.WaitGroup
-	records chan store.AttemptRecord // to the recorder while running
+	// Set by Hold: the store that finds dead processes' leases, and the
+	// signal that some were taken over.
+	holder   leaseHolder
+	tookOver chan struct{}
+	idle     *sync.Cond // on mu: signalled when inflight drops to 0
+	wg       sync.WaitGroup
+	records  chan store.AttemptRecord // to the recorder while running
 
 	targetMu sync.Mutex
 	targets  map[string]cachedTarget
@@ -107,7 +109,7 @@ func New(opts Options) *Sender {
 	s := &Sender{
 		store: opts.Store, log: opts.Logger, client: opts.Client, workers: opts.Workers, perWebhook: opts.PerWebhook,
 		timeout: opts.Timeout, poll: opts.PollInterval, now: opts.Now, jitter: opts.Jitter,
-		busy: map[string]int{}, freed: make(chan struct{}, 1), userAgent: "Hookboard/" + Version, metrics: opts.Metrics,
+		busy: map[string]int{}, freed: make(chan struct{}, 1), tookOver: make(chan struct{}, 1), userAgent: "Hookboard/" + Version, metrics: opts.Metrics,
 		targets: map[string]cachedTarget{}, held: map[string][]hook.Job{}, reserved: map[string]int{},
 	}
 	s.idle = sync.NewCond(&s.mu)
@@ -139,10 +141,76 @@ func New(opts Options) *Sender {
 	// Deliveries waiting for a slot of their webhook must start well within
 	// their lease: each round of perWebhook takes at most the timeout.
 	s.maxHeld = s.perWebhook * max(1, min(8, int(s.lease/s.timeout)-2))
-	b := make([]byte, 8)
-	rand.Read(b)
-	s.owner = hex.EncodeToString(b)
+	s.owner = store.NewLeaseOwner()
 	return s
+}
+
+// leaseHolder is what Hold needs from the store (store.Store has it).
+type leaseHolder interface {
+	HoldOwner(ctx context.Context, owner string, onError func(error)) (func(), error)
+	TakeOverLeases(ctx context.Context, owner string) (int, error)
+}
+
+// TakeoverInterval is how often a holding sender looks for the leases of
+// processes that died (PostgreSQL; on SQLite, there is nothing to look
+// for after the start).
+const TakeoverInterval = time.Second
+
+// Hold makes this sender the live owner of its leases for as long as the
+// process runs, and takes over the leases that processes which are gone
+// left behind: on SQLite every lease, at once (and it fails if another
+// process serves the same database file); on PostgreSQL, those whose
+// owner's lock is free, now and then every TakeoverInterval while Run
+// runs. A process that dies leaves its deliveries to the others within
+// seconds instead of after the lease. Call it before Run; call release
+// after Run returns.
+func (s *Sender) Hold(ctx context.Context) (release func(), err error) {
+	h, ok := s.store.(leaseHolder)
+	if !ok {
+		return func() {}, nil
+	}
+	release, err = h.HoldOwner(ctx, s.owner, func(err error) { s.log.Warn("lease owner lock", "err", err) })
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.holder = h
+	s.mu.Unlock()
+	if n, err := h.TakeOverLeases(ctx, s.owner); err != nil {
+		release()
+		return nil, err
+	} else if n > 0 {
+		s.log.Info("took over the deliveries of a process that stopped", "deliveries", n)
+	}
+	return release, nil
+}
+
+// takeOverLoop looks for dead processes' leases until ctx ends, and wakes
+// the claim loop when it took some.
+func (s *Sender) takeOverLoop(ctx context.Context, h leaseHolder) {
+	t := time.NewTicker(TakeoverInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n, err := h.TakeOverLeases(ctx, s.owner)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Error("take over leases", "err", err)
+			}
+			continue
+		}
+		if n > 0 {
+			s.log.Info("took over the deliveries of a process that stopped", "deliveries", n)
+			select {
+			case s.tookOver <- struct{}{}:
+			default:
+			}
+		}
+	}
 }
 
 // Owner identifies this sender's leases.
@@ -169,6 +237,16 @@ func (s *Sender) Run(ctx context.Context) error {
 	defer stopRecorder()
 	defer s.wg.Wait()
 	defer s.releaseHeld()
+	s.mu.Lock()
+	holder := s.holder
+	s.mu.Unlock()
+	if holder != nil {
+		takeCtx, stopTaking := context.WithCancel(ctx)
+		var taking sync.WaitGroup
+		taking.Go(func() { s.takeOverLoop(takeCtx, holder) })
+		defer taking.Wait()
+		defer stopTaking()
+	}
 	// After a completion, claim only once a batch's worth of workers is free:
 	// one claim query per finished request would cost more than it sends.
 	batch := max(1, s.workers/8)
@@ -187,6 +265,8 @@ func (s *Sender) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-s.store.Wakeups():
+			minFree = 1
+		case <-s.tookOver:
 			minFree = 1
 		case <-s.freed:
 			// A finished request makes nothing new due: claim again only
