@@ -183,7 +183,12 @@ func start(ctx context.Context, o options, timeout time.Duration) (*instance, er
 	}
 	log := slog.New(slog.DiscardHandler)
 	in.snd = sender.New(sender.Options{Store: in.st, Logger: log, AllowPrivate: true, Workers: o.workers, Timeout: timeout})
-	in.st.SetDispatcher(in.snd) // as hookboard serve does
+	release, err := in.snd.Hold(ctx) // as hookboard serve does
+	if err != nil {
+		return nil, err
+	}
+	in.cleanup = append(in.cleanup, release)
+	in.st.SetDispatcher(in.snd)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err

@@ -228,3 +228,32 @@ func TestHelpListsFlagsWithoutSecrets(t *testing.T) {
 		t.Error("help printed a key")
 	}
 }
+
+// SQLite serves one process at a time: a second server on the same file
+// stops at start with a message naming the setting, instead of taking
+// over the first one's deliveries.
+func TestSecondServerOnOneSQLiteFileRefused(t *testing.T) {
+	dir := t.TempDir()
+	vars := map[string]string{
+		"DATABASE_URL":             "sqlite:" + filepath.Join(dir, "hb.db"),
+		"HOOKBOARD_ADMIN_EMAIL":    "boss@example.com",
+		"HOOKBOARD_ADMIN_PASSWORD": "a long enough password",
+	}
+	first := freeAddr(t)
+	vars["HOOKBOARD_ADDR"] = first
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, nil, envFunc(vars), io.Discard, io.Discard) }()
+	defer func() { cancel(); <-done }()
+	waitReady(t, "http://"+first+"/readyz", done)
+
+	second := map[string]string{}
+	for k, v := range vars {
+		second[k] = v
+	}
+	second["HOOKBOARD_ADDR"] = freeAddr(t)
+	err := run(context.Background(), nil, envFunc(second), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "DATABASE_URL: another Hookboard process is already serving") {
+		t.Fatalf("second server: %v", err)
+	}
+}

@@ -77,6 +77,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	snd := sender.New(sender.Options{
 		Store: st, Logger: log, Workers: cfg.Workers, Timeout: cfg.DeliveryTimeout, AllowPrivate: targets.AllowPrivate, Metrics: mx,
 	})
+	// The sender owns its leases while this process lives, and takes over
+	// those of processes that died (on SQLite: all of them, and no other
+	// process may serve the same file).
+	releaseLeases, err := snd.Hold(ctx)
+	if err != nil {
+		return err
+	}
+	defer releaseLeases()
 	st.SetDispatcher(snd) // this process's new deliveries go straight to its sender
 	senderDone := make(chan struct{})
 	go func() { defer close(senderDone); snd.Run(bg) }()
@@ -113,7 +121,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	// Stop claiming; requests in flight finish (each within the delivery
 	// timeout) and are recorded. What is still leased after a crash is
-	// retried by any process once the lease runs out.
+	// taken over by the next process to start (SQLite) or by the others
+	// within seconds (PostgreSQL); failing that, once the lease runs out.
 	cancelBG()
 	select {
 	case <-senderDone:

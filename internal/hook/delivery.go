@@ -35,17 +35,18 @@ type Event struct {
 
 // Delivery is one event sent to one webhook (the "event log" in the UI).
 type Delivery struct {
-	ID            string     `db:"id"`
-	AppID         string     `db:"app_id"`
-	WebhookID     string     `db:"webhook_id"`
-	EventID       string     `db:"event_id"`
-	EventType     string     `db:"event_type"`
-	Status        string     `db:"status"`
-	Attempts      int        `db:"attempts"`
-	NextAttemptAt *time.Time `db:"next_attempt_at"`
-	LastAttemptAt *time.Time `db:"last_attempt_at"`
-	CreatedAt     time.Time  `db:"created_at"`
-	UpdatedAt     time.Time  `db:"updated_at"`
+	ID                string     `db:"id"`
+	AppID             string     `db:"app_id"`
+	WebhookID         string     `db:"webhook_id"`
+	EventID           string     `db:"event_id"`
+	EventType         string     `db:"event_type"`
+	Status            string     `db:"status"`
+	Attempts          int        `db:"attempts"`           // every attempt, manual and test ones included
+	AutomaticAttempts int        `db:"automatic_attempts"` // the retry schedule's attempts only
+	NextAttemptAt     *time.Time `db:"next_attempt_at"`
+	LastAttemptAt     *time.Time `db:"last_attempt_at"`
+	CreatedAt         time.Time  `db:"created_at"`
+	UpdatedAt         time.Time  `db:"updated_at"`
 }
 
 // Job is a claimed delivery with what the sender needs to send it.
@@ -95,6 +96,22 @@ var RetrySchedule = []time.Duration{
 
 // MaxRetryAfter bounds how long a Retry-After header may postpone a retry.
 const MaxRetryAfter = 10 * time.Hour
+
+// AfterAttempt decides what an attempt of the trigger does to delivery d.
+// Only automatic attempts use up the retry schedule: a manual resend that
+// fails leaves the delivery as it was (still retrying on schedule, or
+// failed), one that succeeds ends it; a test event is never retried.
+func AfterAttempt(d Delivery, trigger string, succeeded bool, status int, retryAfter time.Duration, now time.Time, jitter func() float64) Outcome {
+	switch {
+	case succeeded:
+		return Outcome{Status: StatusSucceeded}
+	case trigger == TriggerTest:
+		return Outcome{Status: StatusFailed}
+	case trigger == TriggerManual:
+		return Outcome{Status: d.Status, NextAttemptAt: d.NextAttemptAt}
+	}
+	return NextOutcome(false, status, d.AutomaticAttempts+1, retryAfter, now, jitter)
+}
 
 // NextOutcome decides what follows an attempt: attempts is the count
 // including this one; retryAfter is the receiver's Retry-After (429/503), or

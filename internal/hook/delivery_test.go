@@ -43,3 +43,34 @@ func TestNextOutcomeSchedule(t *testing.T) {
 		t.Errorf("500 with Retry-After: %v", out.NextAttemptAt.Sub(now))
 	}
 }
+
+// Manual resends never use up the retry schedule: only automatic attempts
+// count (spec Part 2, "Hostile clients and bad input").
+func TestAfterAttemptCountsAutomaticAttemptsOnly(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	noJitter := func() float64 { return 0 }
+	next := now.Add(time.Hour)
+	// One automatic failure, then seven failed resends.
+	d := Delivery{Status: StatusRetrying, Attempts: 8, AutomaticAttempts: 1, NextAttemptAt: &next}
+	out := AfterAttempt(d, TriggerAutomatic, false, 500, 0, now, noJitter)
+	if out.Status != StatusRetrying || out.NextAttemptAt == nil || out.NextAttemptAt.Sub(now) != 5*time.Minute {
+		t.Errorf("second automatic failure after seven resends: %+v, want a retry in 5m", out)
+	}
+	// The schedule still ends after its eighth automatic attempt.
+	d.AutomaticAttempts = 7
+	if out := AfterAttempt(d, TriggerAutomatic, false, 500, 0, now, noJitter); out.Status != StatusFailed {
+		t.Errorf("eighth automatic failure: %+v, want failed", out)
+	}
+	// A failed resend leaves the delivery as it was; a successful one ends it.
+	d.AutomaticAttempts = 1
+	if out := AfterAttempt(d, TriggerManual, false, 500, 0, now, noJitter); out.Status != StatusRetrying || out.NextAttemptAt != &next {
+		t.Errorf("failed resend: %+v, want unchanged", out)
+	}
+	if out := AfterAttempt(d, TriggerManual, true, 200, 0, now, noJitter); out.Status != StatusSucceeded || out.NextAttemptAt != nil {
+		t.Errorf("successful resend: %+v", out)
+	}
+	// A test event is never retried.
+	if out := AfterAttempt(Delivery{Status: StatusPending}, TriggerTest, false, 500, 0, now, noJitter); out.Status != StatusFailed {
+		t.Errorf("failed test event: %+v", out)
+	}
+}

@@ -343,3 +343,55 @@ func TestWakeWhileBusyIsNotForgotten(t *testing.T) {
 		<-done
 	})
 }
+
+// Ingestion hands deliveries to the sender while ProcessDue is finishing:
+// a delivery reserved while ProcessDue ran but handed over after it
+// stopped must go back to the queue, never to the closed recorder (which
+// panicked with "send on closed channel"). Every delivery is sent once.
+func TestDispatchWhileProcessDueEnds(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		f := newFixture(t, s, nil)
+		rc := newReceiver(t, status(204))
+		f.webhook("A", rc.URL, []string{"*"}, true)
+		snd := f.sender(sender.Options{Workers: 8})
+		s.SetDispatcher(snd)
+		defer s.SetDispatcher(nil)
+		const events = 300
+		ingested := make(chan struct{})
+		go func() {
+			defer close(ingested)
+			var wg sync.WaitGroup
+			for i := range events {
+				wg.Go(func() {
+					if _, err := s.IngestEvent(ctx, f.app.ID, "invoice.paid", []byte(`{"n":`+itoa(i)+`}`), ""); err != nil {
+						t.Error(err)
+					}
+				})
+				if i%8 == 7 {
+					wg.Wait()
+				}
+			}
+			wg.Wait()
+		}()
+		for done := false; !done; {
+			select {
+			case <-ingested:
+				done = true
+			default:
+			}
+			snd.ProcessDue(ctx)
+		}
+		for len(rc.got()) < events {
+			if snd.ProcessDue(ctx) == 0 {
+				time.Sleep(5 * time.Millisecond)
+			}
+		}
+		var recorded int
+		if err := s.DB().Get(&recorded, `SELECT COUNT(*) FROM deliveries WHERE status = 'succeeded'`); err != nil {
+			t.Fatal(err)
+		}
+		if got := len(rc.got()); got != events || recorded != events {
+			t.Errorf("%d requests, %d deliveries succeeded; want %d of each", got, recorded, events)
+		}
+	})
+}

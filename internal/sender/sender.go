@@ -5,8 +5,6 @@ package sender
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"io"
 	"log/slog"
 	"net/http"
@@ -88,8 +86,13 @@ type Sender struct {
 	backlog bool
 	skipped []string
 	freed   chan struct{}
-	wg      sync.WaitGroup
-	records chan store.AttemptRecord // to the recorder while running
+	// Set by Hold: the store that finds dead processes' leases, and the
+	// signal that some were taken over.
+	holder   leaseHolder
+	tookOver chan struct{}
+	idle     *sync.Cond // on mu: signalled when inflight drops to 0
+	wg       sync.WaitGroup
+	records  chan store.AttemptRecord // to the recorder while running
 
 	targetMu sync.Mutex
 	targets  map[string]cachedTarget
@@ -106,9 +109,10 @@ func New(opts Options) *Sender {
 	s := &Sender{
 		store: opts.Store, log: opts.Logger, client: opts.Client, workers: opts.Workers, perWebhook: opts.PerWebhook,
 		timeout: opts.Timeout, poll: opts.PollInterval, now: opts.Now, jitter: opts.Jitter,
-		busy: map[string]int{}, freed: make(chan struct{}, 1), userAgent: "Hookboard/" + Version, metrics: opts.Metrics,
+		busy: map[string]int{}, freed: make(chan struct{}, 1), tookOver: make(chan struct{}, 1), userAgent: "Hookboard/" + Version, metrics: opts.Metrics,
 		targets: map[string]cachedTarget{}, held: map[string][]hook.Job{}, reserved: map[string]int{},
 	}
+	s.idle = sync.NewCond(&s.mu)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -137,10 +141,76 @@ func New(opts Options) *Sender {
 	// Deliveries waiting for a slot of their webhook must start well within
 	// their lease: each round of perWebhook takes at most the timeout.
 	s.maxHeld = s.perWebhook * max(1, min(8, int(s.lease/s.timeout)-2))
-	b := make([]byte, 8)
-	rand.Read(b)
-	s.owner = hex.EncodeToString(b)
+	s.owner = store.NewLeaseOwner()
 	return s
+}
+
+// leaseHolder is what Hold needs from the store (store.Store has it).
+type leaseHolder interface {
+	HoldOwner(ctx context.Context, owner string, onError func(error)) (func(), error)
+	TakeOverLeases(ctx context.Context, owner string) (int, error)
+}
+
+// TakeoverInterval is how often a holding sender looks for the leases of
+// processes that died (PostgreSQL; on SQLite, there is nothing to look
+// for after the start).
+const TakeoverInterval = time.Second
+
+// Hold makes this sender the live owner of its leases for as long as the
+// process runs, and takes over the leases that processes which are gone
+// left behind: on SQLite every lease, at once (and it fails if another
+// process serves the same database file); on PostgreSQL, those whose
+// owner's lock is free, now and then every TakeoverInterval while Run
+// runs. A process that dies leaves its deliveries to the others within
+// seconds instead of after the lease. Call it before Run; call release
+// after Run returns.
+func (s *Sender) Hold(ctx context.Context) (release func(), err error) {
+	h, ok := s.store.(leaseHolder)
+	if !ok {
+		return func() {}, nil
+	}
+	release, err = h.HoldOwner(ctx, s.owner, func(err error) { s.log.Warn("lease owner lock", "err", err) })
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.holder = h
+	s.mu.Unlock()
+	if n, err := h.TakeOverLeases(ctx, s.owner); err != nil {
+		release()
+		return nil, err
+	} else if n > 0 {
+		s.log.Info("took over the deliveries of a process that stopped", "deliveries", n)
+	}
+	return release, nil
+}
+
+// takeOverLoop looks for dead processes' leases until ctx ends, and wakes
+// the claim loop when it took some.
+func (s *Sender) takeOverLoop(ctx context.Context, h leaseHolder) {
+	t := time.NewTicker(TakeoverInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n, err := h.TakeOverLeases(ctx, s.owner)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Error("take over leases", "err", err)
+			}
+			continue
+		}
+		if n > 0 {
+			s.log.Info("took over the deliveries of a process that stopped", "deliveries", n)
+			select {
+			case s.tookOver <- struct{}{}:
+			default:
+			}
+		}
+	}
 }
 
 // Owner identifies this sender's leases.
@@ -167,6 +237,16 @@ func (s *Sender) Run(ctx context.Context) error {
 	defer stopRecorder()
 	defer s.wg.Wait()
 	defer s.releaseHeld()
+	s.mu.Lock()
+	holder := s.holder
+	s.mu.Unlock()
+	if holder != nil {
+		takeCtx, stopTaking := context.WithCancel(ctx)
+		var taking sync.WaitGroup
+		taking.Go(func() { s.takeOverLoop(takeCtx, holder) })
+		defer taking.Wait()
+		defer stopTaking()
+	}
 	// After a completion, claim only once a batch's worth of workers is free:
 	// one claim query per finished request would cost more than it sends.
 	batch := max(1, s.workers/8)
@@ -185,6 +265,8 @@ func (s *Sender) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-s.store.Wakeups():
+			minFree = 1
+		case <-s.tookOver:
 			minFree = 1
 		case <-s.freed:
 			// A finished request makes nothing new due: claim again only
@@ -358,7 +440,9 @@ func (s *Sender) Take(jobs []hook.Job) {
 		w := job.WebhookID
 		s.unreserve(w)
 		switch {
-		case s.stopping:
+		case s.stopping || !s.running:
+			// Reserved while the sender ran, handed over after it stopped:
+			// its recorder is gone, so the queue gets it back.
 			release = append(release, job.ID)
 		case s.busy[w] < s.perWebhook && s.inflight < s.workers:
 			s.start(job)
@@ -370,7 +454,7 @@ func (s *Sender) Take(jobs []hook.Job) {
 			release = append(release, job.ID)
 		}
 	}
-	if len(release) > 0 && !s.stopping {
+	if len(release) > 0 && !s.stopping && s.running {
 		s.backlog = true // claim them again when workers free up
 	}
 	s.mu.Unlock()
@@ -437,6 +521,9 @@ func (s *Sender) work(job hook.Job) {
 	defer func() {
 		s.mu.Lock()
 		s.inflight--
+		if s.inflight == 0 {
+			s.idle.Broadcast()
+		}
 		w := job.WebhookID
 		if s.busy[w]--; s.busy[w] <= 0 {
 			delete(s.busy, w)
@@ -476,7 +563,7 @@ func (s *Sender) work(job hook.Job) {
 		return
 	}
 	a, retryAfter := s.attempt(ctx, job, ct, hook.TriggerAutomatic)
-	out := hook.NextOutcome(a.Succeeded, a.ResponseStatus, job.Attempts+1, retryAfter, s.now(), s.jitter)
+	out := hook.AfterAttempt(job.Delivery, hook.TriggerAutomatic, a.Succeeded, a.ResponseStatus, retryAfter, s.now(), s.jitter)
 	s.records <- store.AttemptRecord{Job: job, Attempt: a, Outcome: out}
 }
 
@@ -522,14 +609,7 @@ func (s *Sender) Deliver(ctx context.Context, job hook.Job, trigger string) (hoo
 		return hook.Attempt{}, hook.Outcome{}, err
 	}
 	a, retryAfter := s.attempt(ctx, job, ct, trigger)
-	out := hook.NextOutcome(a.Succeeded, a.ResponseStatus, job.Attempts+1, retryAfter, s.now(), s.jitter)
-	switch {
-	case a.Succeeded:
-	case trigger == hook.TriggerTest:
-		out = hook.Outcome{Status: hook.StatusFailed}
-	case trigger == hook.TriggerManual:
-		out = hook.Outcome{Status: job.Status, NextAttemptAt: job.NextAttemptAt}
-	}
+	out := hook.AfterAttempt(job.Delivery, trigger, a.Succeeded, a.ResponseStatus, retryAfter, s.now(), s.jitter)
 	disabled, err := s.store.RecordAttempt(ctx, s.owner, job, a, out)
 	if err != nil {
 		return a, out, err
@@ -630,6 +710,17 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
+// waitIdle waits until no request is in flight. Unlike s.wg.Wait it may
+// run while ingestion still hands deliveries over (a WaitGroup must not be
+// waited on while another goroutine may Add from zero).
+func (s *Sender) waitIdle() {
+	s.mu.Lock()
+	for s.inflight > 0 {
+		s.idle.Wait()
+	}
+	s.mu.Unlock()
+}
+
 // ProcessDue claims what is due once, as Run would, and waits until those
 // deliveries are done. It returns how many it started. Tests and the demo
 // use it to step the sender by hand.
@@ -639,11 +730,6 @@ func (s *Sender) ProcessDue(ctx context.Context) int {
 	s.stopping = false
 	s.running = true
 	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		s.running = false
-		s.mu.Unlock()
-	}()
 	started := 0
 	for {
 		n, full := s.claimOnce(ctx, 1)
@@ -651,9 +737,18 @@ func (s *Sender) ProcessDue(ctx context.Context) int {
 		if !full {
 			break
 		}
-		s.wg.Wait()
+		s.waitIdle()
 	}
-	s.wg.Wait()
+	s.waitIdle()
+	// Stop taking work before the recorder goes: from here on nothing new
+	// starts (Take gives deliveries back to the queue), so once the
+	// requests in flight are done, nothing sends to the closed channel.
+	s.mu.Lock()
+	s.running = false
+	s.stopping = true
+	s.mu.Unlock()
+	s.wg.Wait()     // nothing can start now, so the WaitGroup may be waited on
+	s.releaseHeld() // handed over meanwhile and waiting for a slot
 	stopRecorder()
 	return started
 }

@@ -279,6 +279,55 @@ func TestGoneStopsAndExhaustionFails(t *testing.T) {
 	})
 }
 
+// Manual resends never use up the automatic retry schedule: after one
+// automatic failure and seven failed resends, the next automatic failure
+// is retried on schedule (it used to be final), and the schedule still
+// runs its eight automatic attempts in all.
+func TestResendsDoNotUseUpRetries(t *testing.T) {
+	clock := storetest.NewClock(time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC))
+	storetest.EachWith(t, storetest.Options{Now: clock.Now}, func(t *testing.T, s *store.Store) {
+		f := newFixture(t, s, clock)
+		broken := newReceiver(t, status(http.StatusBadGateway))
+		f.webhook("Broken", broken.URL, []string{"*"}, true)
+		res := f.ingest("invoice.paid", `{}`)
+		snd := f.sender(sender.Options{})
+		snd.ProcessDue(ctx)
+		id := f.deliveries(res.Event.ID)[0].ID
+		for i := range 7 {
+			job, err := s.ClaimForResend(ctx, actor, f.app.ID, id, snd.Owner(), snd.Lease())
+			if err != nil {
+				t.Fatalf("resend %d: %v", i+1, err)
+			}
+			if _, out, err := snd.Deliver(ctx, job, hook.TriggerManual); err != nil || out.Status != hook.StatusRetrying {
+				t.Fatalf("resend %d: %+v, %v", i+1, out, err)
+			}
+		}
+		d := f.deliveries(res.Event.ID)[0]
+		if d.Status != hook.StatusRetrying || d.Attempts != 8 || d.NextAttemptAt == nil || !d.NextAttemptAt.Equal(clock.Now().Add(5*time.Second)) {
+			t.Fatalf("after seven resends: %+v, want retrying at +5s after 8 attempts", d)
+		}
+		clock.Advance(6 * time.Second)
+		if n := snd.ProcessDue(ctx); n != 1 {
+			t.Fatalf("second automatic attempt: started %d", n)
+		}
+		d = f.deliveries(res.Event.ID)[0]
+		if d.Status != hook.StatusRetrying || d.NextAttemptAt == nil || !d.NextAttemptAt.Equal(clock.Now().Add(5*time.Minute)) {
+			t.Fatalf("second automatic failure after seven resends: %s, next %v; want retrying in 5m", d.Status, d.NextAttemptAt)
+		}
+		// Six more automatic attempts (eight in all), then failed.
+		for range 10 {
+			clock.Advance(11 * time.Hour)
+			snd.ProcessDue(ctx)
+		}
+		if d := f.deliveries(res.Event.ID)[0]; d.Status != hook.StatusFailed || d.Attempts != 15 {
+			t.Errorf("exhausted: %s after %d attempts, want failed after 15 (8 automatic, 7 manual)", d.Status, d.Attempts)
+		}
+		if n := len(broken.got()); n != 15 {
+			t.Errorf("endpoint called %d times, want 15", n)
+		}
+	})
+}
+
 func TestRetryAfterHonoured(t *testing.T) {
 	clock := storetest.NewClock(time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC))
 	storetest.EachWith(t, storetest.Options{Now: clock.Now}, func(t *testing.T, s *store.Store) {

@@ -22,7 +22,7 @@ const DisableAfter = 5 * 24 * time.Hour
 
 const notifyChannel = "hookboard_deliveries"
 
-const deliveryColumns = `id, app_id, webhook_id, event_id, event_type, status, attempts, next_attempt_at, last_attempt_at, created_at, updated_at`
+const deliveryColumns = `id, app_id, webhook_id, event_id, event_type, status, attempts, automatic_attempts, next_attempt_at, last_attempt_at, created_at, updated_at`
 
 // IngestResult is what ingesting an event did.
 type IngestResult struct {
@@ -93,7 +93,7 @@ func (s *Store) ClaimDue(ctx context.Context, owner string, limit int, lease tim
 		}
 		err := s.db.SelectContext(ctx, &rows, `UPDATE deliveries d SET lease_owner = $1, lease_until = $2, updated_at = $3 FROM events e
 			WHERE e.id = d.event_id AND d.id = ANY (ARRAY(SELECT hookboard_due_deliveries($3, $4, $5::uuid[])))
-			RETURNING d.id, d.app_id, d.webhook_id, d.event_id, d.event_type, d.status, d.attempts, d.next_attempt_at, d.last_attempt_at, d.created_at, d.updated_at, e.payload`,
+			RETURNING d.id, d.app_id, d.webhook_id, d.event_id, d.event_type, d.status, d.attempts, d.automatic_attempts, d.next_attempt_at, d.last_attempt_at, d.created_at, d.updated_at, e.payload`,
 			owner, now.Add(lease), now, limit, pq.StringArray(exclude))
 		if err != nil {
 			return nil, fmt.Errorf("claim deliveries: %w", err)
@@ -213,9 +213,9 @@ func (s *Store) RecordAttempt(ctx context.Context, owner string, job hook.Job, a
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), attemptArgs(s.newID(), r, now)...); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_attempt_at = ?,
-			lease_owner = '', lease_until = NULL, updated_at = ? WHERE id = ? AND lease_owner = ?`),
-			out.Status, out.NextAttemptAt, attemptTime(r, now), now, job.ID, owner); err != nil {
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE deliveries SET status = ?, attempts = attempts + 1, automatic_attempts = automatic_attempts + ?,
+			next_attempt_at = ?, last_attempt_at = ?, lease_owner = '', lease_until = NULL, updated_at = ? WHERE id = ? AND lease_owner = ?`),
+			out.Status, automatic(a), out.NextAttemptAt, attemptTime(r, now), now, job.ID, owner); err != nil {
 			return err
 		}
 		disabled, err = s.trackFailures(ctx, tx, r, now)

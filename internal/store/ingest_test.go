@@ -210,3 +210,44 @@ func TestLargeBatchesWrittenWhole(t *testing.T) {
 		}
 	})
 }
+
+// One attempt that cannot be recorded (its delivery deleted meanwhile)
+// costs only itself: every chunk of the batch is still tried, the later
+// ones included, and the error is reported.
+func TestRecordAttemptsTriesEveryChunk(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		app := appWithCatchAll(t, s)
+		const events = 700 // more than one chunk of maxRecordBatch (500)
+		var wg sync.WaitGroup
+		for i := range events {
+			wg.Go(func() {
+				if _, err := s.IngestEvent(ctx, app.ID, "invoice.paid", []byte(`{"n":`+strconv.Itoa(i)+`}`), ""); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		jobs, err := s.ClaimDue(ctx, "me", events, time.Minute, nil)
+		if err != nil || len(jobs) != events {
+			t.Fatalf("claimed %d of %d: %v", len(jobs), events, err)
+		}
+		// The first chunk's first delivery goes away before its attempt is recorded.
+		if _, err := s.DB().ExecContext(ctx, s.DB().Rebind(`DELETE FROM deliveries WHERE id = ?`), jobs[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		recs := make([]store.AttemptRecord, len(jobs))
+		for i, j := range jobs {
+			recs[i] = store.AttemptRecord{Job: j, Attempt: hook.Attempt{Trigger: hook.TriggerAutomatic, Succeeded: true, RequestURL: "https://example.com/hook",
+				RequestHeaders: map[string][]string{"Webhook-Id": {j.EventID}}, ResponseStatus: 204}, Outcome: hook.Outcome{Status: hook.StatusSucceeded}}
+		}
+		if _, err := s.RecordAttempts(ctx, "me", recs); err == nil {
+			t.Error("no error for the attempt whose delivery was deleted")
+		}
+		var done, attempts int
+		s.DB().GetContext(ctx, &done, `SELECT COUNT(*) FROM deliveries WHERE status = 'succeeded' AND attempts = 1 AND lease_owner = ''`)
+		s.DB().GetContext(ctx, &attempts, `SELECT COUNT(*) FROM attempts`)
+		if done != events-1 || attempts != events-1 {
+			t.Errorf("%d deliveries succeeded and %d attempts recorded, want %d of each", done, attempts, events-1)
+		}
+	})
+}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -27,34 +28,33 @@ const maxRecordBatch = 500
 // RecordAttempts stores many attempts in one transaction with a few
 // multi-row statements: the sender's hot path. Deliveries whose lease owner
 // has changed keep their state (the attempt is still recorded). It returns
-// the webhooks it turned off. If the batch fails (a webhook deleted
-// meanwhile, say), it records the attempts one by one instead.
+// the webhooks it turned off. If a chunk fails (a webhook deleted
+// meanwhile, say), it records that chunk's attempts one by one instead;
+// every chunk is tried, and the errors of the attempts that could not be
+// recorded are joined.
 func (s *Store) RecordAttempts(ctx context.Context, owner string, recs []AttemptRecord) ([]string, error) {
 	var disabled []string
+	var errs []error
 	for len(recs) > 0 {
 		n := min(len(recs), maxRecordBatch)
 		d, err := s.recordBatch(ctx, owner, recs[:n])
 		if err != nil {
 			s.batchRetries.Add(1)
 			d = nil
-			var firstErr error
 			for _, r := range recs[:n] {
 				off, err := s.RecordAttempt(ctx, owner, r.Job, r.Attempt, r.Outcome)
-				if err != nil && firstErr == nil {
-					firstErr = err
+				if err != nil {
+					errs = append(errs, fmt.Errorf("record attempt of delivery %s: %w", r.Job.ID, err))
 				}
 				if off {
 					d = append(d, r.Job.WebhookID)
 				}
 			}
-			if firstErr != nil {
-				return append(disabled, d...), firstErr
-			}
 		}
 		disabled = append(disabled, d...)
 		recs = recs[n:]
 	}
-	return disabled, nil
+	return disabled, errors.Join(errs...)
 }
 
 func (s *Store) recordBatch(ctx context.Context, owner string, recs []AttemptRecord) ([]string, error) {
@@ -79,20 +79,21 @@ func (s *Store) recordBatch(ctx context.Context, owner string, recs []AttemptRec
 
 		// One UPDATE for all deliveries, joined to a VALUES list.
 		var upd strings.Builder
-		upd.WriteString(`WITH v(id, status, next_at, last_at) AS (VALUES `)
+		upd.WriteString(`WITH v(id, status, next_at, last_at, auto) AS (VALUES `)
 		args = args[:0]
-		row := "(?, ?, ?, ?)"
+		row := "(?, ?, ?, ?, ?)"
 		if pg {
-			row = "(?::uuid, ?::text, ?::timestamptz, ?::timestamptz)"
+			row = "(?::uuid, ?::text, ?::timestamptz, ?::timestamptz, ?::integer)"
 		}
 		for i, r := range recs {
 			if i > 0 {
 				upd.WriteString(", ")
 			}
 			upd.WriteString(row)
-			args = append(args, r.Job.ID, r.Outcome.Status, r.Outcome.NextAttemptAt, attemptTime(r, now))
+			args = append(args, r.Job.ID, r.Outcome.Status, r.Outcome.NextAttemptAt, attemptTime(r, now), automatic(r.Attempt))
 		}
-		upd.WriteString(`) UPDATE deliveries SET status = v.status, attempts = deliveries.attempts + 1, next_attempt_at = v.next_at,
+		upd.WriteString(`) UPDATE deliveries SET status = v.status, attempts = deliveries.attempts + 1,
+			automatic_attempts = deliveries.automatic_attempts + v.auto, next_attempt_at = v.next_at,
 			last_attempt_at = v.last_at, lease_owner = '', lease_until = NULL, updated_at = ?
 			FROM v WHERE deliveries.id = v.id AND deliveries.lease_owner = ?`)
 		args = append(args, now, owner)
@@ -123,6 +124,14 @@ func (s *Store) recordBatch(ctx context.Context, owner string, recs []AttemptRec
 		return nil
 	})
 	return disabled, err
+}
+
+// automatic is 1 for an attempt that counts toward the retry schedule.
+func automatic(a hook.Attempt) int {
+	if a.Trigger == hook.TriggerAutomatic {
+		return 1
+	}
+	return 0
 }
 
 func attemptTime(r AttemptRecord, now time.Time) time.Time {

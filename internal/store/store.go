@@ -55,6 +55,7 @@ type Store struct {
 	db         *sqlx.DB
 	dialect    string
 	driverDSN  string
+	sqlitePath string // the database file, on SQLite
 	wake       chan struct{}
 	box        *secretbox.Box
 	nowFunc    func() time.Time
@@ -69,6 +70,8 @@ type Store struct {
 	closing    chan struct{}
 	ingestDone chan struct{}
 	closeOnce  sync.Once
+
+	sweptLeases atomic.Bool // SQLite: every earlier process's leases taken over
 
 	// Batches of events or attempts that failed as a whole and were
 	// written one by one instead (a webhook deleted meanwhile, say).
@@ -179,7 +182,7 @@ func Connect(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to %s database: %w", dialect, redactErr(err))
 	}
-	s := &Store{db: db, dialect: dialect, driverDSN: driverDSN, wake: make(chan struct{}, 1), box: opts.Box, nowFunc: opts.Now, bcryptCost: opts.BcryptCost}
+	s := &Store{db: db, dialect: dialect, driverDSN: driverDSN, sqlitePath: path, wake: make(chan struct{}, 1), box: opts.Box, nowFunc: opts.Now, bcryptCost: opts.BcryptCost}
 	if s.nowFunc == nil {
 		s.nowFunc = time.Now
 	}
