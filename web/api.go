@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -357,95 +358,6 @@ func writeData(w http.ResponseWriter, status int, data any) {
 
 func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
-type ingestRequest struct {
-	EventType string          `json:"eventType"`
-	Payload   json.RawMessage `json:"payload"`
-}
-
-// apiIngest takes an event from the product and queues its deliveries.
-func (s *Server) apiIngest(w http.ResponseWriter, r *http.Request, c *apiCtx) {
-	var req ingestRequest
-	if !s.decodeJSON(w, r, &req) {
-		return
-	}
-	var fe hook.FieldErrors
-	if strings.TrimSpace(req.EventType) == "" {
-		fe.Add("eventType", "eventType is required, for example \"invoice.paid\".")
-	} else if msg := hook.ValidateEventTypeName(req.EventType); msg != "" {
-		fe.Add("eventType", msg)
-	}
-	payload := []byte(req.Payload)
-	if trimmed := strings.TrimSpace(string(payload)); trimmed == "" || trimmed == "null" {
-		fe.Add("payload", "payload is required: a JSON object.")
-	} else if trimmed[0] != '{' {
-		fe.Add("payload", "payload must be a JSON object ({…}).")
-	}
-	if len(fe) > 0 {
-		s.apiError(w, r, fe)
-		return
-	}
-	res, err := s.store.IngestEvent(r.Context(), c.appID, req.EventType, payload, strings.TrimSpace(r.Header.Get("Idempotency-Key")))
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	status := http.StatusAccepted
-	if res.Replayed {
-		status = http.StatusOK
-	} else {
-		s.metrics.Ingested()
-	}
-	writeData(w, status, map[string]any{
-		"id": res.Event.ID, "eventType": res.Event.EventType, "createdAt": isoTime(res.Event.CreatedAt), "deliveries": res.Deliveries,
-	})
-}
-
-// deliveryJSON is a delivery in API answers.
-func deliveryJSON(d hook.Delivery, attempts []hook.Attempt) map[string]any {
-	out := map[string]any{
-		"id": d.ID, "webhookId": d.WebhookID, "eventId": d.EventID, "eventType": d.EventType,
-		"status": d.Status, "attemptCount": d.Attempts, "createdAt": isoTime(d.CreatedAt),
-		"nextAttemptAt": nil, "lastAttemptAt": nil,
-	}
-	if d.NextAttemptAt != nil {
-		out["nextAttemptAt"] = isoTime(*d.NextAttemptAt)
-	}
-	if d.LastAttemptAt != nil {
-		out["lastAttemptAt"] = isoTime(*d.LastAttemptAt)
-	}
-	if attempts != nil {
-		list := make([]map[string]any, len(attempts))
-		for i, a := range attempts {
-			list[i] = attemptJSON(a)
-		}
-		out["attempts"] = list
-	}
-	return out
-}
-
-func attemptJSON(a hook.Attempt) map[string]any {
-	out := map[string]any{
-		"id": a.ID, "trigger": a.Trigger, "succeeded": a.Succeeded, "requestUrl": a.RequestURL,
-		"requestHeaders": a.RequestHeaders, "responseStatus": nil, "responseHeaders": a.ResponseHeaders,
-		"responseBody": string(a.ResponseBody), "responseTruncated": a.ResponseTruncated,
-		"durationMs": a.Duration.Milliseconds(), "error": a.Error, "createdAt": isoTime(a.CreatedAt),
-	}
-	if a.ResponseStatus != 0 {
-		out["responseStatus"] = a.ResponseStatus
-	}
-	return out
-}
-
-// apiTestPing delivers a webhook.ping event to one webhook now.
-func (s *Server) apiTestPing(w http.ResponseWriter, r *http.Request, c *apiCtx) {
-	d, attempts, err := s.sendTestEvent(r, c.actor(), c.appID, r.PathValue("id"))
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	writeData(w, http.StatusOK, deliveryJSON(d, attempts))
-}
-
 // rawJSON is JSON kept as its bytes (a payload, an example).
 type rawJSON []byte
 
@@ -473,4 +385,35 @@ func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Write(openAPIDoc)
+}
+
+// pageParams reads cursor and limit (1–100, default 50).
+func (s *Server) pageParams(w http.ResponseWriter, r *http.Request) (string, int, bool) {
+	q := r.URL.Query()
+	limit := 50
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			s.problem(w, r, http.StatusBadRequest, "limit must be a whole number from 1 to 100.", nil)
+			return "", 0, false
+		}
+		limit = n
+	}
+	cursor := q.Get("cursor")
+	if cursor != "" && !store.ValidCursor(cursor) {
+		s.problem(w, r, http.StatusBadRequest, "cursor is not valid: pass the nextCursor of the previous page.", nil)
+		return "", 0, false
+	}
+	return cursor, limit, true
+}
+
+func writePage(w http.ResponseWriter, items any, next string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	writeJSONBody(w, map[string]any{
+		"success":    true,
+		"data":       items,
+		"pagination": map[string]any{"nextCursor": next, "hasMore": next != ""},
+	})
 }
