@@ -375,8 +375,6 @@ func (r *rawJSON) UnmarshalJSON(b []byte) error {
 
 func writeJSONBody(w http.ResponseWriter, v any) { json.NewEncoder(w).Encode(v) }
 
-var errNoSender = errors.New("no sender configured")
-
 //go:embed openapi.json
 var openAPIDoc []byte
 

@@ -86,20 +86,12 @@ func (s *Server) apiDeliveryGet(w http.ResponseWriter, r *http.Request, c *apiCt
 }
 
 func (s *Server) apiResend(w http.ResponseWriter, r *http.Request, c *apiCtx) {
-	if s.sender == nil {
-		s.apiError(w, r, errNoSender)
-		return
-	}
-	job, err := s.store.ClaimForResend(r.Context(), c.actor(), c.appID, r.PathValue("deliveryID"), s.sender.Owner(), s.sender.Lease())
-	if err != nil {
+	id := r.PathValue("deliveryID")
+	if _, err := s.deliver.Resend(r.Context(), c.actor(), c.appID, id); err != nil {
 		s.apiError(w, r, err)
 		return
 	}
-	if _, _, err := s.sender.Deliver(r.Context(), job, hook.TriggerManual); err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	d, err := s.store.DeliveryDetail(r.Context(), c.appID, job.ID)
+	d, err := s.store.DeliveryDetail(r.Context(), c.appID, id)
 	if err != nil {
 		s.apiError(w, r, err)
 		return

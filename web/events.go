@@ -244,21 +244,13 @@ func (s *Server) payloadDownload(w http.ResponseWriter, r *http.Request, c *reqC
 // resend sends a failed delivery again now: same payload and webhook-id,
 // fresh timestamp and signature, an attempt marked manual.
 func (s *Server) resend(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	if s.sender == nil {
-		s.error(w, r, c, fmt.Errorf("no sender configured"))
-		return
-	}
-	job, err := s.store.ClaimForResend(r.Context(), c.actor(), c.appID(), r.PathValue("id"), s.sender.Owner(), s.sender.Lease())
+	id := r.PathValue("id")
+	a, err := s.deliver.Resend(r.Context(), c.actor(), c.appID(), id)
 	if err != nil {
 		s.error(w, r, c, err)
 		return
 	}
-	a, _, err := s.sender.Deliver(r.Context(), job, hook.TriggerManual)
-	if err != nil {
-		s.error(w, r, c, err)
-		return
-	}
-	s.log.Info("delivery resent", "app", c.appID(), "delivery", job.ID, "user", c.user.ID, "succeeded", a.Succeeded)
+	s.log.Info("delivery resent", "app", c.appID(), "delivery", id, "user", c.user.ID, "succeeded", a.Succeeded)
 	switch {
 	case a.Succeeded:
 		c.flash("success", fmt.Sprintf("Resent: HTTP %d in %s. The delivery succeeded.", a.ResponseStatus, formatDuration(a.Duration)))
@@ -267,5 +259,5 @@ func (s *Server) resend(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	default:
 		c.flash("error", "Resent, and it failed again: "+a.Error+".")
 	}
-	s.redirect(w, r, c, "/apps/"+c.appID()+"/deliveries/"+job.ID+"?tab=response")
+	s.redirect(w, r, c, "/apps/"+c.appID()+"/deliveries/"+id+"?tab=response")
 }
