@@ -172,23 +172,27 @@ func (s *Server) decodeJSONBody(w http.ResponseWriter, r *http.Request, dst any,
 		}
 		return true
 	}
+	s.problem(w, r, http.StatusBadRequest, jsonDecodeDetail(err), nil)
+	return false
+}
+
+// jsonDecodeDetail says what is wrong with a body encoding/json refused.
+func jsonDecodeDetail(err error) string {
 	var syntax *json.SyntaxError
 	var typeErr *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syntax):
-		s.problem(w, r, http.StatusBadRequest, "The body is not valid JSON: "+syntax.Error()+".", nil)
+		return "The body is not valid JSON: " + syntax.Error() + "."
 	case errors.As(err, &typeErr) && typeErr.Field == "":
-		s.problem(w, r, http.StatusBadRequest, "The body must be a JSON object.", nil)
+		return "The body must be a JSON object."
 	case errors.As(err, &typeErr):
-		s.problem(w, r, http.StatusBadRequest, "Field "+typeErr.Field+" has the wrong type: expected "+jsonKind(typeErr.Type.Kind())+".", nil)
+		return "Field " + typeErr.Field + " has the wrong type: expected " + jsonKind(typeErr.Type.Kind()) + "."
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		s.problem(w, r, http.StatusBadRequest, "The body is not valid JSON: it ends too early.", nil)
+		return "The body is not valid JSON: it ends too early."
 	case strings.HasPrefix(err.Error(), "json: unknown field"):
-		s.problem(w, r, http.StatusBadRequest, "Unknown field "+strings.TrimPrefix(err.Error(), "json: unknown field ")+".", nil)
-	default:
-		s.problem(w, r, http.StatusBadRequest, "The body could not be read as JSON.", nil)
+		return "Unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ") + "."
 	}
-	return false
+	return "The body could not be read as JSON."
 }
 
 // jsonKind names a Go kind the way a JSON client thinks of it.
@@ -266,28 +270,8 @@ func jsonTextErrors(body []byte, dst any) hook.FieldErrors {
 		structTextErrors(reflect.ValueOf(dst), "", &fe)
 		return fe
 	}
-	var fe hook.FieldErrors
+	var walk jsonTextWalk
 	dec := json.NewDecoder(bytes.NewReader(body))
-	// path holds, per open container, the key (objects) or "" (arrays).
-	type level struct {
-		key    string
-		object bool
-		// expectKey: in an object, the next string token is a key.
-		expectKey bool
-	}
-	var stack []level
-	fieldName := func() (string, bool) {
-		var parts []string
-		for _, l := range stack {
-			if l.object && l.key != "" {
-				if len(parts) == 0 && rawJSONFields[l.key] {
-					return l.key, true // kept as sent: named as a whole
-				}
-				parts = append(parts, l.key)
-			}
-		}
-		return strings.Join(parts, "."), false
-	}
 	prev := dec.InputOffset()
 	for {
 		tok, err := dec.Token()
@@ -295,57 +279,106 @@ func jsonTextErrors(body []byte, dst any) hook.FieldErrors {
 			break
 		}
 		off := dec.InputOffset()
-		rawTok := body[prev:off]
+		walk.token(tok, body[prev:off])
 		prev = off
-		top := len(stack) - 1
-		switch v := tok.(type) {
-		case json.Delim:
-			switch v {
-			case '{':
-				stack = append(stack, level{object: true, expectKey: true})
-			case '[':
-				stack = append(stack, level{})
-			default:
-				stack = stack[:top]
-				if top > 0 && stack[top-1].object {
-					stack[top-1].expectKey = true
-				}
-			}
-			continue
-		case string:
-			if top >= 0 && stack[top].object && stack[top].expectKey {
-				stack[top].key, stack[top].expectKey = v, false
-				if !utf8.Valid(rawTok) {
-					if name, raw := fieldName(); raw {
-						fe.Add(name, name+" must be valid UTF-8.")
-					} else {
-						fe.Add("body", "Field names must be valid UTF-8 text.")
-					}
-				}
-				continue
-			}
-			name, raw := fieldName()
-			if name == "" {
-				name = "body"
-			}
-			last := name[strings.LastIndexByte(name, '.')+1:]
-			switch {
-			case raw && !utf8.Valid(rawTok):
-				fe.Add(name, name+" must be valid UTF-8.")
-			case raw:
-			case !utf8.Valid(rawTok):
-				fe.Add(name, name+" must be valid UTF-8 text.")
-			default:
-				if msg := hook.CheckText(name, v, hook.MultiLineFields[last]); msg != "" {
-					fe.Add(name, msg)
-				}
-			}
+	}
+	return walk.fe
+}
+
+// jsonTextWalk follows a body that is not valid UTF-8 token by token, to
+// name the fields whose bytes are bad.
+type jsonTextWalk struct {
+	// stack holds, per open container, the key (objects) or "" (arrays).
+	stack []jsonLevel
+	fe    hook.FieldErrors
+}
+
+type jsonLevel struct {
+	key    string
+	object bool
+	// expectKey: in an object, the next string token is a key.
+	expectKey bool
+}
+
+// token takes the next token and rawTok, its bytes as sent.
+func (w *jsonTextWalk) token(tok json.Token, rawTok []byte) {
+	top := len(w.stack) - 1
+	switch v := tok.(type) {
+	case json.Delim:
+		w.delim(v)
+		return
+	case string:
+		if top >= 0 && w.stack[top].object && w.stack[top].expectKey {
+			w.key(v, rawTok)
+			return
 		}
-		if top >= 0 && stack[top].object {
-			stack[top].expectKey = true
+		w.value(v, rawTok)
+	}
+	if top >= 0 && w.stack[top].object {
+		w.stack[top].expectKey = true
+	}
+}
+
+func (w *jsonTextWalk) delim(d json.Delim) {
+	switch d {
+	case '{':
+		w.stack = append(w.stack, jsonLevel{object: true, expectKey: true})
+	case '[':
+		w.stack = append(w.stack, jsonLevel{})
+	default:
+		top := len(w.stack) - 1
+		w.stack = w.stack[:top]
+		if top > 0 && w.stack[top-1].object {
+			w.stack[top-1].expectKey = true
 		}
 	}
-	return fe
+}
+
+func (w *jsonTextWalk) key(k string, rawTok []byte) {
+	top := len(w.stack) - 1
+	w.stack[top].key, w.stack[top].expectKey = k, false
+	if utf8.Valid(rawTok) {
+		return
+	}
+	if name, raw := w.fieldName(); raw {
+		w.fe.Add(name, name+" must be valid UTF-8.")
+	} else {
+		w.fe.Add("body", "Field names must be valid UTF-8 text.")
+	}
+}
+
+func (w *jsonTextWalk) value(v string, rawTok []byte) {
+	name, raw := w.fieldName()
+	if name == "" {
+		name = "body"
+	}
+	last := name[strings.LastIndexByte(name, '.')+1:]
+	switch {
+	case raw && !utf8.Valid(rawTok):
+		w.fe.Add(name, name+" must be valid UTF-8.")
+	case raw:
+	case !utf8.Valid(rawTok):
+		w.fe.Add(name, name+" must be valid UTF-8 text.")
+	default:
+		if msg := hook.CheckText(name, v, hook.MultiLineFields[last]); msg != "" {
+			w.fe.Add(name, msg)
+		}
+	}
+}
+
+// fieldName is the dotted path of the current field; raw when it is in a
+// field kept as sent, named as a whole.
+func (w *jsonTextWalk) fieldName() (string, bool) {
+	var parts []string
+	for _, l := range w.stack {
+		if l.object && l.key != "" {
+			if len(parts) == 0 && rawJSONFields[l.key] {
+				return l.key, true // kept as sent: named as a whole
+			}
+			parts = append(parts, l.key)
+		}
+	}
+	return strings.Join(parts, "."), false
 }
 
 // writeData writes the success envelope.
