@@ -77,7 +77,7 @@ func newEnv(t *testing.T, width int) *env {
 		t.Fatal(err)
 	}
 	e.snd = sender.New(sender.Options{Store: e.st, AllowPrivate: true})
-	srv := httptest.NewServer(web.New(web.Options{Store: e.st, Sender: e.snd, SessionKey: make([]byte, 32), Targets: dev}))
+	srv := httptest.NewServer(web.New(web.Options{Store: e.st, Deliverer: sender.NewService(e.st, e.snd), SessionKey: make([]byte, 32), Targets: dev}))
 	t.Cleanup(srv.Close)
 	e.base = srv.URL
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -171,23 +172,27 @@ func (s *Server) decodeJSONBody(w http.ResponseWriter, r *http.Request, dst any,
 		}
 		return true
 	}
+	s.problem(w, r, http.StatusBadRequest, jsonDecodeDetail(err), nil)
+	return false
+}
+
+// jsonDecodeDetail says what is wrong with a body encoding/json refused.
+func jsonDecodeDetail(err error) string {
 	var syntax *json.SyntaxError
 	var typeErr *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syntax):
-		s.problem(w, r, http.StatusBadRequest, "The body is not valid JSON: "+syntax.Error()+".", nil)
+		return "The body is not valid JSON: " + syntax.Error() + "."
 	case errors.As(err, &typeErr) && typeErr.Field == "":
-		s.problem(w, r, http.StatusBadRequest, "The body must be a JSON object.", nil)
+		return "The body must be a JSON object."
 	case errors.As(err, &typeErr):
-		s.problem(w, r, http.StatusBadRequest, "Field "+typeErr.Field+" has the wrong type: expected "+jsonKind(typeErr.Type.Kind())+".", nil)
+		return "Field " + typeErr.Field + " has the wrong type: expected " + jsonKind(typeErr.Type.Kind()) + "."
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		s.problem(w, r, http.StatusBadRequest, "The body is not valid JSON: it ends too early.", nil)
+		return "The body is not valid JSON: it ends too early."
 	case strings.HasPrefix(err.Error(), "json: unknown field"):
-		s.problem(w, r, http.StatusBadRequest, "Unknown field "+strings.TrimPrefix(err.Error(), "json: unknown field ")+".", nil)
-	default:
-		s.problem(w, r, http.StatusBadRequest, "The body could not be read as JSON.", nil)
+		return "Unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ") + "."
 	}
-	return false
+	return "The body could not be read as JSON."
 }
 
 // jsonKind names a Go kind the way a JSON client thinks of it.
@@ -265,28 +270,8 @@ func jsonTextErrors(body []byte, dst any) hook.FieldErrors {
 		structTextErrors(reflect.ValueOf(dst), "", &fe)
 		return fe
 	}
-	var fe hook.FieldErrors
+	var walk jsonTextWalk
 	dec := json.NewDecoder(bytes.NewReader(body))
-	// path holds, per open container, the key (objects) or "" (arrays).
-	type level struct {
-		key    string
-		object bool
-		// expectKey: in an object, the next string token is a key.
-		expectKey bool
-	}
-	var stack []level
-	fieldName := func() (string, bool) {
-		var parts []string
-		for _, l := range stack {
-			if l.object && l.key != "" {
-				if len(parts) == 0 && rawJSONFields[l.key] {
-					return l.key, true // kept as sent: named as a whole
-				}
-				parts = append(parts, l.key)
-			}
-		}
-		return strings.Join(parts, "."), false
-	}
 	prev := dec.InputOffset()
 	for {
 		tok, err := dec.Token()
@@ -294,57 +279,106 @@ func jsonTextErrors(body []byte, dst any) hook.FieldErrors {
 			break
 		}
 		off := dec.InputOffset()
-		rawTok := body[prev:off]
+		walk.token(tok, body[prev:off])
 		prev = off
-		top := len(stack) - 1
-		switch v := tok.(type) {
-		case json.Delim:
-			switch v {
-			case '{':
-				stack = append(stack, level{object: true, expectKey: true})
-			case '[':
-				stack = append(stack, level{})
-			default:
-				stack = stack[:top]
-				if top > 0 && stack[top-1].object {
-					stack[top-1].expectKey = true
-				}
-			}
-			continue
-		case string:
-			if top >= 0 && stack[top].object && stack[top].expectKey {
-				stack[top].key, stack[top].expectKey = v, false
-				if !utf8.Valid(rawTok) {
-					if name, raw := fieldName(); raw {
-						fe.Add(name, name+" must be valid UTF-8.")
-					} else {
-						fe.Add("body", "Field names must be valid UTF-8 text.")
-					}
-				}
-				continue
-			}
-			name, raw := fieldName()
-			if name == "" {
-				name = "body"
-			}
-			last := name[strings.LastIndexByte(name, '.')+1:]
-			switch {
-			case raw && !utf8.Valid(rawTok):
-				fe.Add(name, name+" must be valid UTF-8.")
-			case raw:
-			case !utf8.Valid(rawTok):
-				fe.Add(name, name+" must be valid UTF-8 text.")
-			default:
-				if msg := hook.CheckText(name, v, hook.MultiLineFields[last]); msg != "" {
-					fe.Add(name, msg)
-				}
-			}
+	}
+	return walk.fe
+}
+
+// jsonTextWalk follows a body that is not valid UTF-8 token by token, to
+// name the fields whose bytes are bad.
+type jsonTextWalk struct {
+	// stack holds, per open container, the key (objects) or "" (arrays).
+	stack []jsonLevel
+	fe    hook.FieldErrors
+}
+
+type jsonLevel struct {
+	key    string
+	object bool
+	// expectKey: in an object, the next string token is a key.
+	expectKey bool
+}
+
+// token takes the next token and rawTok, its bytes as sent.
+func (w *jsonTextWalk) token(tok json.Token, rawTok []byte) {
+	top := len(w.stack) - 1
+	switch v := tok.(type) {
+	case json.Delim:
+		w.delim(v)
+		return
+	case string:
+		if top >= 0 && w.stack[top].object && w.stack[top].expectKey {
+			w.key(v, rawTok)
+			return
 		}
-		if top >= 0 && stack[top].object {
-			stack[top].expectKey = true
+		w.value(v, rawTok)
+	}
+	if top >= 0 && w.stack[top].object {
+		w.stack[top].expectKey = true
+	}
+}
+
+func (w *jsonTextWalk) delim(d json.Delim) {
+	switch d {
+	case '{':
+		w.stack = append(w.stack, jsonLevel{object: true, expectKey: true})
+	case '[':
+		w.stack = append(w.stack, jsonLevel{})
+	default:
+		top := len(w.stack) - 1
+		w.stack = w.stack[:top]
+		if top > 0 && w.stack[top-1].object {
+			w.stack[top-1].expectKey = true
 		}
 	}
-	return fe
+}
+
+func (w *jsonTextWalk) key(k string, rawTok []byte) {
+	top := len(w.stack) - 1
+	w.stack[top].key, w.stack[top].expectKey = k, false
+	if utf8.Valid(rawTok) {
+		return
+	}
+	if name, raw := w.fieldName(); raw {
+		w.fe.Add(name, name+" must be valid UTF-8.")
+	} else {
+		w.fe.Add("body", "Field names must be valid UTF-8 text.")
+	}
+}
+
+func (w *jsonTextWalk) value(v string, rawTok []byte) {
+	name, raw := w.fieldName()
+	if name == "" {
+		name = "body"
+	}
+	last := name[strings.LastIndexByte(name, '.')+1:]
+	switch {
+	case raw && !utf8.Valid(rawTok):
+		w.fe.Add(name, name+" must be valid UTF-8.")
+	case raw:
+	case !utf8.Valid(rawTok):
+		w.fe.Add(name, name+" must be valid UTF-8 text.")
+	default:
+		if msg := hook.CheckText(name, v, hook.MultiLineFields[last]); msg != "" {
+			w.fe.Add(name, msg)
+		}
+	}
+}
+
+// fieldName is the dotted path of the current field; raw when it is in a
+// field kept as sent, named as a whole.
+func (w *jsonTextWalk) fieldName() (string, bool) {
+	var parts []string
+	for _, l := range w.stack {
+		if l.object && l.key != "" {
+			if len(parts) == 0 && rawJSONFields[l.key] {
+				return l.key, true // kept as sent: named as a whole
+			}
+			parts = append(parts, l.key)
+		}
+	}
+	return strings.Join(parts, "."), false
 }
 
 // writeData writes the success envelope.
@@ -356,95 +390,6 @@ func writeData(w http.ResponseWriter, status int, data any) {
 }
 
 func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
-
-type ingestRequest struct {
-	EventType string          `json:"eventType"`
-	Payload   json.RawMessage `json:"payload"`
-}
-
-// apiIngest takes an event from the product and queues its deliveries.
-func (s *Server) apiIngest(w http.ResponseWriter, r *http.Request, c *apiCtx) {
-	var req ingestRequest
-	if !s.decodeJSON(w, r, &req) {
-		return
-	}
-	var fe hook.FieldErrors
-	if strings.TrimSpace(req.EventType) == "" {
-		fe.Add("eventType", "eventType is required, for example \"invoice.paid\".")
-	} else if msg := hook.ValidateEventTypeName(req.EventType); msg != "" {
-		fe.Add("eventType", msg)
-	}
-	payload := []byte(req.Payload)
-	if trimmed := strings.TrimSpace(string(payload)); trimmed == "" || trimmed == "null" {
-		fe.Add("payload", "payload is required: a JSON object.")
-	} else if trimmed[0] != '{' {
-		fe.Add("payload", "payload must be a JSON object ({…}).")
-	}
-	if len(fe) > 0 {
-		s.apiError(w, r, fe)
-		return
-	}
-	res, err := s.store.IngestEvent(r.Context(), c.appID, req.EventType, payload, strings.TrimSpace(r.Header.Get("Idempotency-Key")))
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	status := http.StatusAccepted
-	if res.Replayed {
-		status = http.StatusOK
-	} else {
-		s.metrics.Ingested()
-	}
-	writeData(w, status, map[string]any{
-		"id": res.Event.ID, "eventType": res.Event.EventType, "createdAt": isoTime(res.Event.CreatedAt), "deliveries": res.Deliveries,
-	})
-}
-
-// deliveryJSON is a delivery in API answers.
-func deliveryJSON(d hook.Delivery, attempts []hook.Attempt) map[string]any {
-	out := map[string]any{
-		"id": d.ID, "webhookId": d.WebhookID, "eventId": d.EventID, "eventType": d.EventType,
-		"status": d.Status, "attemptCount": d.Attempts, "createdAt": isoTime(d.CreatedAt),
-		"nextAttemptAt": nil, "lastAttemptAt": nil,
-	}
-	if d.NextAttemptAt != nil {
-		out["nextAttemptAt"] = isoTime(*d.NextAttemptAt)
-	}
-	if d.LastAttemptAt != nil {
-		out["lastAttemptAt"] = isoTime(*d.LastAttemptAt)
-	}
-	if attempts != nil {
-		list := make([]map[string]any, len(attempts))
-		for i, a := range attempts {
-			list[i] = attemptJSON(a)
-		}
-		out["attempts"] = list
-	}
-	return out
-}
-
-func attemptJSON(a hook.Attempt) map[string]any {
-	out := map[string]any{
-		"id": a.ID, "trigger": a.Trigger, "succeeded": a.Succeeded, "requestUrl": a.RequestURL,
-		"requestHeaders": a.RequestHeaders, "responseStatus": nil, "responseHeaders": a.ResponseHeaders,
-		"responseBody": string(a.ResponseBody), "responseTruncated": a.ResponseTruncated,
-		"durationMs": a.Duration.Milliseconds(), "error": a.Error, "createdAt": isoTime(a.CreatedAt),
-	}
-	if a.ResponseStatus != 0 {
-		out["responseStatus"] = a.ResponseStatus
-	}
-	return out
-}
-
-// apiTestPing delivers a webhook.ping event to one webhook now.
-func (s *Server) apiTestPing(w http.ResponseWriter, r *http.Request, c *apiCtx) {
-	d, attempts, err := s.sendTestEvent(r, c.actor(), c.appID, r.PathValue("id"))
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	writeData(w, http.StatusOK, deliveryJSON(d, attempts))
-}
 
 // rawJSON is JSON kept as its bytes (a payload, an example).
 type rawJSON []byte
@@ -463,8 +408,6 @@ func (r *rawJSON) UnmarshalJSON(b []byte) error {
 
 func writeJSONBody(w http.ResponseWriter, v any) { json.NewEncoder(w).Encode(v) }
 
-var errNoSender = errors.New("no sender configured")
-
 //go:embed openapi.json
 var openAPIDoc []byte
 
@@ -473,4 +416,35 @@ func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Write(openAPIDoc)
+}
+
+// pageParams reads cursor and limit (1–100, default 50).
+func (s *Server) pageParams(w http.ResponseWriter, r *http.Request) (string, int, bool) {
+	q := r.URL.Query()
+	limit := 50
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			s.problem(w, r, http.StatusBadRequest, "limit must be a whole number from 1 to 100.", nil)
+			return "", 0, false
+		}
+		limit = n
+	}
+	cursor := q.Get("cursor")
+	if cursor != "" && !store.ValidCursor(cursor) {
+		s.problem(w, r, http.StatusBadRequest, "cursor is not valid: pass the nextCursor of the previous page.", nil)
+		return "", 0, false
+	}
+	return cursor, limit, true
+}
+
+func writePage(w http.ResponseWriter, items any, next string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	writeJSONBody(w, map[string]any{
+		"success":    true,
+		"data":       items,
+		"pagination": map[string]any{"nextCursor": next, "hasMore": next != ""},
+	})
 }

@@ -214,7 +214,7 @@ func TestSendTestEvent(t *testing.T) {
 	}
 	bad, _, _ := st.CreateWebhook(t.Context(), hook.Actor{}, res.App.ID, hook.WebhookInput{Name: "Bad", URL: failing.URL, Events: []string{"*"}, Active: true, AuthType: "none"}, dev)
 	snd := sender.New(sender.Options{Store: st, AllowPrivate: true})
-	srv := httptest.NewServer(web.New(web.Options{Store: st, Sender: snd, SessionKey: []byte("0123456789abcdef0123456789abcdef"), Targets: dev}))
+	srv := httptest.NewServer(web.New(web.Options{Store: st, Deliverer: sender.NewService(st, snd), SessionKey: []byte("0123456789abcdef0123456789abcdef"), Targets: dev}))
 	defer srv.Close()
 	h := &harness{t: t, store: st, srv: srv, acme: res.App}
 	a := h.admin()

@@ -2,11 +2,9 @@ package web
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/hookboard/hookboard/internal/hook"
-	"github.com/hookboard/hookboard/internal/store"
 )
 
 // apiAuth is a webhook's outbound authentication in API bodies.
@@ -107,37 +105,6 @@ func (s *Server) apiWebhookCreate(w http.ResponseWriter, r *http.Request, c *api
 	writeData(w, http.StatusCreated, out)
 }
 
-// pageParams reads cursor and limit (1–100, default 50).
-func (s *Server) pageParams(w http.ResponseWriter, r *http.Request) (string, int, bool) {
-	q := r.URL.Query()
-	limit := 50
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
-			s.problem(w, r, http.StatusBadRequest, "limit must be a whole number from 1 to 100.", nil)
-			return "", 0, false
-		}
-		limit = n
-	}
-	cursor := q.Get("cursor")
-	if cursor != "" && !store.ValidCursor(cursor) {
-		s.problem(w, r, http.StatusBadRequest, "cursor is not valid: pass the nextCursor of the previous page.", nil)
-		return "", 0, false
-	}
-	return cursor, limit, true
-}
-
-func writePage(w http.ResponseWriter, items any, next string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
-	writeJSONBody(w, map[string]any{
-		"success":    true,
-		"data":       items,
-		"pagination": map[string]any{"nextCursor": next, "hasMore": next != ""},
-	})
-}
-
 func (s *Server) apiWebhookList(w http.ResponseWriter, r *http.Request, c *apiCtx) {
 	cursor, limit, ok := s.pageParams(w, r)
 	if !ok {
@@ -212,150 +179,4 @@ func (s *Server) apiWebhookDelete(w http.ResponseWriter, r *http.Request, c *api
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
-}
-
-type rotateRequest struct {
-	ExpireOldNow bool `json:"expireOldNow"`
-}
-
-func (s *Server) apiRotateSecret(w http.ResponseWriter, r *http.Request, c *apiCtx) {
-	var req rotateRequest
-	if !s.decodeOptionalJSON(w, r, &req) { // an empty body, chunked or not: no options
-		return
-	}
-	secret, err := s.store.RotateSecret(r.Context(), c.actor(), c.appID, r.PathValue("id"), req.ExpireOldNow, "", "")
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	writeData(w, http.StatusOK, map[string]any{"secret": secret})
-}
-
-func (s *Server) apiWebhookDeliveries(w http.ResponseWriter, r *http.Request, c *apiCtx) {
-	wh, err := s.store.Webhook(r.Context(), c.appID, r.PathValue("id"))
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	cursor, limit, ok := s.pageParams(w, r)
-	if !ok {
-		return
-	}
-	status := r.URL.Query().Get("status")
-	switch status {
-	case "", hook.StatusPending, hook.StatusRetrying, hook.StatusSucceeded, hook.StatusFailed:
-	default:
-		s.problem(w, r, http.StatusBadRequest, "status must be one of pending, retrying, succeeded, failed.", nil)
-		return
-	}
-	rows, next, err := s.store.ListDeliveries(r.Context(), c.appID, store.DeliveryFilter{WebhookID: wh.ID, Status: status, Cursor: cursor, Limit: limit})
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	items := make([]map[string]any, len(rows))
-	for i, d := range rows {
-		items[i] = deliveryJSON(d.Delivery, nil)
-	}
-	writePage(w, items, next)
-}
-
-func (s *Server) apiDeliveryGet(w http.ResponseWriter, r *http.Request, c *apiCtx) {
-	d, err := s.store.DeliveryDetail(r.Context(), c.appID, r.PathValue("deliveryID"))
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	attempts := d.Attempts
-	if attempts == nil {
-		attempts = []hook.Attempt{}
-	}
-	writeData(w, http.StatusOK, deliveryJSON(d.Delivery, attempts))
-}
-
-func (s *Server) apiResend(w http.ResponseWriter, r *http.Request, c *apiCtx) {
-	if s.sender == nil {
-		s.apiError(w, r, errNoSender)
-		return
-	}
-	job, err := s.store.ClaimForResend(r.Context(), c.actor(), c.appID, r.PathValue("deliveryID"), s.sender.Owner(), s.sender.Lease())
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	if _, _, err := s.sender.Deliver(r.Context(), job, hook.TriggerManual); err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	d, err := s.store.DeliveryDetail(r.Context(), c.appID, job.ID)
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	writeData(w, http.StatusAccepted, deliveryJSON(d.Delivery, d.Attempts))
-}
-
-func eventJSON(ev hook.Event) map[string]any {
-	return map[string]any{"id": ev.ID, "eventType": ev.EventType, "createdAt": isoTime(ev.CreatedAt), "payload": rawJSON(ev.Payload)}
-}
-
-func (s *Server) apiEventList(w http.ResponseWriter, r *http.Request, c *apiCtx) {
-	cursor, limit, ok := s.pageParams(w, r)
-	if !ok {
-		return
-	}
-	events, next, err := s.store.ListEvents(r.Context(), c.appID, r.URL.Query().Get("eventType"), cursor, limit)
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	items := make([]map[string]any, len(events))
-	for i, ev := range events {
-		items[i] = eventJSON(ev)
-	}
-	writePage(w, items, next)
-}
-
-func eventTypeJSON(et hook.EventType) map[string]any {
-	out := map[string]any{"name": et.Name, "description": et.Description, "archived": et.Archived(), "createdAt": isoTime(et.CreatedAt), "example": nil}
-	if et.Example != "" {
-		out["example"] = rawJSON([]byte(et.Example))
-	}
-	return out
-}
-
-func (s *Server) apiEventTypeList(w http.ResponseWriter, r *http.Request, c *apiCtx) {
-	types, err := s.store.ListEventTypes(r.Context(), c.appID, true)
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	items := make([]map[string]any, len(types))
-	for i, et := range types {
-		items[i] = eventTypeJSON(et)
-	}
-	writePage(w, items, "")
-}
-
-type eventTypeRequest struct {
-	Name        string   `json:"name"`
-	Description string   `json:"description"`
-	Example     *rawJSON `json:"example"`
-}
-
-func (s *Server) apiEventTypeCreate(w http.ResponseWriter, r *http.Request, c *apiCtx) {
-	var req eventTypeRequest
-	if !s.decodeJSON(w, r, &req) {
-		return
-	}
-	in := hook.EventTypeInput{Name: req.Name, Description: req.Description}
-	if req.Example != nil && string(*req.Example) != "null" {
-		in.Example = string(*req.Example)
-	}
-	et, err := s.store.CreateEventType(r.Context(), c.actor(), c.appID, in)
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	writeData(w, http.StatusCreated, eventTypeJSON(et))
 }

@@ -156,7 +156,7 @@ func newMatrixFixtureOn(t *testing.T, dialect string) *matrixFixture {
 	rk, revokedKey, _ := st.CreateAPIKey(ctx, hook.Actor{}, res.App.ID, "old")
 	st.RevokeAPIKey(ctx, hook.Actor{}, res.App.ID, rk.ID)
 	f.revokedKey = revokedKey
-	f.server = web.New(web.Options{Store: st, Sender: snd, SessionKey: make([]byte, 32), Targets: dev})
+	f.server = web.New(web.Options{Store: st, Deliverer: sender.NewService(st, snd), SessionKey: make([]byte, 32), Targets: dev})
 	srv := httptest.NewServer(f.server)
 	t.Cleanup(srv.Close)
 	f.h = &harness{t: t, store: st, srv: srv, acme: res.App, beta: beta.App}

@@ -111,7 +111,7 @@ func testCancelledRequests(t *testing.T, dialect string, routes []string) {
 			f := newMatrixFixtureOn(t, dialect)
 			logs := &logLines{}
 			snd := sender.New(sender.Options{Store: f.h.store, AllowPrivate: true})
-			srv := web.New(web.Options{Store: f.h.store, Sender: snd, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+			srv := web.New(web.Options{Store: f.h.store, Deliverer: sender.NewService(f.h.store, snd), Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 				SessionKey: make([]byte, 32), Targets: hook.TargetPolicy{AllowHTTP: true, AllowPrivate: true}})
 			cookie := signInCookie(t, srv)
 			logs.take()

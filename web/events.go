@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -61,6 +62,38 @@ func (s *Server) eventLog(w http.ResponseWriter, r *http.Request, c *reqCtx, wh 
 	q := r.URL.Query()
 	vm := templates.EventLog{Page: s.page(r, c, "Events", "events"), AppID: c.appID(), Errors: map[string]string{},
 		From: q.Get("from"), To: q.Get("to")}
+	f := eventLogFilter(q, &vm, wh)
+	status := http.StatusOK
+	var rows []store.DeliveryRow
+	var next string
+	if len(vm.Errors) > 0 {
+		status = http.StatusUnprocessableEntity
+	} else {
+		var err error
+		rows, next, err = s.store.ListDeliveries(r.Context(), c.appID(), f)
+		if hook.ErrorCode(err) == hook.EINVALID {
+			status, vm.Errors["cursor"] = http.StatusBadRequest, hook.ErrorMessage(err)
+		} else if err != nil {
+			s.error(w, r, c, err)
+			return
+		}
+	}
+	for _, d := range rows {
+		vm.Rows = append(vm.Rows, templates.DeliveryRowVM{ID: d.ID, EventID: d.EventID, EventType: d.EventType, Status: d.Status,
+			WebhookID: d.WebhookID, WebhookName: d.WebhookName, CreatedAt: d.CreatedAt})
+	}
+	if err := s.eventLogChoices(r.Context(), c.appID(), &vm, f, wh == nil); err != nil {
+		s.error(w, r, c, err)
+		return
+	}
+	vm.NextURL, vm.NewestURL = eventLogLinks(q, next, f.Cursor)
+	s.render(w, r, c, status, templates.EventLogPage(vm))
+}
+
+// eventLogFilter reads the event log's filters from the query string (the
+// webhook from wh on a webhook's own log), noting what is invalid in
+// vm.Errors.
+func eventLogFilter(q url.Values, vm *templates.EventLog, wh *hook.Webhook) store.DeliveryFilter {
 	f := store.DeliveryFilter{Status: q.Get("status"), EventType: q.Get("event_type"), Cursor: q.Get("cursor")}
 	if f.Status != "" && !slices.ContainsFunc(statusOptions, func(o struct{ value, label string }) bool { return o.value == f.Status }) {
 		vm.Errors["status"] = "Unknown status."
@@ -84,32 +117,19 @@ func (s *Server) eventLog(w http.ResponseWriter, r *http.Request, c *reqCtx, wh 
 		vm.Errors["to"] = "“To” must be on or after “From”."
 	}
 	vm.Filtered = f.Status != "" || f.EventType != "" || (wh == nil && f.WebhookID != "") || vm.From != "" || vm.To != ""
-	status := http.StatusOK
-	var rows []store.DeliveryRow
-	var next string
-	if len(vm.Errors) > 0 {
-		status = http.StatusUnprocessableEntity
-	} else {
-		var err error
-		rows, next, err = s.store.ListDeliveries(r.Context(), c.appID(), f)
-		if hook.ErrorCode(err) == hook.EINVALID {
-			status, vm.Errors["cursor"] = http.StatusBadRequest, hook.ErrorMessage(err)
-		} else if err != nil {
-			s.error(w, r, c, err)
-			return
-		}
-	}
-	for _, d := range rows {
-		vm.Rows = append(vm.Rows, templates.DeliveryRowVM{ID: d.ID, EventID: d.EventID, EventType: d.EventType, Status: d.Status,
-			WebhookID: d.WebhookID, WebhookName: d.WebhookName, CreatedAt: d.CreatedAt})
-	}
+	return f
+}
+
+// eventLogChoices fills the filter form's choices, f's selected: the
+// statuses, the app's event types (with the test ping and the type asked
+// for) and, on the app's whole log, its webhooks.
+func (s *Server) eventLogChoices(ctx context.Context, appID string, vm *templates.EventLog, f store.DeliveryFilter, withWebhooks bool) error {
 	for _, o := range statusOptions {
 		vm.Statuses = append(vm.Statuses, templates.Option{Value: o.value, Label: o.label, Selected: o.value == f.Status})
 	}
-	types, err := s.store.ListEventTypes(r.Context(), c.appID(), true)
+	types, err := s.store.ListEventTypes(ctx, appID, true)
 	if err != nil {
-		s.error(w, r, c, err)
-		return
+		return err
 	}
 	names := []string{hook.PingEventType}
 	for _, et := range types {
@@ -122,36 +142,40 @@ func (s *Server) eventLog(w http.ResponseWriter, r *http.Request, c *reqCtx, wh 
 	for _, n := range slices.Compact(names) {
 		vm.EventTypes = append(vm.EventTypes, templates.Option{Value: n, Label: n, Selected: n == f.EventType})
 	}
-	if wh == nil {
-		webhooks, err := s.store.ListWebhooks(r.Context(), c.appID())
-		if err != nil {
-			s.error(w, r, c, err)
-			return
+	if !withWebhooks {
+		return nil
+	}
+	webhooks, err := s.store.ListWebhooks(ctx, appID)
+	if err != nil {
+		return err
+	}
+	for _, x := range webhooks {
+		vm.Webhooks = append(vm.Webhooks, templates.Option{Value: x.ID, Label: x.Name, Selected: x.ID == f.WebhookID})
+	}
+	return nil
+}
+
+// eventLogLinks are the pagination links, keeping the query's filters: the
+// next page (when there is one) and, past the first page, the newest one.
+func eventLogLinks(q url.Values, next, cursor string) (nextURL, newestURL string) {
+	filters := func() url.Values {
+		out := url.Values{}
+		for k, v := range q {
+			if k != "cursor" && len(v) > 0 && v[0] != "" {
+				out[k] = v
+			}
 		}
-		for _, x := range webhooks {
-			vm.Webhooks = append(vm.Webhooks, templates.Option{Value: x.ID, Label: x.Name, Selected: x.ID == f.WebhookID})
-		}
+		return out
 	}
 	if next != "" {
-		nq := url.Values{}
-		for k, v := range q {
-			if k != "cursor" && len(v) > 0 && v[0] != "" {
-				nq[k] = v
-			}
-		}
+		nq := filters()
 		nq.Set("cursor", next)
-		vm.NextURL = "?" + nq.Encode()
+		nextURL = "?" + nq.Encode()
 	}
-	if f.Cursor != "" {
-		fq := url.Values{}
-		for k, v := range q {
-			if k != "cursor" && len(v) > 0 && v[0] != "" {
-				fq[k] = v
-			}
-		}
-		vm.NewestURL = "?" + fq.Encode()
+	if cursor != "" {
+		newestURL = "?" + filters().Encode()
 	}
-	s.render(w, r, c, status, templates.EventLogPage(vm))
+	return nextURL, newestURL
 }
 
 // prettyJSON indents a payload for reading; invalid JSON is shown as is.
@@ -244,21 +268,13 @@ func (s *Server) payloadDownload(w http.ResponseWriter, r *http.Request, c *reqC
 // resend sends a failed delivery again now: same payload and webhook-id,
 // fresh timestamp and signature, an attempt marked manual.
 func (s *Server) resend(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	if s.sender == nil {
-		s.error(w, r, c, fmt.Errorf("no sender configured"))
-		return
-	}
-	job, err := s.store.ClaimForResend(r.Context(), c.actor(), c.appID(), r.PathValue("id"), s.sender.Owner(), s.sender.Lease())
+	id := r.PathValue("id")
+	a, err := s.deliver.Resend(r.Context(), c.actor(), c.appID(), id)
 	if err != nil {
 		s.error(w, r, c, err)
 		return
 	}
-	a, _, err := s.sender.Deliver(r.Context(), job, hook.TriggerManual)
-	if err != nil {
-		s.error(w, r, c, err)
-		return
-	}
-	s.log.Info("delivery resent", "app", c.appID(), "delivery", job.ID, "user", c.user.ID, "succeeded", a.Succeeded)
+	s.log.Info("delivery resent", "app", c.appID(), "delivery", id, "user", c.user.ID, "succeeded", a.Succeeded)
 	switch {
 	case a.Succeeded:
 		c.flash("success", fmt.Sprintf("Resent: HTTP %d in %s. The delivery succeeded.", a.ResponseStatus, formatDuration(a.Duration)))
@@ -267,5 +283,5 @@ func (s *Server) resend(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	default:
 		c.flash("error", "Resent, and it failed again: "+a.Error+".")
 	}
-	s.redirect(w, r, c, "/apps/"+c.appID()+"/deliveries/"+job.ID+"?tab=response")
+	s.redirect(w, r, c, "/apps/"+c.appID()+"/deliveries/"+id+"?tab=response")
 }

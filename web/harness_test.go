@@ -66,13 +66,13 @@ func newHarnessOnWith(t *testing.T, dialect string, opts storetest.Options, newS
 	if err != nil {
 		t.Fatal(err)
 	}
-	var snd *sender.Sender
+	var deliverer web.Deliverer   // none: resends and test events fail
 	var targets hook.TargetPolicy // production rules, unless there are receivers on loopback
 	if newSender != nil {
-		snd = newSender(st)
+		deliverer = sender.NewService(st, newSender(st))
 		targets = hook.TargetPolicy{AllowHTTP: true, AllowPrivate: true}
 	}
-	srv := httptest.NewServer(web.New(web.Options{Store: st, Sender: snd, Now: opts.Now, SessionKey: []byte("0123456789abcdef0123456789abcdef"), Targets: targets}))
+	srv := httptest.NewServer(web.New(web.Options{Store: st, Deliverer: deliverer, Now: opts.Now, SessionKey: []byte("0123456789abcdef0123456789abcdef"), Targets: targets}))
 	t.Cleanup(srv.Close)
 	return &harness{t: t, store: st, srv: srv, acme: res.App, beta: other.App}
 }

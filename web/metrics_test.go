@@ -27,7 +27,7 @@ func TestMetrics(t *testing.T) {
 	st.CreateWebhook(ctx, hook.Actor{}, app.ID, hook.WebhookInput{Name: "A", URL: rc.URL, Events: []string{"*"}, Active: true, AuthType: "none"}, hook.TargetPolicy{AllowHTTP: true, AllowPrivate: true})
 	mx := metrics.New(st.DueCount)
 	snd := sender.New(sender.Options{Store: st, AllowPrivate: true, Metrics: mx})
-	srv := httptest.NewServer(web.New(web.Options{Store: st, Sender: snd, Metrics: mx, SessionKey: make([]byte, 32)}))
+	srv := httptest.NewServer(web.New(web.Options{Store: st, Deliverer: sender.NewService(st, snd), Metrics: mx, SessionKey: make([]byte, 32)}))
 	defer srv.Close()
 	for range 3 {
 		resp, _ := apiCall(t, srv.URL, "POST", "/api/v1/apps/"+app.ID+"/events", key, `{"eventType":"a.b","payload":{}}`)

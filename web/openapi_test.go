@@ -142,7 +142,7 @@ func newAPIEnv(t *testing.T) *apiEnv {
 	}))
 	t.Cleanup(e.receiver.Close)
 	snd := sender.New(sender.Options{Store: st, AllowPrivate: true})
-	srv := httptest.NewServer(web.New(web.Options{Store: st, Sender: snd, SessionKey: make([]byte, 32), Targets: hook.TargetPolicy{AllowHTTP: true, AllowPrivate: true}}))
+	srv := httptest.NewServer(web.New(web.Options{Store: st, Deliverer: sender.NewService(st, snd), SessionKey: make([]byte, 32), Targets: hook.TargetPolicy{AllowHTTP: true, AllowPrivate: true}}))
 	t.Cleanup(srv.Close)
 	e.base = srv.URL
 	e.spec = loadOpenAPI(t, srv.URL)

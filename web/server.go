@@ -14,14 +14,13 @@ import (
 
 	"github.com/hookboard/hookboard/internal/hook"
 	"github.com/hookboard/hookboard/internal/metrics"
-	"github.com/hookboard/hookboard/internal/sender"
 	"github.com/hookboard/hookboard/internal/store"
 )
 
 // Options configure a Server.
 type Options struct {
 	Store           *store.Store
-	Sender          *sender.Sender   // sends test events; nil disables them
+	Deliverer       Deliverer        // resends and test events; nil: each is an internal error
 	Metrics         *metrics.Metrics // nil: no /metrics
 	Logger          *slog.Logger
 	SessionKey      []byte // 32 bytes
@@ -38,7 +37,7 @@ type Options struct {
 // Server is the HTTP handler of the whole product.
 type Server struct {
 	store    *store.Store
-	sender   *sender.Sender
+	deliver  Deliverer
 	metrics  *metrics.Metrics
 	log      *slog.Logger
 	cookies  *sessions.CookieStore
@@ -57,7 +56,7 @@ type Server struct {
 func New(opts Options) *Server {
 	s := &Server{
 		store:    opts.Store,
-		sender:   opts.Sender,
+		deliver:  opts.Deliverer,
 		metrics:  opts.Metrics,
 		log:      opts.Logger,
 		lifetime: opts.SessionLifetime,
@@ -66,6 +65,9 @@ func New(opts Options) *Server {
 		now:      opts.Now,
 		trusted:  opts.TrustedProxies,
 		static:   newStaticFiles(),
+	}
+	if s.deliver == nil {
+		s.deliver = noDeliverer{}
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

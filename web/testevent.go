@@ -11,21 +11,15 @@ import (
 // the delivery timeout) and returns it with its attempt. A failed test is not
 // retried.
 func (s *Server) sendTestEvent(r *http.Request, actor hook.Actor, appID, webhookID string) (hook.Delivery, []hook.Attempt, error) {
-	if s.sender == nil {
-		return hook.Delivery{}, nil, fmt.Errorf("no sender configured")
-	}
-	job, err := s.store.CreateTestDelivery(r.Context(), actor, appID, webhookID, s.sender.Owner(), s.sender.Lease())
+	a, err := s.deliver.SendTest(r.Context(), actor, appID, webhookID)
 	if err != nil {
 		return hook.Delivery{}, nil, err
 	}
-	if _, _, err := s.sender.Deliver(r.Context(), job, hook.TriggerTest); err != nil {
-		return hook.Delivery{}, nil, err
-	}
-	d, err := s.store.Delivery(r.Context(), appID, job.ID)
+	d, err := s.store.Delivery(r.Context(), appID, a.DeliveryID)
 	if err != nil {
 		return d, nil, err
 	}
-	attempts, err := s.store.Attempts(r.Context(), job.ID)
+	attempts, err := s.store.Attempts(r.Context(), a.DeliveryID)
 	return d, attempts, err
 }
 

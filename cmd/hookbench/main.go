@@ -193,7 +193,7 @@ func start(ctx context.Context, o options, timeout time.Duration) (*instance, er
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: web.New(web.Options{Store: in.st, Sender: in.snd, Logger: log, SessionKey: key,
+	srv := &http.Server{Handler: web.New(web.Options{Store: in.st, Deliverer: sender.NewService(in.st, in.snd), Logger: log, SessionKey: key,
 		Targets: hook.TargetPolicy{AllowHTTP: true, AllowPrivate: true}})}
 	go srv.Serve(ln)
 	in.cleanup = append(in.cleanup, func() { srv.Close() })

@@ -92,7 +92,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	go retentionLoop(bg, st, cfg.Retention, log)
 
 	srv := web.New(web.Options{
-		Store: st, Sender: snd, Metrics: mx, Logger: log, SessionKey: cfg.SessionKey, SessionLifetime: cfg.SessionLifetime,
+		Store: st, Deliverer: sender.NewService(st, snd), Metrics: mx, Logger: log, SessionKey: cfg.SessionKey, SessionLifetime: cfg.SessionLifetime,
 		SecureCookies: cfg.SecureCookies, Targets: targets, TrustedProxies: cfg.TrustedProxies,
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)

@@ -78,7 +78,7 @@ func run(out string) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: web.New(web.Options{Store: st, Sender: snd, SessionKey: key, Targets: hook.TargetPolicy{AllowHTTP: true, AllowPrivate: true}})}
+	srv := &http.Server{Handler: web.New(web.Options{Store: st, Deliverer: sender.NewService(st, snd), SessionKey: key, Targets: hook.TargetPolicy{AllowHTTP: true, AllowPrivate: true}})}
 	go srv.Serve(ln)
 	defer srv.Close()
 	url := "http://" + ln.Addr().String()
