@@ -57,6 +57,15 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			// net/http would send an empty 200. The client is still there:
 			// tell it the request was not taken.
 			s.requestTimeout(sw, r)
+		} else if sw.status == 0 && clientGone(r) {
+			// Nothing was sent. A client that only closed its sending side
+			// (shutdown(SHUT_WR)) is still reading, and net/http would send
+			// it an empty 200 for a request that was not carried out:
+			// close the connection without an answer instead. (Not
+			// possible on HTTP/2 or in tests, where nothing changes.)
+			if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+				conn.Close()
+			}
 		}
 		s.metrics.Request(r.Pattern, sw.status, time.Since(start))
 		level := slog.LevelInfo
