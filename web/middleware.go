@@ -2,7 +2,10 @@ package web
 
 import (
 	"context"
+	"errors"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"strings"
@@ -40,7 +43,30 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
+		var body *bodyWatch
+		if r.Body != nil && r.Body != http.NoBody {
+			body = &bodyWatch{ReadCloser: r.Body}
+			r.Body = body
+		}
 		next.ServeHTTP(sw, r)
+		timedOut := body != nil && body.timedOut
+		if timedOut && sw.status == 0 {
+			// The body stopped arriving past the read timeout. net/http
+			// cancels the request's context on that read error, so the
+			// handler took the client for gone and wrote nothing, and
+			// net/http would send an empty 200. The client is still there:
+			// tell it the request was not taken.
+			s.requestTimeout(sw, r)
+		} else if sw.status == 0 && clientGone(r) {
+			// Nothing was sent. A client that only closed its sending side
+			// (shutdown(SHUT_WR)) is still reading, and net/http would send
+			// it an empty 200 for a request that was not carried out:
+			// close the connection without an answer instead. (Not
+			// possible on HTTP/2 or in tests, where nothing changes.)
+			if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+				conn.Close()
+			}
+		}
 		s.metrics.Request(r.Pattern, sw.status, time.Since(start))
 		level := slog.LevelInfo
 		if sw.status >= 500 {
@@ -48,7 +74,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		}
 		status := sw.status
 		attrs := []any{"method", r.Method, "path", r.URL.Path, "route", r.Pattern}
-		if clientGone(r) {
+		if clientGone(r) && !timedOut {
 			// The client went away: this line is all it costs. 499 is
 			// nginx's "client closed request"; nothing was sent.
 			level = slog.LevelInfo
@@ -60,6 +86,34 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		attrs = append(attrs, "status", status, "bytes", sw.bytes, "duration_ms", float64(time.Since(start).Microseconds())/1000)
 		s.log.Log(context.WithoutCancel(r.Context()), level, "request", attrs...)
 	})
+}
+
+// bodyWatch notes whether reading the request body hit the server's read
+// timeout.
+type bodyWatch struct {
+	io.ReadCloser
+	timedOut bool
+}
+
+func (b *bodyWatch) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	var ne net.Error
+	if err != nil && errors.As(err, &ne) && ne.Timeout() {
+		b.timedOut = true
+	}
+	return n, err
+}
+
+// requestTimeout answers 408 to a request whose body did not arrive within
+// the read timeout, and closes the connection.
+func (s *Server) requestTimeout(w http.ResponseWriter, r *http.Request) {
+	const msg = "The request body did not arrive in time; send the request again."
+	w.Header().Set("Connection", "close")
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		s.problem(w, r, http.StatusRequestTimeout, msg, nil)
+		return
+	}
+	http.Error(w, msg, http.StatusRequestTimeout)
 }
 
 // recoverer turns a panic into a logged 500.

@@ -136,23 +136,23 @@ func userPasswd(ctx context.Context, args []string, getenv func(string) string, 
 // the terminal shows what is typed).
 func askPassword(stdin io.Reader, prompt io.Writer, email string) (string, error) {
 	in := bufio.NewReader(stdin)
-	read := func(label string) (string, error) {
+	read := func(label, missing string) (string, error) {
 		fmt.Fprint(prompt, label)
 		line, err := in.ReadString('\n')
 		if err != nil && (err != io.EOF || line == "") {
-			return "", fmt.Errorf("no password given: type it when asked, pipe it in, or use --password")
+			return "", fmt.Errorf("%s", missing)
 		}
 		return strings.TrimRight(line, "\r\n"), nil
 	}
 	fmt.Fprintln(prompt, "The password is shown as you type it.")
-	first, err := read("New password for " + email + ": ")
+	first, err := read("New password for "+email+": ", "no password given: type it when asked, pipe it in, or use --password")
 	if err != nil {
 		return "", err
 	}
 	if msg := hook.ValidatePassword(first); msg != "" {
 		return "", fmt.Errorf("%s", msg)
 	}
-	again, err := read("Again: ")
+	again, err := read("Again: ", "the password was given only once: give it twice, on two lines, or use --password; nothing was changed")
 	if err != nil {
 		return "", err
 	}

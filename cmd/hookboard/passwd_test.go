@@ -90,6 +90,8 @@ func TestUserPasswd(t *testing.T) {
 		{[]string{"--email", "boss@example.com"}, "one password\nanother one\n", "not the same"},
 		{[]string{"--email", "boss@example.com"}, "short\n", "at least 10 characters"},
 		{[]string{"--email", "boss@example.com"}, "", "no password given"},
+		// Piped in once: the missing second line is named, not "no password".
+		{[]string{"--email", "boss@example.com"}, "long enough pw\n", "give it twice"},
 		{[]string{"--password", "long enough pw"}, "", "usage: hookboard user passwd"},
 	} {
 		err := userPasswd(ctx, tc.args, env, strings.NewReader(tc.stdin), io.Discard, io.Discard)
