@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -26,19 +25,17 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/hookboard/hookboard/internal/dburl"
 	"github.com/hookboard/hookboard/internal/hook"
 	"github.com/hookboard/hookboard/internal/secretbox"
 	"github.com/hookboard/hookboard/migrations"
 )
 
-// Dialects.
+// Dialects (the names storetest and the tests use).
 const (
-	SQLite   = "sqlite"
-	Postgres = "postgres"
+	SQLite   = dburl.SQLite
+	Postgres = dburl.Postgres
 )
-
-// DefaultDSN is the embedded database a new user gets.
-const DefaultDSN = "sqlite:hookboard.db"
 
 // Options configure a Store.
 type Options struct {
@@ -90,49 +87,6 @@ type Store struct {
 	idSeq    int
 }
 
-// ParseDSN returns the dialect and the driver's data source name for a
-// DATABASE_URL: "sqlite:PATH" (the default, "sqlite:hookboard.db") or
-// "postgres://…". The SQLite path is returned as well, for the key file.
-func ParseDSN(dsn string) (dialect, driverDSN, sqlitePath string, err error) {
-	if dsn == "" {
-		dsn = DefaultDSN
-	}
-	switch {
-	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		u, err := url.Parse(dsn)
-		if err != nil {
-			return "", "", "", errors.New("DATABASE_URL: not a valid postgres:// URL")
-		}
-		// One round trip per parameterised statement instead of two
-		// (lib/pq otherwise prepares each one first).
-		q := u.Query()
-		if q.Get("binary_parameters") == "" {
-			q.Set("binary_parameters", "yes")
-			u.RawQuery = q.Encode()
-		}
-		return Postgres, u.String(), "", nil
-	case strings.HasPrefix(dsn, "sqlite:"):
-		rest := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "//")
-		path, query, _ := strings.Cut(rest, "?")
-		if path == "" {
-			return "", "", "", errors.New("DATABASE_URL: sqlite: needs a file path, for example sqlite:hookboard.db")
-		}
-		q, err := url.ParseQuery(query)
-		if err != nil {
-			return "", "", "", errors.New("DATABASE_URL: bad query string")
-		}
-		// Times as integer microseconds: exact, sortable and comparable.
-		q.Set("_time_integer_format", "unix_micro")
-		q.Set("_inttotime", "1")
-		q.Set("_txlock", "immediate")
-		for _, p := range []string{"foreign_keys(1)", "journal_mode(WAL)", "busy_timeout(10000)", "synchronous(NORMAL)"} {
-			q.Add("_pragma", p)
-		}
-		return SQLite, "file:" + path + "?" + q.Encode(), path, nil
-	}
-	return "", "", "", errors.New("DATABASE_URL: must start with sqlite: or postgres://")
-}
-
 // Open connects to dsn and applies pending migrations.
 func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	s, err := Connect(ctx, dsn, opts)
@@ -151,10 +105,11 @@ func Connect(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if opts.Box == nil {
 		return nil, errors.New("store: Options.Box is required")
 	}
-	dialect, driverDSN, path, err := ParseDSN(dsn)
+	u, err := dburl.Parse(dsn)
 	if err != nil {
 		return nil, err
 	}
+	dialect, driverDSN, path := u.Dialect, u.DriverDSN, u.SQLitePath
 	driver := "postgres"
 	if dialect == SQLite {
 		driver = "sqlite"
