@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -50,9 +49,10 @@ type Options struct {
 // Store is the one storage type.
 type Store struct {
 	db         *sqlx.DB
+	sqlDialect dialect // what differs between SQLite and PostgreSQL
+	// dialect is sqlDialect.name(), left for ingest.go's checks until they
+	// ask sqlDialect too (ingestWriters, notifiesOtherProcesses).
 	dialect    string
-	driverDSN  string
-	sqlitePath string // the database file, on SQLite
 	wake       chan struct{}
 	box        *secretbox.Box
 	nowFunc    func() time.Time
@@ -67,8 +67,6 @@ type Store struct {
 	closing    chan struct{}
 	ingestDone chan struct{}
 	closeOnce  sync.Once
-
-	sweptLeases atomic.Bool // SQLite: every earlier process's leases taken over
 
 	// Batches of events or attempts that failed as a whole and were
 	// written one by one instead (a webhook deleted meanwhile, say).
@@ -109,35 +107,19 @@ func Connect(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	dialect, driverDSN, path := u.Dialect, u.DriverDSN, u.SQLitePath
-	driver := "postgres"
-	if dialect == SQLite {
-		driver = "sqlite"
-		if dir := filepath.Dir(path); dir != "." {
-			if _, err := os.Stat(dir); err != nil {
-				return nil, fmt.Errorf("DATABASE_URL: folder %s does not exist", dir)
-			}
-		}
-	}
-	db, err := sqlx.Open(driver, driverDSN)
+	d := newDialect(u)
+	db, err := d.open()
 	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
-	}
-	if dialect == SQLite {
-		// One writer at a time anyway; a small pool keeps readers concurrent.
-		db.SetMaxOpenConns(8)
-	} else {
-		db.SetMaxOpenConns(20)
-		db.SetMaxIdleConns(20)
+		return nil, err
 	}
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := db.PingContext(pctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("connect to %s database: %w", dialect, redactErr(err))
+		return nil, fmt.Errorf("connect to %s database: %w", d.name(), redactErr(err))
 	}
-	s := &Store{db: db, dialect: dialect, driverDSN: driverDSN, sqlitePath: path, wake: make(chan struct{}, 1), box: opts.Box, nowFunc: opts.Now, bcryptCost: opts.BcryptCost}
+	s := &Store{db: db, sqlDialect: d, dialect: d.name(), wake: make(chan struct{}, 1), box: opts.Box, nowFunc: opts.Now, bcryptCost: opts.BcryptCost}
 	if s.nowFunc == nil {
 		s.nowFunc = time.Now
 	}
@@ -158,7 +140,7 @@ func (s *Store) Close() error {
 }
 
 // Dialect is SQLite or Postgres.
-func (s *Store) Dialect() string { return s.dialect }
+func (s *Store) Dialect() string { return s.sqlDialect.name() }
 
 // DB exposes the handle for tests and benchmarks.
 func (s *Store) DB() *sqlx.DB { return s.db }
@@ -218,7 +200,12 @@ func validID(id string) bool {
 
 // inTx runs fn in a transaction, committing when it returns nil.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	tx, err := s.db.BeginTxx(ctx, nil)
+	return inTx(ctx, s.db, fn)
+}
+
+// inTx runs fn in a transaction of db, committing when it returns nil.
+func inTx(ctx context.Context, db *sqlx.DB, fn func(tx *sqlx.Tx) error) error {
+	tx, err := db.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
@@ -234,7 +221,7 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 
 // Migrate applies the embedded migrations not applied yet, in order.
 func (s *Store) Migrate(ctx context.Context) error {
-	files, err := fs.Glob(migrations.FS, s.dialect+"/*.sql")
+	files, err := fs.Glob(migrations.FS, s.sqlDialect.name()+"/*.sql")
 	if err != nil {
 		return err
 	}
@@ -245,11 +232,8 @@ func (s *Store) Migrate(ctx context.Context) error {
 	for _, f := range files {
 		version := strings.TrimSuffix(filepath.Base(f), ".sql")
 		err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-			if s.dialect == Postgres {
-				// Several processes may start at once: one migrates, the others wait.
-				if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7276832)`); err != nil {
-					return err
-				}
+			if err := s.sqlDialect.lockMigrations(ctx, tx); err != nil {
+				return err
 			}
 			var n int
 			if err := tx.GetContext(ctx, &n, s.db.Rebind(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), version); err != nil {
