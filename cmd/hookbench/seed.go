@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/lib/pq"
 
 	"github.com/hookboard/hookboard/internal/store"
 )
@@ -21,8 +20,8 @@ var (
 	seedStatuses = []string{"succeeded", "succeeded", "succeeded", "succeeded", "succeeded", "succeeded", "succeeded", "failed", "retrying", "retrying"}
 )
 
-// seed stores n deliveries (n/5 events, each to the 5 webhooks), fast: COPY
-// on PostgreSQL, large prepared-insert transactions on SQLite. It returns
+// seed stores n deliveries (n/5 events, each to the 5 webhooks), fast: bulk
+// inserts (COPY on PostgreSQL) in large transactions. It returns
 // the id of a delivery in the middle, with three attempts.
 func seed(ctx context.Context, st *store.Store, appID string, hooks []string, n int) (string, error) {
 	db := st.DB()
@@ -38,17 +37,9 @@ func seed(ctx context.Context, st *store.Store, appID string, hooks []string, n 
 		if err != nil {
 			return "", err
 		}
-		var evStmt, dStmt *sql.Stmt
-		if st.Dialect() == store.Postgres {
-			evStmt, err = tx.Prepare(pq.CopyIn("events", "id", "app_id", "event_type", "payload", "created_at"))
-			if err != nil {
-				return "", err
-			}
-		} else {
-			evStmt, err = tx.Prepare(`INSERT INTO events (id, app_id, event_type, payload, created_at) VALUES (?, ?, ?, ?, ?)`)
-			if err != nil {
-				return "", err
-			}
+		evs, err := st.BulkInsert(tx, "events", "id", "app_id", "event_type", "payload", "created_at")
+		if err != nil {
+			return "", err
 		}
 		type drow struct {
 			id, hook, event, typ, status string
@@ -59,7 +50,7 @@ func seed(ctx context.Context, st *store.Store, appID string, hooks []string, n 
 			at := start.Add(time.Duration(i) * 10 * time.Millisecond)
 			id := uuid.Must(uuid.NewV7()).String()
 			typ := seedTypes[i%len(seedTypes)]
-			if _, err := evStmt.Exec(id, appID, typ, payload, at); err != nil {
+			if err := evs.Add(id, appID, typ, payload, at); err != nil {
 				return "", err
 			}
 			for _, h := range hooks {
@@ -67,14 +58,11 @@ func seed(ctx context.Context, st *store.Store, appID string, hooks []string, n 
 				rows = append(rows, drow{uuid.Must(uuid.NewV7()).String(), h, id, typ, seedStatuses[rng.IntN(len(seedStatuses))], at})
 			}
 		}
-		if st.Dialect() == store.Postgres {
-			if _, err := evStmt.Exec(); err != nil {
-				return "", err
-			}
-			if dStmt, err = tx.Prepare(pq.CopyIn("deliveries", "id", "app_id", "webhook_id", "event_id", "event_type", "status", "attempts", "next_attempt_at", "created_at", "updated_at")); err != nil {
-				return "", err
-			}
-		} else if dStmt, err = tx.Prepare(`INSERT INTO deliveries (id, app_id, webhook_id, event_id, event_type, status, attempts, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`); err != nil {
+		if err := evs.Close(); err != nil {
+			return "", err
+		}
+		ds, err := st.BulkInsert(tx, "deliveries", "id", "app_id", "webhook_id", "event_id", "event_type", "status", "attempts", "next_attempt_at", "created_at", "updated_at")
+		if err != nil {
 			return "", err
 		}
 		for _, r := range rows {
@@ -82,17 +70,13 @@ func seed(ctx context.Context, st *store.Store, appID string, hooks []string, n 
 			if r.status == "retrying" {
 				next = r.at.Add(30 * 24 * time.Hour) // not due during the run
 			}
-			if _, err := dStmt.Exec(r.id, appID, r.hook, r.event, r.typ, r.status, 1, next, r.at, r.at); err != nil {
+			if err := ds.Add(r.id, appID, r.hook, r.event, r.typ, r.status, 1, next, r.at, r.at); err != nil {
 				return "", err
 			}
 		}
-		if st.Dialect() == store.Postgres {
-			if _, err := dStmt.Exec(); err != nil {
-				return "", err
-			}
+		if err := ds.Close(); err != nil {
+			return "", err
 		}
-		evStmt.Close()
-		dStmt.Close()
 		if err := tx.Commit(); err != nil {
 			return "", err
 		}

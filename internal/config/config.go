@@ -16,8 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookboard/hookboard/internal/dburl"
 	"github.com/hookboard/hookboard/internal/secretbox"
-	"github.com/hookboard/hookboard/internal/store"
 )
 
 // Config is every setting of the server.
@@ -79,7 +79,7 @@ func flags(c *Config, getenv func(string) string, stderr io.Writer) (*flag.FlagS
 	}
 	raw := &rawFlags{}
 	fs.StringVar(&c.Addr, "addr", env("HOOKBOARD_ADDR", ":8080"), "listen address (HOOKBOARD_ADDR)")
-	fs.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", store.DefaultDSN), "sqlite:PATH or postgres://… (DATABASE_URL)")
+	fs.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", dburl.Default), "sqlite:PATH or postgres://… (DATABASE_URL)")
 	// Keys are read from the environment after parsing, so no usage text
 	// ever prints one as a default.
 	fs.StringVar(&raw.sessionKey, "session-key", "", "base64 of 32 random bytes for session cookies (HOOKBOARD_SESSION_KEY)")
@@ -126,7 +126,7 @@ func finish(c Config, fs *flag.FlagSet, raw *rawFlags, getenv func(string) strin
 	bad := func(setting, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{setting}, args...)...))
 	}
-	if _, _, _, err := store.ParseDSN(c.DatabaseURL); err != nil {
+	if _, err := dburl.Parse(c.DatabaseURL); err != nil {
 		errs = append(errs, err)
 	}
 	var err error
@@ -211,11 +211,11 @@ func parseDays(s string) (time.Duration, error) {
 // keyFilePath puts generated keys beside the SQLite database, or in the
 // working folder for PostgreSQL.
 func keyFilePath(dsn string) string {
-	dialect, _, path, err := store.ParseDSN(dsn)
-	if err != nil || dialect != store.SQLite {
+	u, err := dburl.Parse(dsn)
+	if err != nil || u.Dialect != dburl.SQLite {
 		return "hookboard.keys"
 	}
-	return path + ".keys"
+	return u.SQLitePath + ".keys"
 }
 
 // EnsureKeys fills in keys that were not configured from the key file,

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 
 	"github.com/hookboard/hookboard/internal/hook"
 )
@@ -49,104 +48,15 @@ func (s *Store) Wakeups() <-chan struct{} { return s.wake }
 // Listen forwards PostgreSQL notifications about new deliveries to Wakeups
 // until ctx ends. On SQLite there is only one process, so it just waits.
 func (s *Store) Listen(ctx context.Context, onError func(error)) {
-	if s.dialect != Postgres {
-		<-ctx.Done()
-		return
-	}
-	l := pq.NewListener(s.driverDSN, 100*time.Millisecond, 10*time.Second, func(ev pq.ListenerEventType, err error) {
-		if err != nil && onError != nil {
-			onError(redactErr(err))
-		}
-	})
-	defer l.Close()
-	if err := l.Listen(notifyChannel); err != nil && onError != nil {
-		onError(redactErr(err))
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-l.Notify:
-			s.Wake()
-		case <-time.After(90 * time.Second):
-			go l.Ping()
-		}
-	}
+	s.sqlDialect.listen(ctx, s.Wake, onError)
 }
 
 // ClaimDue leases up to limit due deliveries to owner until now+lease and
 // returns them with their payloads. Deliveries of the excluded webhooks
-// (busy ones) are left for later. On PostgreSQL, FOR UPDATE SKIP LOCKED lets
-// any number of processes claim at once without taking the same delivery.
+// (busy ones) are left for later. On PostgreSQL any number of processes
+// may claim at once without taking the same delivery (claim_postgres.go).
 func (s *Store) ClaimDue(ctx context.Context, owner string, limit int, lease time.Duration, exclude []string) ([]hook.Job, error) {
-	now := s.now()
-	if s.dialect == Postgres {
-		// One round trip: the payloads come back with the claim. The due
-		// ids come from a function that keeps the scan an index scan
-		// (migration 0004 says why).
-		if exclude == nil {
-			exclude = []string{}
-		}
-		var rows []struct {
-			hook.Delivery
-			Payload []byte `db:"payload"`
-		}
-		err := s.db.SelectContext(ctx, &rows, `UPDATE deliveries d SET lease_owner = $1, lease_until = $2, updated_at = $3 FROM events e
-			WHERE e.id = d.event_id AND d.id = ANY (ARRAY(SELECT hookboard_due_deliveries($3, $4, $5::uuid[])))
-			RETURNING d.id, d.app_id, d.webhook_id, d.event_id, d.event_type, d.status, d.attempts, d.automatic_attempts, d.next_attempt_at, d.last_attempt_at, d.created_at, d.updated_at, e.payload`,
-			owner, now.Add(lease), now, limit, pq.StringArray(exclude))
-		if err != nil {
-			return nil, fmt.Errorf("claim deliveries: %w", err)
-		}
-		jobs := make([]hook.Job, len(rows))
-		for i, r := range rows {
-			jobs[i] = hook.Job{Delivery: r.Delivery, Payload: r.Payload}
-		}
-		return jobs, nil
-	}
-	inner := `SELECT id FROM deliveries WHERE status IN ('pending', 'retrying') AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)`
-	args := []any{owner, now.Add(lease), now, now, now}
-	if len(exclude) > 0 {
-		inner += ` AND webhook_id NOT IN (?)`
-		args = append(args, exclude)
-	}
-	inner += ` ORDER BY next_attempt_at LIMIT ?`
-	args = append(args, limit)
-	q, args, err := sqlx.In(`UPDATE deliveries SET lease_owner = ?, lease_until = ?, updated_at = ? WHERE id IN (`+inner+`) RETURNING `+deliveryColumns, args...)
-	if err != nil {
-		return nil, err
-	}
-	var claimed []hook.Delivery
-	if err := s.db.SelectContext(ctx, &claimed, s.db.Rebind(q), args...); err != nil {
-		return nil, fmt.Errorf("claim deliveries: %w", err)
-	}
-	if len(claimed) == 0 {
-		return nil, nil
-	}
-	eventIDs := make([]string, len(claimed))
-	for i, d := range claimed {
-		eventIDs[i] = d.EventID
-	}
-	q, args, err = sqlx.In(`SELECT id, payload FROM events WHERE id IN (?)`, eventIDs)
-	if err != nil {
-		return nil, err
-	}
-	var payloads []struct {
-		ID      string `db:"id"`
-		Payload []byte `db:"payload"`
-	}
-	if err := s.db.SelectContext(ctx, &payloads, s.db.Rebind(q), args...); err != nil {
-		return nil, err
-	}
-	byID := make(map[string][]byte, len(payloads))
-	for _, p := range payloads {
-		byID[p.ID] = p.Payload
-	}
-	jobs := make([]hook.Job, len(claimed))
-	for i, d := range claimed {
-		jobs[i] = hook.Job{Delivery: d, Payload: byID[d.EventID]}
-	}
-	return jobs, nil
+	return s.sqlDialect.claimDue(ctx, s.db, s.now(), owner, limit, lease, exclude)
 }
 
 // ReleaseJobs gives claimed deliveries back, due again at next (now when nil).

@@ -97,10 +97,7 @@ func (s *Store) ClaimForResend(ctx context.Context, actor hook.Actor, appID, id,
 		return job, hook.Errorf(hook.ENOTFOUND, "Delivery not found.")
 	}
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		q := `SELECT ` + deliveryColumns + ` FROM deliveries WHERE id = ? AND app_id = ?`
-		if s.dialect == Postgres {
-			q += ` FOR UPDATE`
-		}
+		q := `SELECT ` + deliveryColumns + ` FROM deliveries WHERE id = ? AND app_id = ?` + s.sqlDialect.forUpdate()
 		if err := tx.GetContext(ctx, &job.Delivery, tx.Rebind(q), id, appID); err != nil {
 			return notFound(err, "Delivery")
 		}
@@ -140,12 +137,8 @@ func (s *Store) HourlyAttempts(ctx context.Context, webhookID string) ([]HourCou
 	now := s.now()
 	end := now.Truncate(time.Hour).Add(time.Hour)
 	start := end.Add(-24 * time.Hour)
-	// Grouping by hour is the one dialect-specific part: PostgreSQL keeps
-	// timestamps, SQLite keeps integer microseconds.
-	bucket := `CAST(created_at / 3600000000 AS INTEGER)`
-	if s.dialect == Postgres {
-		bucket = `CAST(FLOOR(EXTRACT(EPOCH FROM created_at) / 3600) AS BIGINT)`
-	}
+	// Grouping by hour is the one dialect-specific part.
+	bucket := s.sqlDialect.hourBucket()
 	var rows []struct {
 		Bucket    int64 `db:"bucket"`
 		Succeeded int   `db:"succeeded"`
@@ -221,11 +214,7 @@ func (s *Store) ExplainListDeliveries(ctx context.Context, appID string, f Deliv
 	if err != nil {
 		return nil, err
 	}
-	explain := "EXPLAIN "
-	if s.dialect == SQLite {
-		explain = "EXPLAIN QUERY PLAN "
-	}
-	rows, err := s.db.QueryContext(ctx, s.db.Rebind(explain+q), args...)
+	rows, err := s.db.QueryContext(ctx, s.db.Rebind(s.sqlDialect.explain()+q), args...)
 	if err != nil {
 		return nil, err
 	}

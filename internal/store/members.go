@@ -88,11 +88,7 @@ func (s *Store) AddMember(ctx context.Context, actor hook.Actor, appID, email st
 // lockAdmins makes concurrent role changes of one app wait for each other,
 // so two admins cannot demote each other at once and leave none.
 func (s *Store) lockAdmins(ctx context.Context, tx *sqlx.Tx, appID string) error {
-	if s.dialect != Postgres {
-		return nil // SQLite transactions here take the write lock at BEGIN
-	}
-	_, err := tx.ExecContext(ctx, `SELECT id FROM apps WHERE id = $1 FOR UPDATE`, appID)
-	return err
+	return s.sqlDialect.lockApp(ctx, tx, appID)
 }
 
 func (s *Store) member(ctx context.Context, tx *sqlx.Tx, appID, userID string) (Member, error) {

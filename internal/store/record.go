@@ -59,7 +59,6 @@ func (s *Store) RecordAttempts(ctx context.Context, owner string, recs []Attempt
 
 func (s *Store) recordBatch(ctx context.Context, owner string, recs []AttemptRecord) ([]string, error) {
 	var disabled []string
-	pg := s.dialect == Postgres
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		now := s.now()
 		var ins strings.Builder
@@ -81,10 +80,7 @@ func (s *Store) recordBatch(ctx context.Context, owner string, recs []AttemptRec
 		var upd strings.Builder
 		upd.WriteString(`WITH v(id, status, next_at, last_at, auto) AS (VALUES `)
 		args = args[:0]
-		row := "(?, ?, ?, ?, ?)"
-		if pg {
-			row = "(?::uuid, ?::text, ?::timestamptz, ?::timestamptz, ?::integer)"
-		}
+		row := s.sqlDialect.outcomeRow()
 		for i, r := range recs {
 			if i > 0 {
 				upd.WriteString(", ")

@@ -10,8 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -26,19 +24,17 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/hookboard/hookboard/internal/dburl"
 	"github.com/hookboard/hookboard/internal/hook"
 	"github.com/hookboard/hookboard/internal/secretbox"
 	"github.com/hookboard/hookboard/migrations"
 )
 
-// Dialects.
+// Dialects (the names storetest and the tests use).
 const (
-	SQLite   = "sqlite"
-	Postgres = "postgres"
+	SQLite   = dburl.SQLite
+	Postgres = dburl.Postgres
 )
-
-// DefaultDSN is the embedded database a new user gets.
-const DefaultDSN = "sqlite:hookboard.db"
 
 // Options configure a Store.
 type Options struct {
@@ -53,9 +49,10 @@ type Options struct {
 // Store is the one storage type.
 type Store struct {
 	db         *sqlx.DB
+	sqlDialect dialect // what differs between SQLite and PostgreSQL
+	// dialect is sqlDialect.name(), left for ingest.go's checks until they
+	// ask sqlDialect too (ingestWriters, notifiesOtherProcesses).
 	dialect    string
-	driverDSN  string
-	sqlitePath string // the database file, on SQLite
 	wake       chan struct{}
 	box        *secretbox.Box
 	nowFunc    func() time.Time
@@ -70,8 +67,6 @@ type Store struct {
 	closing    chan struct{}
 	ingestDone chan struct{}
 	closeOnce  sync.Once
-
-	sweptLeases atomic.Bool // SQLite: every earlier process's leases taken over
 
 	// Batches of events or attempts that failed as a whole and were
 	// written one by one instead (a webhook deleted meanwhile, say).
@@ -88,49 +83,6 @@ type Store struct {
 	idMu     sync.Mutex // guards the id counter below
 	idLastMS int64
 	idSeq    int
-}
-
-// ParseDSN returns the dialect and the driver's data source name for a
-// DATABASE_URL: "sqlite:PATH" (the default, "sqlite:hookboard.db") or
-// "postgres://…". The SQLite path is returned as well, for the key file.
-func ParseDSN(dsn string) (dialect, driverDSN, sqlitePath string, err error) {
-	if dsn == "" {
-		dsn = DefaultDSN
-	}
-	switch {
-	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		u, err := url.Parse(dsn)
-		if err != nil {
-			return "", "", "", errors.New("DATABASE_URL: not a valid postgres:// URL")
-		}
-		// One round trip per parameterised statement instead of two
-		// (lib/pq otherwise prepares each one first).
-		q := u.Query()
-		if q.Get("binary_parameters") == "" {
-			q.Set("binary_parameters", "yes")
-			u.RawQuery = q.Encode()
-		}
-		return Postgres, u.String(), "", nil
-	case strings.HasPrefix(dsn, "sqlite:"):
-		rest := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "//")
-		path, query, _ := strings.Cut(rest, "?")
-		if path == "" {
-			return "", "", "", errors.New("DATABASE_URL: sqlite: needs a file path, for example sqlite:hookboard.db")
-		}
-		q, err := url.ParseQuery(query)
-		if err != nil {
-			return "", "", "", errors.New("DATABASE_URL: bad query string")
-		}
-		// Times as integer microseconds: exact, sortable and comparable.
-		q.Set("_time_integer_format", "unix_micro")
-		q.Set("_inttotime", "1")
-		q.Set("_txlock", "immediate")
-		for _, p := range []string{"foreign_keys(1)", "journal_mode(WAL)", "busy_timeout(10000)", "synchronous(NORMAL)"} {
-			q.Add("_pragma", p)
-		}
-		return SQLite, "file:" + path + "?" + q.Encode(), path, nil
-	}
-	return "", "", "", errors.New("DATABASE_URL: must start with sqlite: or postgres://")
 }
 
 // Open connects to dsn and applies pending migrations.
@@ -151,38 +103,23 @@ func Connect(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if opts.Box == nil {
 		return nil, errors.New("store: Options.Box is required")
 	}
-	dialect, driverDSN, path, err := ParseDSN(dsn)
+	u, err := dburl.Parse(dsn)
 	if err != nil {
 		return nil, err
 	}
-	driver := "postgres"
-	if dialect == SQLite {
-		driver = "sqlite"
-		if dir := filepath.Dir(path); dir != "." {
-			if _, err := os.Stat(dir); err != nil {
-				return nil, fmt.Errorf("DATABASE_URL: folder %s does not exist", dir)
-			}
-		}
-	}
-	db, err := sqlx.Open(driver, driverDSN)
+	d := newDialect(u)
+	db, err := d.open()
 	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
-	}
-	if dialect == SQLite {
-		// One writer at a time anyway; a small pool keeps readers concurrent.
-		db.SetMaxOpenConns(8)
-	} else {
-		db.SetMaxOpenConns(20)
-		db.SetMaxIdleConns(20)
+		return nil, err
 	}
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := db.PingContext(pctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("connect to %s database: %w", dialect, redactErr(err))
+		return nil, fmt.Errorf("connect to %s database: %w", d.name(), redactErr(err))
 	}
-	s := &Store{db: db, dialect: dialect, driverDSN: driverDSN, sqlitePath: path, wake: make(chan struct{}, 1), box: opts.Box, nowFunc: opts.Now, bcryptCost: opts.BcryptCost}
+	s := &Store{db: db, sqlDialect: d, dialect: d.name(), wake: make(chan struct{}, 1), box: opts.Box, nowFunc: opts.Now, bcryptCost: opts.BcryptCost}
 	if s.nowFunc == nil {
 		s.nowFunc = time.Now
 	}
@@ -203,7 +140,7 @@ func (s *Store) Close() error {
 }
 
 // Dialect is SQLite or Postgres.
-func (s *Store) Dialect() string { return s.dialect }
+func (s *Store) Dialect() string { return s.sqlDialect.name() }
 
 // DB exposes the handle for tests and benchmarks.
 func (s *Store) DB() *sqlx.DB { return s.db }
@@ -263,7 +200,12 @@ func validID(id string) bool {
 
 // inTx runs fn in a transaction, committing when it returns nil.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	tx, err := s.db.BeginTxx(ctx, nil)
+	return inTx(ctx, s.db, fn)
+}
+
+// inTx runs fn in a transaction of db, committing when it returns nil.
+func inTx(ctx context.Context, db *sqlx.DB, fn func(tx *sqlx.Tx) error) error {
+	tx, err := db.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
@@ -279,7 +221,7 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 
 // Migrate applies the embedded migrations not applied yet, in order.
 func (s *Store) Migrate(ctx context.Context) error {
-	files, err := fs.Glob(migrations.FS, s.dialect+"/*.sql")
+	files, err := fs.Glob(migrations.FS, s.sqlDialect.name()+"/*.sql")
 	if err != nil {
 		return err
 	}
@@ -290,11 +232,8 @@ func (s *Store) Migrate(ctx context.Context) error {
 	for _, f := range files {
 		version := strings.TrimSuffix(filepath.Base(f), ".sql")
 		err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-			if s.dialect == Postgres {
-				// Several processes may start at once: one migrates, the others wait.
-				if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7276832)`); err != nil {
-					return err
-				}
+			if err := s.sqlDialect.lockMigrations(ctx, tx); err != nil {
+				return err
 			}
 			var n int
 			if err := tx.GetContext(ctx, &n, s.db.Rebind(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), version); err != nil {

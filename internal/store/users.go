@@ -83,6 +83,26 @@ func (s *Store) AddUserMustChange(ctx context.Context, email, password, appName 
 func (s *Store) addUser(ctx context.Context, email, password, appName string, role hook.Role, mustChange bool) (AddUserResult, error) {
 	var res AddUserResult
 	email = strings.TrimSpace(email)
+	hash, err := s.checkNewUser(email, password, role)
+	if err != nil {
+		return res, err
+	}
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		res = AddUserResult{Role: role}
+		if err := s.appByNameOrNew(ctx, tx, appName, &res); err != nil {
+			return err
+		}
+		if err := s.userByEmailOrNew(ctx, tx, email, hash, mustChange, &res); err != nil {
+			return err
+		}
+		return s.setMembership(ctx, tx, role, &res)
+	})
+	return res, err
+}
+
+// checkNewUser validates addUser's input and returns the password's hash
+// ("" when no password was given).
+func (s *Store) checkNewUser(email, password string, role hook.Role) (string, error) {
 	var fe hook.FieldErrors
 	if msg := hook.ValidateEmail(email); msg != "" {
 		fe.Add("email", msg)
@@ -96,70 +116,85 @@ func (s *Store) addUser(ctx context.Context, email, password, appName string, ro
 		}
 	}
 	if err := fe.Err(); err != nil {
-		return res, err
+		return "", err
 	}
-	var hash string
-	if password != "" {
-		h, err := bcrypt.GenerateFromPassword([]byte(password), s.bcryptCost)
-		if err != nil {
-			return res, err
-		}
-		hash = string(h)
+	if password == "" {
+		return "", nil
 	}
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		res = AddUserResult{Role: role}
-		err := tx.GetContext(ctx, &res.App, tx.Rebind(`SELECT id, name, created_at FROM apps WHERE lower(name) = lower(?)`), strings.TrimSpace(appName))
-		if err != nil {
-			if err = notFound(err, "App"); hook.ErrorCode(err) != hook.ENOTFOUND {
+	h, err := bcrypt.GenerateFromPassword([]byte(password), s.bcryptCost)
+	if err != nil {
+		return "", err
+	}
+	return string(h), nil
+}
+
+// appByNameOrNew sets res.App to the app named appName (in any case),
+// creating it if there is none.
+func (s *Store) appByNameOrNew(ctx context.Context, tx *sqlx.Tx, appName string, res *AddUserResult) error {
+	err := tx.GetContext(ctx, &res.App, tx.Rebind(`SELECT id, name, created_at FROM apps WHERE lower(name) = lower(?)`), strings.TrimSpace(appName))
+	if err == nil {
+		return nil
+	}
+	if err = notFound(err, "App"); hook.ErrorCode(err) != hook.ENOTFOUND {
+		return err
+	}
+	if res.App, err = s.createApp(ctx, tx, appName); err != nil {
+		return err
+	}
+	res.NewApp = true
+	return nil
+}
+
+// userByEmailOrNew sets res.User to the user of email: an existing one gets
+// the password hash if one was given, a new one needs it.
+func (s *Store) userByEmailOrNew(ctx context.Context, tx *sqlx.Tx, email, hash string, mustChange bool, res *AddUserResult) error {
+	err := tx.GetContext(ctx, &res.User, tx.Rebind(`SELECT id, email, password_hash, created_at FROM users WHERE lower(email) = lower(?)`), email)
+	switch {
+	case err == nil:
+		if hash != "" {
+			// Someone else chose it: the sessions that knew the old
+			// one end, and the user picks their own next time.
+			if err := s.setPassword(ctx, tx, res.User.ID, hash, true); err != nil {
 				return err
 			}
-			if res.App, err = s.createApp(ctx, tx, appName); err != nil {
-				return err
-			}
-			res.NewApp = true
+			res.User.MustChangePassword = true
 		}
-		err = tx.GetContext(ctx, &res.User, tx.Rebind(`SELECT id, email, password_hash, created_at FROM users WHERE lower(email) = lower(?)`), email)
-		switch {
-		case err == nil:
-			if hash != "" {
-				// Someone else chose it: the sessions that knew the old
-				// one end, and the user picks their own next time.
-				if err := s.setPassword(ctx, tx, res.User.ID, hash, true); err != nil {
-					return err
-				}
-				res.User.MustChangePassword = true
-			}
-		case hook.ErrorCode(notFound(err, "User")) == hook.ENOTFOUND:
-			if hash == "" {
-				return hook.FieldErrors{{Field: "password", Message: "A new user needs a password."}}
-			}
-			res.User = hook.User{ID: s.newID(), Email: email, PasswordHash: hash, CreatedAt: s.now(), MustChangePassword: mustChange}
-			if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO users (id, email, password_hash, created_at, must_change_password) VALUES (?, ?, ?, ?, ?)`),
-				res.User.ID, res.User.Email, res.User.PasswordHash, res.User.CreatedAt, res.User.MustChangePassword); err != nil {
-				return err
-			}
-			res.NewUser = true
-		default:
+		return nil
+	case hook.ErrorCode(notFound(err, "User")) == hook.ENOTFOUND:
+		if hash == "" {
+			return hook.FieldErrors{{Field: "password", Message: "A new user needs a password."}}
+		}
+		res.User = hook.User{ID: s.newID(), Email: email, PasswordHash: hash, CreatedAt: s.now(), MustChangePassword: mustChange}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO users (id, email, password_hash, created_at, must_change_password) VALUES (?, ?, ?, ?, ?)`),
+			res.User.ID, res.User.Email, res.User.PasswordHash, res.User.CreatedAt, res.User.MustChangePassword); err != nil {
 			return err
 		}
-		var old string
-		err = tx.GetContext(ctx, &old, tx.Rebind(`SELECT role FROM memberships WHERE app_id = ? AND user_id = ?`), res.App.ID, res.User.ID)
-		switch {
-		case err == nil:
-			if old != string(role) {
-				res.RoleChange = true
-				_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE memberships SET role = ? WHERE app_id = ? AND user_id = ?`), role, res.App.ID, res.User.ID)
-			}
-			return err
-		case hook.ErrorCode(notFound(err, "")) == hook.ENOTFOUND:
-			_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO memberships (app_id, user_id, role, created_at) VALUES (?, ?, ?, ?)`),
-				res.App.ID, res.User.ID, role, s.now())
-			return err
-		default:
-			return err
+		res.NewUser = true
+		return nil
+	default:
+		return err
+	}
+}
+
+// setMembership gives res.User the role in res.App, as a new membership or
+// a changed one.
+func (s *Store) setMembership(ctx context.Context, tx *sqlx.Tx, role hook.Role, res *AddUserResult) error {
+	var old string
+	err := tx.GetContext(ctx, &old, tx.Rebind(`SELECT role FROM memberships WHERE app_id = ? AND user_id = ?`), res.App.ID, res.User.ID)
+	switch {
+	case err == nil:
+		if old != string(role) {
+			res.RoleChange = true
+			_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE memberships SET role = ? WHERE app_id = ? AND user_id = ?`), role, res.App.ID, res.User.ID)
 		}
-	})
-	return res, err
+		return err
+	case hook.ErrorCode(notFound(err, "")) == hook.ENOTFOUND:
+		_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO memberships (app_id, user_id, role, created_at) VALUES (?, ?, ?, ?)`),
+			res.App.ID, res.User.ID, role, s.now())
+		return err
+	default:
+		return err
+	}
 }
 
 // dummyHash makes a sign-in with an unknown e-mail cost as much as one with

@@ -1,0 +1,69 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/hookboard/hookboard/internal/dburl"
+	"github.com/hookboard/hookboard/internal/hook"
+)
+
+// dialect is everything that differs between SQLite and PostgreSQL. Connect
+// builds one (newDialect) and the rest of the store asks it instead of
+// comparing names. Each concern's two halves sit in files named for the
+// concern and the dialect: claim_sqlite.go and claim_postgres.go,
+// leases_*.go, listen_*.go; the small pieces are in dialect_sqlite.go and
+// dialect_postgres.go.
+type dialect interface {
+	// name is SQLite or Postgres, as in DATABASE_URL and migrations/.
+	name() string
+	// open opens the database with the pool sized for it (without
+	// connecting: Connect pings it).
+	open() (*sqlx.DB, error)
+	// lockMigrations makes processes starting at once migrate one by one.
+	lockMigrations(ctx context.Context, tx *sqlx.Tx) error
+
+	// forUpdate ends a SELECT whose rows the transaction goes on to change.
+	forUpdate() string
+	// lockApp makes the transactions that change an app's members wait
+	// for each other.
+	lockApp(ctx context.Context, tx *sqlx.Tx, appID string) error
+	// hourBucket is the hour since the epoch of created_at, as an integer.
+	hourBucket() string
+	// explain starts a statement that returns its query plan.
+	explain() string
+	// outcomeRow is one row of recordBatch's VALUES list of outcomes.
+	outcomeRow() string
+
+	// claimDue leases due deliveries (see Store.ClaimDue).
+	claimDue(ctx context.Context, db *sqlx.DB, now time.Time, owner string, limit int, lease time.Duration, exclude []string) ([]hook.Job, error)
+
+	// holdOwner and takeOverLeases: see Store.HoldOwner and
+	// Store.TakeOverLeases, and leases.go.
+	holdOwner(ctx context.Context, db *sqlx.DB, key int64, onError func(error)) (release func(), err error)
+	takeOverLeases(ctx context.Context, db *sqlx.DB, now time.Time, owner string) (int, error)
+
+	// notifiesOtherProcesses reports whether other processes on the same
+	// database hear of new deliveries (NOTIFY), and listen calls wake for
+	// each such notice until ctx ends.
+	notifiesOtherProcesses() bool
+	listen(ctx context.Context, wake func(), onError func(error))
+	// ingestWriters is how many ingestion batches may be written at once.
+	ingestWriters() int
+
+	// bulkInsert prepares the fastest many-row insert into table in tx;
+	// flush tells whether the statement must be run once more, without
+	// arguments, to write the rows (COPY).
+	bulkInsert(tx *sql.Tx, table string, columns []string) (stmt *sql.Stmt, flush bool, err error)
+}
+
+// newDialect returns the dialect of a parsed DATABASE_URL.
+func newDialect(u dburl.Parsed) dialect {
+	if u.Dialect == dburl.Postgres {
+		return &postgresDialect{driverDSN: u.DriverDSN}
+	}
+	return &sqliteDialect{driverDSN: u.DriverDSN, path: u.SQLitePath}
+}

@@ -1,0 +1,66 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// postgresDialect is PostgreSQL through lib/pq: any number of processes on
+// one database, told of new deliveries by LISTEN/NOTIFY (listen_postgres.go),
+// their liveness kept by advisory locks (leases_postgres.go).
+type postgresDialect struct {
+	driverDSN string
+}
+
+func (d *postgresDialect) name() string { return Postgres }
+
+func (d *postgresDialect) open() (*sqlx.DB, error) {
+	db, err := sqlx.Open("postgres", d.driverDSN)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	db.SetMaxOpenConns(20)
+	db.SetMaxIdleConns(20)
+	return db, nil
+}
+
+// lockMigrations: several processes may start at once; one migrates, the
+// others wait.
+func (d *postgresDialect) lockMigrations(ctx context.Context, tx *sqlx.Tx) error {
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7276832)`)
+	return err
+}
+
+func (d *postgresDialect) forUpdate() string { return ` FOR UPDATE` }
+
+func (d *postgresDialect) lockApp(ctx context.Context, tx *sqlx.Tx, appID string) error {
+	_, err := tx.ExecContext(ctx, `SELECT id FROM apps WHERE id = $1 FOR UPDATE`, appID)
+	return err
+}
+
+// hourBucket: PostgreSQL keeps timestamps.
+func (d *postgresDialect) hourBucket() string {
+	return `CAST(FLOOR(EXTRACT(EPOCH FROM created_at) / 3600) AS BIGINT)`
+}
+
+func (d *postgresDialect) explain() string { return "EXPLAIN " }
+
+// outcomeRow casts each value: PostgreSQL cannot infer a VALUES list's types.
+func (d *postgresDialect) outcomeRow() string {
+	return "(?::uuid, ?::text, ?::timestamptz, ?::timestamptz, ?::integer)"
+}
+
+// ingestWriters: two batches may be written at once, so one commits while
+// the next is written.
+func (d *postgresDialect) ingestWriters() int { return 2 }
+
+// bulkInsert is COPY FROM STDIN: each row is sent by a run with arguments,
+// and the rows are written by one final run without.
+func (d *postgresDialect) bulkInsert(tx *sql.Tx, table string, columns []string) (*sql.Stmt, bool, error) {
+	stmt, err := tx.Prepare(pq.CopyIn(table, columns...))
+	return stmt, true, err
+}

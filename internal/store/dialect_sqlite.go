@@ -1,0 +1,73 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// sqliteDialect is SQLite through modernc.org/sqlite: one file, one process
+// sending from it (the lock file of leases_sqlite.go), one writer at a time.
+type sqliteDialect struct {
+	driverDSN string
+	path      string // the database file
+
+	swept atomic.Bool // every earlier process's leases taken over
+}
+
+func (d *sqliteDialect) name() string { return SQLite }
+
+func (d *sqliteDialect) open() (*sqlx.DB, error) {
+	if dir := filepath.Dir(d.path); dir != "." {
+		if _, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("DATABASE_URL: folder %s does not exist", dir)
+		}
+	}
+	db, err := sqlx.Open("sqlite", d.driverDSN)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	// One writer at a time anyway; a small pool keeps readers concurrent.
+	db.SetMaxOpenConns(8)
+	return db, nil
+}
+
+// lockMigrations: the transaction took the write lock at BEGIN (_txlock=immediate).
+func (d *sqliteDialect) lockMigrations(context.Context, *sqlx.Tx) error { return nil }
+
+// forUpdate: SQLite transactions here take the write lock at BEGIN.
+func (d *sqliteDialect) forUpdate() string { return "" }
+
+// lockApp: SQLite transactions here take the write lock at BEGIN.
+func (d *sqliteDialect) lockApp(context.Context, *sqlx.Tx, string) error { return nil }
+
+// hourBucket: SQLite keeps times as integer microseconds.
+func (d *sqliteDialect) hourBucket() string { return `CAST(created_at / 3600000000 AS INTEGER)` }
+
+func (d *sqliteDialect) explain() string { return "EXPLAIN QUERY PLAN " }
+
+func (d *sqliteDialect) outcomeRow() string { return "(?, ?, ?, ?, ?)" }
+
+// ingestWriters: SQLite takes one writer at a time anyway.
+func (d *sqliteDialect) ingestWriters() int { return 1 }
+
+// bulkInsert is one prepared INSERT, run once per row in the transaction.
+func (d *sqliteDialect) bulkInsert(tx *sql.Tx, table string, columns []string) (*sql.Stmt, bool, error) {
+	quoted := make([]string, len(columns))
+	for i, c := range columns {
+		quoted[i] = quoteIdent(c)
+	}
+	q := `INSERT INTO ` + quoteIdent(table) + ` (` + strings.Join(quoted, ", ") + `) VALUES (?` + strings.Repeat(", ?", len(columns)-1) + `)`
+	stmt, err := tx.Prepare(q)
+	return stmt, false, err
+}
+
+// quoteIdent quotes a table or column name (SQL's double quotes, which
+// SQLite and PostgreSQL both read).
+func quoteIdent(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }

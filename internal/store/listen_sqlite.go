@@ -1,0 +1,9 @@
+package store
+
+import "context"
+
+// notifiesOtherProcesses: only one process sends from a SQLite file.
+func (d *sqliteDialect) notifiesOtherProcesses() bool { return false }
+
+// listen waits for ctx: there is no other process to hear from.
+func (d *sqliteDialect) listen(ctx context.Context, _ func(), _ func(error)) { <-ctx.Done() }
