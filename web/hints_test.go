@@ -45,7 +45,9 @@ func TestHintsDiagnose(t *testing.T) {
 		}
 	})
 	t.Cleanup(func() { close(release) }) // before the server's Close, which waits for the handler
-	redirect := serve(func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "https://new.example/hook", http.StatusFound) })
+	redirect := serve(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "https://new.example/hook", http.StatusFound)
+	})
 	code := func(c int) string { return serve(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(c) }) }
 
 	cases := []struct {
