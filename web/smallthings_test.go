@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -48,4 +49,35 @@ func TestConfirmPagesNameWhatTheyDelete(t *testing.T) {
 	}
 	resp, _ = a.post("/apps/"+h.acme.ID+"/members/nosuchuser/remove", url.Values{})
 	wantStatus(t, resp, http.StatusNotFound)
+}
+
+// TestAllEventsExclusive: "All events" with single types is refused on the
+// form (422, the field error, the choices kept) and by the API, and
+// nothing is created.
+func TestAllEventsExclusive(t *testing.T) {
+	h := newHarness(t)
+	h.mustEventTypes("invoice.paid", "invoice.failed")
+	a := h.admin()
+	form := validForm()
+	form["events"] = []string{"*", "invoice.paid"}
+	resp, doc := a.post("/apps/"+h.acme.ID+"/webhooks/new", form)
+	wantStatus(t, resp, http.StatusUnprocessableEntity)
+	if msg := text(doc, "[data-error-for=events]"); !strings.Contains(msg, "either all events (*) or single event types, not both") {
+		t.Errorf("events error %q", msg)
+	}
+	if doc.Find(`input[name=events][value="*"]:checked`).Length() != 1 || doc.Find(`input[name=events][value="invoice.paid"]:checked`).Length() != 1 {
+		t.Error("the choices were not kept")
+	}
+	if doc.Find("input[name=name]").AttrOr("value", "") != "Billing" {
+		t.Error("the name was not kept")
+	}
+	body, _ := json.Marshal(map[string]any{"name": "API", "url": "https://example.com/hook", "events": []string{"invoice.failed", "*"}})
+	apiResp, out := apiCall(t, h.srv.URL, "POST", "/api/v1/apps/"+h.acme.ID+"/webhooks", h.apiKey(h.acme.ID), string(body))
+	raw, _ := json.Marshal(out["errors"])
+	if apiResp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(string(raw), `"events"`) {
+		t.Errorf("API: %d %s", apiResp.StatusCode, raw)
+	}
+	if list, _ := h.store.ListWebhooks(t.Context(), h.acme.ID); len(list) != 0 {
+		t.Errorf("%d webhooks created", len(list))
+	}
 }

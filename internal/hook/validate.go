@@ -92,6 +92,13 @@ func ValidateWebhook(in WebhookInput, p TargetPolicy, existing *Webhook, knownTy
 	if len(in.Events) == 0 {
 		fe.Add("events", "Choose at least one event type, or all events (*).")
 	}
+	// "All events" and single types mean different things (every type, also
+	// those added later, or just these), so the two together are refused
+	// rather than one silently dropped: the webhook would receive more, or
+	// less, than whoever sent the form or the API call believes.
+	if len(in.Events) > 1 && slices.Contains(in.Events, AllEvents) {
+		fe.Add("events", "Choose either all events (*) or single event types, not both.")
+	}
 	for _, e := range in.Events {
 		if e == AllEvents {
 			continue
