@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"github.com/hookboard/hookboard/internal/hook"
 )
 
@@ -29,6 +31,7 @@ func TestConfirmPagesNameWhatTheyDelete(t *testing.T) {
 	if got := text(doc, "[data-testid=confirm] p"); !strings.Contains(got, k.Prefix+"…") {
 		t.Errorf("revoke message %q lacks the prefix", got)
 	}
+	wantDestructive(t, doc.Selection, "revoke")
 	resp, _ = a.post("/apps/"+h.acme.ID+"/api-keys/nosuchkey/revoke", url.Values{})
 	wantStatus(t, resp, http.StatusNotFound)
 
@@ -47,8 +50,30 @@ func TestConfirmPagesNameWhatTheyDelete(t *testing.T) {
 	if got := text(doc, "[data-testid=confirm] h1"); got != "Remove support@acme.test from this app?" {
 		t.Errorf("remove heading %q", got)
 	}
+	wantDestructive(t, doc.Selection, "remove")
 	resp, _ = a.post("/apps/"+h.acme.ID+"/members/nosuchuser/remove", url.Values{})
 	wantStatus(t, resp, http.StatusNotFound)
+
+	wh := h.mustWebhook(h.acme.ID, "Billing")
+	resp, doc = a.get("/apps/" + h.acme.ID + "/webhooks/" + wh.ID + "/delete")
+	wantStatus(t, resp, http.StatusOK)
+	if got := text(doc, "[data-testid=confirm-delete] strong"); got != "Billing" {
+		t.Errorf("delete page names %q", got)
+	}
+	wantDestructive(t, doc.Selection, "delete")
+}
+
+// wantDestructive: a confirm page's button is the red one and Cancel has
+// the focus, so Enter does not delete.
+func wantDestructive(t *testing.T, doc *goquery.Selection, what string) {
+	t.Helper()
+	if doc.Find("form button[type=submit].danger").Length() != 1 {
+		t.Errorf("%s: the confirm button is not marked danger", what)
+	}
+	cancel := doc.Find("[data-testid=cancel]")
+	if _, ok := cancel.Attr("autofocus"); !ok || strings.TrimSpace(cancel.Text()) != "Cancel" {
+		t.Errorf("%s: Cancel does not have the focus", what)
+	}
 }
 
 // TestAllEventsExclusive: "All events" with single types is refused on the
