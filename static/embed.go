@@ -4,5 +4,5 @@ package static
 
 import "embed"
 
-//go:embed css js
+//go:embed css js favicon.svg
 var FS embed.FS

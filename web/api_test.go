@@ -168,7 +168,7 @@ func TestAPIKeysPage(t *testing.T) {
 	// Without JavaScript, Revoke asks first.
 	resp, doc = a.submit(doc.Find("tr[data-api-key-id] form"), nil)
 	wantStatus(t, resp, http.StatusOK)
-	if !strings.Contains(doc.Find("[data-testid=confirm]").Text(), "Revoke this API key?") {
+	if !strings.Contains(doc.Find("[data-testid=confirm]").Text(), "Revoke the API key “") {
 		t.Fatal("no confirm step")
 	}
 	apiResp, _ = apiCall(t, h.srv.URL, "POST", "/api/v1/apps/"+h.acme.ID+"/events", key, `{"eventType":"a.b","payload":{}}`)

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"slices"
 
 	"github.com/hookboard/hookboard/internal/hook"
 	"github.com/hookboard/hookboard/internal/store"
@@ -71,7 +72,18 @@ func (s *Server) apiKeyCreate(w http.ResponseWriter, r *http.Request, c *reqCtx)
 // query string does not count, so a link cannot skip the confirm step.
 func (s *Server) apiKeyRevoke(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	if confirmed(w, r) != nil {
-		s.confirm(w, r, c, "Revoke this API key?", "Requests with it will get 401 at once. This cannot be undone.", "Revoke", "/apps/"+c.appID()+"/api-keys")
+		// The confirm page names the key, so nobody revokes the wrong one.
+		keys, err := s.store.ListAPIKeys(r.Context(), c.appID())
+		if err != nil {
+			s.error(w, r, c, err)
+			return
+		}
+		i := slices.IndexFunc(keys, func(k store.APIKey) bool { return k.ID == r.PathValue("keyID") })
+		if i < 0 {
+			s.error(w, r, c, hook.Errorf(hook.ENOTFOUND, "API key not found."))
+			return
+		}
+		s.confirm(w, r, c, "Revoke the API key “"+keys[i].Name+"”?", "Requests with it ("+keys[i].Prefix+"…) will get 401 at once. This cannot be undone.", "Revoke", "/apps/"+c.appID()+"/api-keys")
 		return
 	}
 	k, err := s.store.RevokeAPIKey(r.Context(), c.actor(), c.appID(), r.PathValue("keyID"))

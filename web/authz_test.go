@@ -48,6 +48,7 @@ var matrix = map[string]struct {
 	"GET /readyz":       {"public", ""},
 	"GET /metrics":      {"not-an-actor", ""}, // 404 here: this fixture has no metrics; see TestMetrics
 	"GET /static/":      {"not-an-actor", ""}, // only named files exist: see the static test
+	"GET /favicon.ico":  {"public", ""},
 	"GET /login":        {"public", ""},
 	"POST /login":       {"public", "email=admin%40acme.test&password=correct+horse+battery"},
 	"POST /logout":      {"public", ""},

@@ -234,17 +234,10 @@ func (s *Server) deliveryPage(w http.ResponseWriter, r *http.Request, c *reqCtx)
 		vm.Attempts = append(vm.Attempts, templates.AttemptVM{
 			ID: a.ID, Succeeded: a.Succeeded, Status: a.ResponseStatus, Headers: headerList(a.ResponseHeaders),
 			Body: string(a.ResponseBody), Truncated: a.ResponseTruncated, Duration: formatDuration(a.Duration),
-			Error: a.Error, Trigger: a.Trigger, CreatedAt: a.CreatedAt, Hint: attemptHint(a),
+			Error: a.Error, Trigger: a.Trigger, CreatedAt: a.CreatedAt, Hint: hook.Hint(a),
 		})
 	}
 	s.render(w, r, c, http.StatusOK, templates.DeliveryPageView(vm))
-}
-
-func attemptHint(a hook.Attempt) string {
-	if a.Succeeded {
-		return ""
-	}
-	return StatusHint(a.ResponseStatus, a.Error)
 }
 
 // payloadDownload serves the payload bytes as stored, as an attachment.
@@ -279,9 +272,9 @@ func (s *Server) resend(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	case a.Succeeded:
 		c.flash("success", fmt.Sprintf("Resent: HTTP %d in %s. The delivery succeeded.", a.ResponseStatus, formatDuration(a.Duration)))
 	case a.ResponseStatus != 0:
-		c.flash("error", strings.TrimSpace(fmt.Sprintf("Resent, and it failed again: HTTP %d. %s", a.ResponseStatus, StatusHint(a.ResponseStatus, a.Error))))
+		c.flash("error", strings.TrimSpace(fmt.Sprintf("Resent, and it failed again: HTTP %d. %s", a.ResponseStatus, hook.Hint(a))))
 	default:
-		c.flash("error", "Resent, and it failed again: "+a.Error+".")
+		c.flash("error", "Resent, and it failed again: "+a.Error+". "+hook.Hint(a))
 	}
 	s.redirect(w, r, c, "/apps/"+c.appID()+"/deliveries/"+id+"?tab=response")
 }

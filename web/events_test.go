@@ -326,7 +326,7 @@ func TestDeliveryPage(t *testing.T) {
 	if att.Length() != 1 {
 		t.Fatalf("%d attempts", att.Length())
 	}
-	for field, want := range map[string]string{"response-status": "500", "trigger": "automatic", "hint": "Server error on the endpoint.", "response-body": "database down"} {
+	for field, want := range map[string]string{"response-status": "500", "trigger": "automatic", "hint": "Server error on the endpoint (500): its code failed; its logs say why. Hookboard retries.", "response-body": "database down"} {
 		if got := strings.TrimSpace(att.Find("[data-field=" + field + "]").Text()); got != want {
 			t.Errorf("attempt %s = %q, want %q", field, got, want)
 		}
@@ -360,7 +360,7 @@ func TestDeliveryPage(t *testing.T) {
 	if att.Find("[data-testid=truncated]").Length() != 1 || len(att.Find("[data-field=response-body]").Text()) != 64<<10 {
 		t.Errorf("truncation: marked=%d, body %d bytes", att.Find("[data-testid=truncated]").Length(), len(att.Find("[data-field=response-body]").Text()))
 	}
-	if got := strings.TrimSpace(att.Find("[data-field=hint]").Text()); got != "The endpoint rejected the payload." {
+	if got := strings.TrimSpace(att.Find("[data-field=hint]").Text()); got != "The endpoint rejected the payload (400 Bad Request): its response body usually says what it expected." {
 		t.Errorf("400 hint %q", got)
 	}
 

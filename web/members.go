@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 
 	"github.com/hookboard/hookboard/internal/hook"
 	"github.com/hookboard/hookboard/internal/store"
@@ -103,7 +104,18 @@ func (s *Server) memberRole(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 // so a link cannot skip the confirm step.
 func (s *Server) memberRemove(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	if confirmed(w, r) != nil {
-		s.confirm(w, r, c, "Remove this member?", "They lose access to this app at once. Their account stays, with any other apps.", "Remove", "/apps/"+c.appID()+"/members")
+		// The confirm page names the member, so nobody removes the wrong one.
+		members, err := s.store.ListMembers(r.Context(), c.appID())
+		if err != nil {
+			s.error(w, r, c, err)
+			return
+		}
+		i := slices.IndexFunc(members, func(m store.Member) bool { return m.UserID == r.PathValue("userID") })
+		if i < 0 {
+			s.error(w, r, c, hook.Errorf(hook.ENOTFOUND, "Member not found."))
+			return
+		}
+		s.confirm(w, r, c, "Remove "+members[i].Email+" from this app?", "They lose access to this app at once. Their account stays, with any other apps.", "Remove", "/apps/"+c.appID()+"/members")
 		return
 	}
 	m, err := s.store.RemoveMember(r.Context(), c.actor(), c.appID(), r.PathValue("userID"))

@@ -13,6 +13,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	handle("GET /readyz", s.readyz)
 	handle("GET /metrics", s.serveMetrics)
 	handle("GET /static/", s.static.ServeHTTP)
+	handle("GET /favicon.ico", s.static.favicon)
 
 	handle("GET /login", s.loginPage)
 	handle("POST /login", s.login)

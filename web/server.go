@@ -84,7 +84,7 @@ func New(opts Options) *Server {
 	s.cookies.Options = &sessions.Options{Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: int(s.lifetime.Seconds())}
 	s.mux = http.NewServeMux()
 	s.routes(s.mux)
-	s.handler = s.recoverer(s.logRequests(securityHeaders(http.NewCrossOriginProtection().Handler(s.mux))))
+	s.handler = s.recoverer(s.logRequests(securityHeaders(http.NewCrossOriginProtection().Handler(gzipResponses(s.mux)))))
 	return s
 }
 

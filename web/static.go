@@ -55,3 +55,16 @@ func (sf *staticFiles) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r2.URL.Path = "/" + name
 	sf.files.ServeHTTP(w, r2)
 }
+
+// favicon answers /favicon.ico, which browsers ask for whatever the page
+// links, with the SVG icon, so it is no 404 in the log.
+func (sf *staticFiles) favicon(w http.ResponseWriter, r *http.Request) {
+	b, err := fs.ReadFile(static.FS, "favicon.svg")
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	w.Write(b)
+}

@@ -37,40 +37,12 @@ func (s *Server) webhookTest(w http.ResponseWriter, r *http.Request, c *reqCtx) 
 		case a.Succeeded:
 			c.flash("success", fmt.Sprintf("Test event delivered: HTTP %d in %s.", a.ResponseStatus, took))
 		case a.ResponseStatus != 0 && a.Error != "":
-			c.flash("error", fmt.Sprintf("Test event failed: HTTP %d, %s.", a.ResponseStatus, a.Error))
+			c.flash("error", fmt.Sprintf("Test event failed: HTTP %d, %s. %s", a.ResponseStatus, a.Error, hook.Hint(a)))
 		case a.ResponseStatus != 0:
-			c.flash("error", fmt.Sprintf("Test event failed: HTTP %d in %s. %s", a.ResponseStatus, took, StatusHint(a.ResponseStatus, "")))
+			c.flash("error", fmt.Sprintf("Test event failed: HTTP %d in %s. %s", a.ResponseStatus, took, hook.Hint(a)))
 		default:
-			c.flash("error", "Test event failed: "+a.Error+".")
+			c.flash("error", "Test event failed: "+a.Error+". "+hook.Hint(a))
 		}
 	}
 	s.redirect(w, r, c, "/apps/"+c.appID()+"/webhooks/"+r.PathValue("id"))
-}
-
-// StatusHint says in plain words what a failed attempt's status means.
-func StatusHint(status int, errText string) string {
-	switch {
-	case status == 0 && errText != "":
-		if len(errText) >= 7 && errText[:7] == "timeout" {
-			return "The endpoint took longer than the time limit to answer."
-		}
-		return "Hookboard could not reach the endpoint."
-	case status == 404:
-		return "URL not found: check the payload URL."
-	case status == 401 || status == 403:
-		return "Authentication failed: check the credentials the endpoint expects."
-	case status == 400:
-		return "The endpoint rejected the payload."
-	case status == 410:
-		return "The endpoint says it is gone: retries stopped."
-	case status == 429:
-		return "The endpoint is rate limiting: Hookboard waits as asked."
-	case status >= 500:
-		return "Server error on the endpoint."
-	case status >= 300 && status < 400:
-		return "The endpoint redirected; Hookboard does not follow redirects."
-	case status >= 400:
-		return "The endpoint refused the request."
-	}
-	return ""
 }

@@ -92,6 +92,13 @@ func ValidateWebhook(in WebhookInput, p TargetPolicy, existing *Webhook, knownTy
 	if len(in.Events) == 0 {
 		fe.Add("events", "Choose at least one event type, or all events (*).")
 	}
+	// "All events" and single types mean different things (every type, also
+	// those added later, or just these), so the two together are refused
+	// rather than one silently dropped: the webhook would receive more, or
+	// less, than whoever sent the form or the API call believes.
+	if len(in.Events) > 1 && slices.Contains(in.Events, AllEvents) {
+		fe.Add("events", "Choose either all events (*) or single event types, not both.")
+	}
 	for _, e := range in.Events {
 		if e == AllEvents {
 			continue
@@ -237,12 +244,12 @@ func ValidateTargetURL(raw string, p TargetPolicy) string {
 		return "URL may not name a network interface (%…) in its address."
 	case err == nil:
 		if reason := NonPublicReason(addr); reason != "" {
-			return "URL points to " + withArticle(reason) + " address; Hookboard only delivers to public addresses."
+			return "URL points to " + withArticle(reason) + " address; Hookboard only delivers to public addresses" + devSwitch
 		}
 	case literal:
 		return "URL has an address Hookboard cannot use."
 	case host == "localhost" || strings.HasSuffix(host, ".localhost") || slices.Contains(loopbackNames, host):
-		return "URL points to this machine (localhost); use a public address."
+		return "URL points to this machine (localhost); use a public address" + devSwitch
 	case looksNumeric(host):
 		// Forms like 2130706433, 0177.1 or 0x7f.1 that some resolvers read
 		// as IPv4.
@@ -250,6 +257,10 @@ func ValidateTargetURL(raw string, p TargetPolicy) string {
 	}
 	return ""
 }
+
+// devSwitch ends the refusals of non-public targets: in development the
+// receiver is often on this machine, and the setting is how to allow it.
+const devSwitch = " (to deliver to your own machine in development, start Hookboard with HOOKBOARD_ALLOW_PRIVATE_TARGETS=true)."
 
 // loopbackNames are the other names /etc/hosts commonly gives this machine.
 var loopbackNames = []string{"localhost.localdomain", "ip6-localhost", "ip6-loopback"}

@@ -2,11 +2,14 @@ package sender
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 	"syscall"
 	"time"
 
@@ -78,7 +81,10 @@ func newClient(dialer *net.Dialer, timeout time.Duration) *http.Client {
 }
 
 // describeError turns a transport error into words for the Responses tab,
-// without the URL (it is shown beside) and without internals.
+// without the URL (it is shown beside) and without internals. Each text
+// begins with the prefix hook.ErrorClass reads back ("blocked: ",
+// "timeout: ", "DNS: ", "connection ", "TLS: "), so the dashboard chooses a
+// hint and the event log a label without a column of its own.
 func describeError(err error, timeout time.Duration) string {
 	var blocked *BlockedError
 	var dnsErr *net.DNSError
@@ -86,10 +92,17 @@ func describeError(err error, timeout time.Duration) string {
 	switch {
 	case errors.As(err, &blocked):
 		return blocked.Error()
+	case errors.As(err, &dnsErr) && !dnsErr.IsTimeout:
+		return fmt.Sprintf("DNS: could not resolve %s", dnsErr.Name)
+	case errors.As(err, &dnsErr):
+		return fmt.Sprintf("DNS: no answer from the DNS server for %s", dnsErr.Name)
 	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
 		return fmt.Sprintf("timeout: no response within %s", timeout)
-	case errors.As(err, &dnsErr):
-		return fmt.Sprintf("DNS: could not resolve %s", dnsErr.Name)
+	}
+	if msg := describeTLSError(err); msg != "" {
+		return msg
+	}
+	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused: nothing is listening at the URL's host and port"
 	case errors.Is(err, syscall.ECONNRESET):
@@ -104,6 +117,48 @@ func describeError(err error, timeout time.Duration) string {
 		}
 	}
 	return err.Error()
+}
+
+// describeTLSError names why a TLS handshake failed ("TLS: certificate
+// expired …", "… signed by an unknown authority …", "… for another host
+// …"), or returns "" when err is no TLS error.
+func describeTLSError(err error) string {
+	var expired x509.CertificateInvalidError
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var verify *tls.CertificateVerificationError
+	var record tls.RecordHeaderError
+	var remote *net.OpError
+	switch {
+	case errors.As(err, &expired) && expired.Reason == x509.Expired && expired.Cert != nil:
+		if time.Now().Before(expired.Cert.NotBefore) {
+			return fmt.Sprintf("TLS: certificate %s: valid from %s", hook.TLSNotYetValid, expired.Cert.NotBefore.UTC().Format(time.RFC3339))
+		}
+		return fmt.Sprintf("TLS: certificate %s on %s", hook.TLSExpired, expired.Cert.NotAfter.UTC().Format(time.RFC3339))
+	case errors.As(err, &unknown):
+		msg := "TLS: certificate " + hook.TLSUnknownAuthority
+		if c := unknown.Cert; c != nil && c.Issuer.String() == c.Subject.String() {
+			msg += " (self-signed)"
+		}
+		return msg
+	case errors.As(err, &host) && host.Certificate != nil:
+		names := append([]string(nil), host.Certificate.DNSNames...)
+		for _, ip := range host.Certificate.IPAddresses {
+			names = append(names, ip.String())
+		}
+		if len(names) == 0 && host.Certificate.Subject.CommonName != "" {
+			names = append(names, host.Certificate.Subject.CommonName)
+		}
+		return fmt.Sprintf("TLS: certificate %s: valid for %s, not %s", hook.TLSWrongHost, strings.Join(names, ", "), host.Host)
+	case errors.As(err, &verify):
+		return "TLS: certificate not accepted: " + verify.Err.Error()
+	case errors.As(err, &record) || strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		return "TLS: handshake failed: the endpoint did not answer in TLS (does it serve plain HTTP?)"
+	case errors.As(err, &remote) && remote.Op == "remote error":
+		// The endpoint's alert, such as "tls: handshake failure".
+		return "TLS: handshake failed: the endpoint answered " + remote.Err.Error()
+	}
+	return ""
 }
 
 func isTimeout(err error) bool {

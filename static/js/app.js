@@ -80,11 +80,12 @@
       actions.className = "form-actions";
       var ok = document.createElement("button");
       ok.type = "button";
-      ok.className = "button primary";
+      ok.className = "button danger";
       ok.dataset.testid = "confirm-ok";
       var cancel = document.createElement("button");
       cancel.type = "button";
       cancel.className = "button";
+      cancel.dataset.testid = "confirm-cancel";
       cancel.textContent = "Cancel";
       cancel.addEventListener("click", function () { dialog.close(); });
       actions.append(ok, cancel);
@@ -101,7 +102,8 @@
     });
     okButton.replaceWith(fresh);
     dialog.showModal();
-    fresh.focus();
+    // Destructive: a stray Enter must cancel, not delete.
+    dialog.querySelector("[data-testid=confirm-cancel]").focus();
   }
 
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
@@ -176,4 +178,17 @@
       })
       .catch(function () { window.clearInterval(timer); });
   }, 4000);
+})();
+
+// "All events" and single event types are exclusive (the server refuses
+// both): choosing one unchecks the other.
+(function () {
+  document.querySelectorAll("input[type=checkbox][name=events]").forEach(function (box) {
+    box.addEventListener("change", function () {
+      if (!box.checked) { return; }
+      document.querySelectorAll("input[type=checkbox][name=events]").forEach(function (other) {
+        if (other !== box && (box.value === "*" || other.value === "*")) { other.checked = false; }
+      });
+    });
+  });
 })();
