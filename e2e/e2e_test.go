@@ -19,12 +19,13 @@ import (
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
+	"github.com/hookboard/hookboard/internal/assembly"
 	hbbrowser "github.com/hookboard/hookboard/internal/browser"
+	"github.com/hookboard/hookboard/internal/config"
 	"github.com/hookboard/hookboard/internal/hook"
 	"github.com/hookboard/hookboard/internal/sender"
 	"github.com/hookboard/hookboard/internal/store"
 	"github.com/hookboard/hookboard/internal/store/storetest"
-	"github.com/hookboard/hookboard/web"
 )
 
 const password = "correct horse battery"
@@ -76,8 +77,16 @@ func newEnv(t *testing.T, width int) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The program as serve assembles it; deliveries are sent by hand, so a
+	// page can be seen before its delivery goes out.
 	e.snd = sender.New(sender.Options{Store: e.st, AllowPrivate: true})
-	srv := httptest.NewServer(web.New(web.Options{Store: e.st, Deliverer: sender.NewService(e.st, e.snd), SessionKey: make([]byte, 32), Targets: dev}))
+	p, err := assembly.Open(ctx, config.Config{SessionKey: make([]byte, 32)},
+		assembly.WithStore(e.st), assembly.WithSender(e.snd), assembly.WithTargets(dev), assembly.WithoutListener())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	srv := httptest.NewServer(p.Handler())
 	t.Cleanup(srv.Close)
 	e.base = srv.URL
 

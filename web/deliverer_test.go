@@ -2,9 +2,11 @@ package web_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/hookboard/hookboard/internal/store/storetest"
+	"github.com/hookboard/hookboard/web"
 )
 
 // A server built without a Deliverer answers every resend and test event,
@@ -14,6 +16,10 @@ func TestNoDelivererSameErrorEverywhere(t *testing.T) {
 	for _, dialect := range storetest.Dialects(t) {
 		t.Run(dialect, func(t *testing.T) {
 			h := newHarnessOn(t, dialect)
+			// The assembled program always has a deliverer; web alone,
+			// built without one, must refuse the same way everywhere.
+			h.srv = httptest.NewServer(web.New(web.Options{Store: h.store, SessionKey: []byte("0123456789abcdef0123456789abcdef")}))
+			t.Cleanup(h.srv.Close)
 			h.mustEventTypes("invoice.paid")
 			wh := h.mustWebhook(h.acme.ID, "One")
 			key := h.apiKey(h.acme.ID)

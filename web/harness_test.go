@@ -12,11 +12,12 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/hookboard/hookboard/internal/assembly"
+	"github.com/hookboard/hookboard/internal/config"
 	"github.com/hookboard/hookboard/internal/hook"
 	"github.com/hookboard/hookboard/internal/sender"
 	"github.com/hookboard/hookboard/internal/store"
 	"github.com/hookboard/hookboard/internal/store/storetest"
-	"github.com/hookboard/hookboard/web"
 )
 
 const password = "correct horse battery"
@@ -66,13 +67,19 @@ func newHarnessOnWith(t *testing.T, dialect string, opts storetest.Options, newS
 	if err != nil {
 		t.Fatal(err)
 	}
-	var deliverer web.Deliverer   // none: resends and test events fail
-	var targets hook.TargetPolicy // production rules, unless there are receivers on loopback
+	// The program as serve assembles it, on this store and clock; the
+	// tests send deliveries by hand, so it never runs.
+	aopts := []assembly.Option{assembly.WithStore(st), assembly.WithClock(opts.Now), assembly.WithoutListener()}
 	if newSender != nil {
-		deliverer = sender.NewService(st, newSender(st))
-		targets = hook.TargetPolicy{AllowHTTP: true, AllowPrivate: true}
+		// Receivers on loopback: the production target rules otherwise.
+		aopts = append(aopts, assembly.WithSender(newSender(st)), assembly.WithTargets(hook.TargetPolicy{AllowHTTP: true, AllowPrivate: true}))
 	}
-	srv := httptest.NewServer(web.New(web.Options{Store: st, Deliverer: deliverer, Now: opts.Now, SessionKey: []byte("0123456789abcdef0123456789abcdef"), Targets: targets}))
+	p, err := assembly.Open(ctx, config.Config{SessionKey: []byte("0123456789abcdef0123456789abcdef")}, aopts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	srv := httptest.NewServer(p.Handler())
 	t.Cleanup(srv.Close)
 	return &harness{t: t, store: st, srv: srv, acme: res.App, beta: other.App}
 }

@@ -2,7 +2,6 @@
 package web
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"log/slog"
@@ -96,25 +95,3 @@ func deriveKey(key []byte, label string) []byte {
 
 // ServeHTTP makes Server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
-
-// CleanupLoop removes expired sessions, old sign-in failures and signing
-// secrets past their grace period every interval until ctx ends.
-func (s *Server) CleanupLoop(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if err := s.store.DeleteExpiredSessions(ctx); err != nil && ctx.Err() == nil {
-			s.log.Error("session cleanup", "err", err)
-		}
-		if n, err := s.store.DeleteExpiredSecrets(ctx); err != nil && ctx.Err() == nil {
-			s.log.Error("secret cleanup", "err", err)
-		} else if n > 0 {
-			s.log.Info("expired signing secrets removed", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}

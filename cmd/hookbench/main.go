@@ -22,17 +22,17 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/hookboard/hookboard/internal/assembly"
 	"github.com/hookboard/hookboard/internal/config"
 	"github.com/hookboard/hookboard/internal/hook"
 	"github.com/hookboard/hookboard/internal/secretbox"
-	"github.com/hookboard/hookboard/internal/sender"
 	"github.com/hookboard/hookboard/internal/store"
-	"github.com/hookboard/hookboard/web"
 )
 
 type options struct {
@@ -135,10 +135,11 @@ func sampleRSS() {
 	}
 }
 
-// instance is Hookboard running in-process on a fresh database.
+// instance is Hookboard, as hookboard serve assembles it, in-process on a
+// fresh database, logging to a file as serve logs to its output.
 type instance struct {
+	p       *assembly.Program
 	st      *store.Store
-	snd     *sender.Sender
 	base    string
 	app     hook.App
 	key     string
@@ -147,62 +148,106 @@ type instance struct {
 	done    chan struct{}
 }
 
+// Close stops the program (if it runs) and removes its database and log.
 func (in *instance) Close() {
-	in.stop()
-	<-in.done
+	if in.stop != nil {
+		in.stop()
+		<-in.done
+	}
 	for i := len(in.cleanup) - 1; i >= 0; i-- {
 		in.cleanup[i]()
 	}
 }
 
+// start opens Hookboard and runs it.
 func start(ctx context.Context, o options, timeout time.Duration) (*instance, error) {
-	in := &instance{done: make(chan struct{})}
+	in, err := open(ctx, o, timeout)
+	if err != nil {
+		return nil, err
+	}
+	in.run()
+	return in, nil
+}
+
+// open opens Hookboard on a fresh database with an admin, an API key and an
+// event type, without running it.
+func open(ctx context.Context, o options, timeout time.Duration) (in *instance, err error) {
+	in = &instance{}
+	defer func() {
+		if err != nil {
+			in.Close()
+		}
+	}()
 	dsn, drop, err := freshDatabase(ctx, o)
 	if err != nil {
 		return nil, err
 	}
 	in.cleanup = append(in.cleanup, drop)
-	key, _ := secretbox.ParseKey(secretbox.NewKey())
-	box, _ := secretbox.New(key)
-	in.st, err = store.Open(ctx, dsn, store.Options{Box: box})
+	log, closeLog, err := logFile()
 	if err != nil {
 		return nil, err
 	}
-	in.cleanup = append(in.cleanup, func() { in.st.Close() })
+	in.cleanup = append(in.cleanup, closeLog)
+	cfg, err := benchConfig(dsn, o.workers, timeout)
+	if err != nil {
+		return nil, err
+	}
+	if in.p, err = assembly.Open(ctx, cfg, assembly.WithLogger(log)); err != nil {
+		return nil, err
+	}
+	in.cleanup = append(in.cleanup, func() { in.p.Close() })
+	in.st, in.base = in.p.Store(), in.p.URL()
+	return in, in.addTenant(ctx)
+}
+
+// benchConfig is hookboard serve's configuration (its defaults, no
+// environment) on dsn, with fresh keys, on a loopback port, delivering to
+// loopback receivers.
+func benchConfig(dsn string, workers int, timeout time.Duration) (config.Config, error) {
+	cfg, err := config.Load([]string{"-database-url", dsn, "-addr", "127.0.0.1:0", "-workers", strconv.Itoa(workers),
+		"-delivery-timeout", timeout.String(), "-allow-private-targets", "true", "-allow-http-targets", "true"},
+		func(string) string { return "" }, io.Discard)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.SessionKey, _ = secretbox.ParseKey(secretbox.NewKey())
+	cfg.EncryptionKey, _ = secretbox.ParseKey(secretbox.NewKey())
+	return cfg, nil
+}
+
+// logFile is a text log at Info, as serve writes, in a temporary file
+// removed afterwards.
+func logFile() (*slog.Logger, func(), error) {
+	f, err := os.CreateTemp("", "hookbench-*.log")
+	if err != nil {
+		return nil, nil, err
+	}
+	return slog.New(slog.NewTextHandler(f, nil)), func() { f.Close(); os.Remove(f.Name()) }, nil
+}
+
+func (in *instance) addTenant(ctx context.Context) error {
 	res, err := in.st.AddUser(ctx, "bench@example.com", "bench password", "Bench", hook.RoleAdmin)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	in.app = res.App
-	_, in.key, err = in.st.CreateAPIKey(ctx, hook.Actor{}, in.app.ID, "bench")
-	if err != nil {
-		return nil, err
+	if _, in.key, err = in.st.CreateAPIKey(ctx, hook.Actor{}, in.app.ID, "bench"); err != nil {
+		return err
 	}
-	if _, err := in.st.CreateEventType(ctx, hook.Actor{}, in.app.ID, hook.EventTypeInput{Name: "invoice.paid"}); err != nil {
-		return nil, err
-	}
-	log := slog.New(slog.DiscardHandler)
-	in.snd = sender.New(sender.Options{Store: in.st, Logger: log, AllowPrivate: true, Workers: o.workers, Timeout: timeout})
-	release, err := in.snd.Hold(ctx) // as hookboard serve does
-	if err != nil {
-		return nil, err
-	}
-	in.cleanup = append(in.cleanup, release)
-	in.st.SetDispatcher(in.snd)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	srv := &http.Server{Handler: web.New(web.Options{Store: in.st, Deliverer: sender.NewService(in.st, in.snd), Logger: log, SessionKey: key,
-		Targets: hook.TargetPolicy{AllowHTTP: true, AllowPrivate: true}})}
-	go srv.Serve(ln)
-	in.cleanup = append(in.cleanup, func() { srv.Close() })
-	in.base = "http://" + ln.Addr().String()
+	_, err = in.st.CreateEventType(ctx, hook.Actor{}, in.app.ID, hook.EventTypeInput{Name: "invoice.paid"})
+	return err
+}
+
+// run starts the program: its loops, its sender and its HTTP server.
+func (in *instance) run() {
 	runCtx, cancel := context.WithCancel(context.Background())
-	in.stop = cancel
-	go in.st.Listen(runCtx, nil)
-	go func() { in.snd.Run(runCtx); close(in.done) }()
-	return in, nil
+	in.stop, in.done = cancel, make(chan struct{})
+	go func() {
+		defer close(in.done)
+		if err := in.p.Run(runCtx); err != nil {
+			fmt.Fprintln(os.Stderr, "hookbench: run:", err)
+		}
+	}()
 }
 
 // freshDatabase returns a DSN for an empty database and a func that removes it.
@@ -560,7 +605,7 @@ func slowEndpoint(ctx context.Context, o options) (result, error) {
 func dashboard(ctx context.Context, o options) (result, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	in, err := start(ctx, o, 2*time.Second)
+	in, err := open(ctx, o, 2*time.Second)
 	if err != nil {
 		return nil, err
 	}
@@ -575,16 +620,15 @@ func dashboard(ctx context.Context, o options) (result, error) {
 	for _, wh := range whs {
 		hooks = append(hooks, wh.ID)
 	}
-	in.stop() // nothing to send: the seeded deliveries are history
-	<-in.done
-	in.done = make(chan struct{})
-	close(in.done)
+	// Seeded before the program runs: the deliveries are history, nothing
+	// to send.
 	seedStart := time.Now()
 	sample, err := seed(ctx, in.st, in.app.ID, hooks, o.seed)
 	if err != nil {
 		return nil, err
 	}
 	seedSecs := time.Since(seedStart).Seconds()
+	in.run()
 
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: jar, Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
@@ -631,12 +675,10 @@ func dashboard(ctx context.Context, o options) (result, error) {
 func drain(ctx context.Context, o options) (result, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	in, err := start(ctx, o, 2*time.Second)
+	in, err := open(ctx, o, 2*time.Second)
 	if err != nil {
 		return nil, err
 	}
-	in.stop()
-	<-in.done
 	defer in.Close()
 	rc, err := newReceiver(ctx, "")
 	if err != nil {
@@ -658,12 +700,8 @@ func drain(ctx context.Context, o options) (result, error) {
 	}
 	wg.Wait()
 	total := int64(n / 32 * 32)
-	runCtx, stop := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	in.done = done
-	in.stop = stop
 	begin := time.Now()
-	go func() { in.snd.Run(runCtx); close(done) }()
+	in.run()
 	for {
 		got, err := countSucceeded(ctx, in.st)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/hookboard/hookboard/internal/assembly"
 	"github.com/hookboard/hookboard/internal/config"
 	"github.com/hookboard/hookboard/internal/hook"
 )
@@ -18,7 +19,7 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, &cfg, slog.New(slog.NewTextHandler(stderr, nil)))
+	st, err := assembly.OpenStore(ctx, &cfg, slog.New(slog.NewTextHandler(stderr, nil)))
 	if err != nil {
 		return err
 	}
@@ -49,7 +50,7 @@ func userAdd(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, &cfg, slog.New(slog.NewTextHandler(stderr, nil)))
+	st, err := assembly.OpenStore(ctx, &cfg, slog.New(slog.NewTextHandler(stderr, nil)))
 	if err != nil {
 		return err
 	}
@@ -116,7 +117,7 @@ func userPasswd(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, &cfg, slog.New(slog.NewTextHandler(stderr, nil)))
+	st, err := assembly.OpenStore(ctx, &cfg, slog.New(slog.NewTextHandler(stderr, nil)))
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookboard/hookboard/internal/assembly"
 	"github.com/hookboard/hookboard/internal/config"
 	"github.com/hookboard/hookboard/internal/hook"
 	"github.com/hookboard/hookboard/internal/store"
@@ -22,7 +23,7 @@ func openTestStore(t *testing.T, env func(string) string) *store.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := openStore(context.Background(), &cfg, nopLogger())
+	st, err := assembly.OpenStore(context.Background(), &cfg, nopLogger())
 	if err != nil {
 		t.Fatal(err)
 	}

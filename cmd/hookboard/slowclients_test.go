@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hookboard/hookboard/internal/assembly"
 )
 
 const (
@@ -354,7 +356,7 @@ func TestOversizedHeadersGet431(t *testing.T) {
 	if got := get(16 << 10); got != http.StatusOK {
 		t.Errorf("16 KiB cookie: %d, want 200", got)
 	}
-	if got := get(maxHeaderBytes + 8<<10); got != http.StatusRequestHeaderFieldsTooLarge {
-		t.Errorf("%d KiB cookie: %d, want 431", (maxHeaderBytes+8<<10)>>10, got)
+	if got := get(assembly.MaxHeaderBytes + 8<<10); got != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("%d KiB cookie: %d, want 431", (assembly.MaxHeaderBytes+8<<10)>>10, got)
 	}
 }

@@ -9,22 +9,19 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log/slog"
-	"net"
-	"net/http"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/hookboard/hookboard/internal/assembly"
 	"github.com/hookboard/hookboard/internal/browser"
+	"github.com/hookboard/hookboard/internal/config"
 	"github.com/hookboard/hookboard/internal/demo"
 	"github.com/hookboard/hookboard/internal/hook"
-	"github.com/hookboard/hookboard/internal/secretbox"
-	"github.com/hookboard/hookboard/internal/sender"
 	"github.com/hookboard/hookboard/internal/store"
-	"github.com/hookboard/hookboard/web"
 )
 
 func main() {
@@ -44,48 +41,95 @@ func run(out string) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	key, _ := secretbox.ParseKey(secretbox.NewKey())
-	box, _ := secretbox.New(key)
-	st, err := store.Open(ctx, "sqlite:"+filepath.Join(dir, "demo.db"), store.Options{Box: box})
+	p, app, err := startDemo(ctx, dir)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	const email, password = "admin@example.com", "screenshot password"
-	if _, err := st.AddUser(ctx, email, password, demo.AppName, hook.RoleAdmin); err != nil {
+	defer p.Close()
+	runCtx, stop := context.WithCancel(ctx)
+	ran := make(chan error, 1)
+	go func() { ran <- p.Run(runCtx) }()
+	defer func() { stop(); <-ran }()
+	if err := waitSent(ctx, p.Store()); err != nil {
 		return err
+	}
+	pages, err := demoPages(ctx, p.Store(), app)
+	if err != nil {
+		return err
+	}
+	return photograph(ctx, p.URL(), out, pages)
+}
+
+const email, password = "admin@example.com", "screenshot password"
+
+// startDemo opens Hookboard on a fresh SQLite database in dir with the demo
+// app, its receiver and 24 events waiting to go out. The receiver stops
+// with ctx.
+func startDemo(ctx context.Context, dir string) (*assembly.Program, hook.App, error) {
+	cfg, err := config.Load([]string{"-database-url", "sqlite:" + filepath.Join(dir, "demo.db"), "-addr", "127.0.0.1:0",
+		"-delivery-timeout", "300ms", "-allow-private-targets", "true", "-allow-http-targets", "true"},
+		func(string) string { return "" }, io.Discard)
+	if err != nil {
+		return nil, hook.App{}, err
+	}
+	p, err := assembly.Open(ctx, cfg)
+	if err != nil {
+		return nil, hook.App{}, err
+	}
+	app, err := seedDemo(ctx, p.Store())
+	if err != nil {
+		p.Close()
+		return nil, hook.App{}, err
+	}
+	return p, app, nil
+}
+
+func seedDemo(ctx context.Context, st *store.Store) (hook.App, error) {
+	if _, err := st.AddUser(ctx, email, password, demo.AppName, hook.RoleAdmin); err != nil {
+		return hook.App{}, err
 	}
 	base, err := demo.Receiver(ctx)
 	if err != nil {
-		return err
+		return hook.App{}, err
 	}
 	app, err := demo.Setup(ctx, st, email, base)
 	if err != nil {
-		return err
+		return app, err
 	}
-	snd := sender.New(sender.Options{Store: st, AllowPrivate: true, Timeout: 300 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
 	for i := range 24 {
 		types := []string{"invoice.paid", "customer.created", "invoice.payment_failed", "subscription.canceled"}
 		payload := fmt.Sprintf(`{"sequence": %d, "invoiceId": "inv_%04d", "amount": %d, "currency": "EUR"}`, i, 1000+i, 1200+i*37)
 		if _, err := st.IngestEvent(ctx, app.ID, types[i%len(types)], []byte(payload), ""); err != nil {
-			return err
+			return app, err
 		}
 	}
-	for snd.ProcessDue(ctx) > 0 {
-	}
+	return app, nil
+}
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
+// waitSent waits until no delivery is due: each has been sent at least
+// once, and what is retrying waits for a later attempt.
+func waitSent(ctx context.Context, st *store.Store) error {
+	for {
+		n, err := st.DueCount(ctx)
+		if err != nil || n == 0 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
-	srv := &http.Server{Handler: web.New(web.Options{Store: st, Deliverer: sender.NewService(st, snd), SessionKey: key, Targets: hook.TargetPolicy{AllowHTTP: true, AllowPrivate: true}})}
-	go srv.Serve(ln)
-	defer srv.Close()
-	url := "http://" + ln.Addr().String()
+}
 
+type shot struct{ file, path string }
+
+// demoPages are the pages photographed: the webhooks, one webhook, and the
+// responses of a failed delivery.
+func demoPages(ctx context.Context, st *store.Store, app hook.App) ([]shot, error) {
 	webhooks, err := st.ListWebhooks(ctx, app.ID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	byName := map[string]hook.Webhook{}
 	for _, wh := range webhooks {
@@ -93,9 +137,18 @@ func run(out string) error {
 	}
 	failed, _, err := st.ListDeliveries(ctx, app.ID, store.DeliveryFilter{WebhookID: byName["Data warehouse"].ID, Status: hook.StatusRetrying, Limit: 1})
 	if err != nil || len(failed) == 0 {
-		return fmt.Errorf("no failed delivery to show: %v", err)
+		return nil, fmt.Errorf("no failed delivery to show: %v", err)
 	}
+	return []shot{
+		{"webhooks.png", "/apps/" + app.ID + "/webhooks"},
+		{"webhook.png", "/apps/" + app.ID + "/webhooks/" + byName["Billing system"].ID},
+		{"delivery-responses.png", "/apps/" + app.ID + "/deliveries/" + failed[0].ID + "?tab=response"},
+	}, nil
+}
 
+// photograph signs in at url in headless Chromium and writes a PNG of each
+// page to out.
+func photograph(ctx context.Context, url, out string, pages []shot) error {
 	bctx, closeBrowser, err := browser.New(ctx, 1280, 900)
 	if err != nil {
 		return err
@@ -109,11 +162,7 @@ func run(out string) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	for _, shot := range []struct{ file, path string }{
-		{"webhooks.png", "/apps/" + app.ID + "/webhooks"},
-		{"webhook.png", "/apps/" + app.ID + "/webhooks/" + byName["Billing system"].ID},
-		{"delivery-responses.png", "/apps/" + app.ID + "/deliveries/" + failed[0].ID + "?tab=response"},
-	} {
+	for _, shot := range pages {
 		png, err := chromedp.Run(bctx, func(ctx context.Context, t *chromedp.Target) ([]byte, error) {
 			if err := chromedp.Do(ctx, chromedp.Navigate(url+shot.path), chromedp.Sleep(200*time.Millisecond)); err != nil {
 				return nil, err

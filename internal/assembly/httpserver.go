@@ -1,4 +1,4 @@
-package main
+package assembly
 
 import (
 	"context"
@@ -14,13 +14,13 @@ import (
 	"github.com/hookboard/hookboard/internal/config"
 )
 
-// maxHeaderBytes caps a request's line and headers. The largest honest
+// MaxHeaderBytes caps a request's line and headers. The largest honest
 // request carries a session cookie and a few headers (a few KiB); net/http's
 // default of 1 MiB lets every connection hold a megabyte. Larger requests get
 // 431.
-const maxHeaderBytes = 64 << 10
+const MaxHeaderBytes = 64 << 10
 
-// newHTTPServer is the one place the HTTP server is configured: serve uses it
+// newHTTPServer is the one place the HTTP server is configured: Run uses it
 // and the slow-client tests measure what it builds. Every timeout is set, so
 // a client that sends slowly, or not at all, is dropped instead of holding
 // its connection and goroutine for ever.
@@ -31,7 +31,7 @@ func newHTTPServer(t config.HTTPTimeouts, h http.Handler, logger *slog.Logger) *
 		ReadTimeout:       t.Read,
 		WriteTimeout:      t.Write,
 		IdleTimeout:       t.Idle,
-		MaxHeaderBytes:    maxHeaderBytes,
+		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          log.New(newServerErrorLog(logger, time.Now), "", 0),
 	}
 }

@@ -1,6 +1,7 @@
-package main
+package assembly
 
 import (
+	"bytes"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -14,7 +15,7 @@ import (
 // failed accept, which a client can cause at will by using up the file
 // descriptors; the log gets one line a second, saying how many it skipped.
 func TestServerErrorLogIsRateLimited(t *testing.T) {
-	var out syncBuffer
+	var out bytes.Buffer
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	srv := newHTTPServer(config.HTTPTimeouts{ReadHeader: time.Second, Read: time.Second, Write: time.Second, Idle: time.Second},
 		nil, slog.New(slog.NewTextHandler(&out, nil)))

@@ -1,0 +1,133 @@
+package assembly_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"regexp"
+	"runtime"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookboard/hookboard/internal/assembly"
+	"github.com/hookboard/hookboard/internal/config"
+	"github.com/hookboard/hookboard/internal/hook"
+	"github.com/hookboard/hookboard/internal/secretbox"
+	"github.com/hookboard/hookboard/internal/store/storetest"
+)
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// parts lists the part names of the log lines with message msg, in order.
+func parts(log, msg string) []string {
+	var names []string
+	for _, m := range regexp.MustCompile(`msg=`+msg+` part="?([^"\n]+)"?`).FindAllStringSubmatch(log, -1) {
+		names = append(names, m[1])
+	}
+	return names
+}
+
+// The program opens, runs every part once in order (the demo included),
+// answers a request, and on cancel stops the parts in reverse; after Close
+// no goroutine of it is left.
+func TestRunStartsInOrderStopsInReverseAndLeavesNothing(t *testing.T) {
+	for _, dialect := range storetest.Dialects(t) {
+		t.Run(dialect, func(t *testing.T) {
+			dsn := storetest.DSN(t, dialect) // its admin connection lives until the test ends
+			before := runtime.NumGoroutine()
+			cfg, err := config.Load([]string{"-database-url", dsn, "-addr", "127.0.0.1:0", "-demo",
+				"-session-key", secretbox.NewKey(), "-encryption-key", secretbox.NewKey()},
+				func(string) string { return "" }, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var logs syncBuffer
+			p, err := assembly.Open(context.Background(), cfg,
+				assembly.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The demo makes the configured admin an admin of its app.
+			if _, err := p.Store().AddUser(context.Background(), cfg.AdminEmail, "a long enough password", "Default", hook.RoleAdmin); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			ran := make(chan error, 1)
+			go func() { ran <- p.Run(ctx) }()
+
+			client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				resp, err := client.Get(p.URL() + "/readyz")
+				if err == nil {
+					resp.Body.Close()
+					if resp.StatusCode == http.StatusOK {
+						break
+					}
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("not ready: %v\n%s", err, logs.String())
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			if err := p.Run(ctx); err == nil {
+				t.Error("a second Run started the program again")
+			}
+
+			cancel()
+			select {
+			case err := <-ran:
+				if err != nil {
+					t.Fatalf("Run: %v", err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("Run did not return after cancel")
+			}
+			if err := p.Close(); err != nil {
+				t.Fatal(err)
+			}
+
+			want := []string{"demo receiver", "retention", "clean-up", "delivery", "demo events", "http"}
+			if got := parts(logs.String(), "started"); !slices.Equal(got, want) {
+				t.Errorf("started %q, want each once, in the order %q", got, want)
+			}
+			slices.Reverse(want)
+			if got := parts(logs.String(), "stopped"); !slices.Equal(got, want) {
+				t.Errorf("stopped %q, want %q", got, want)
+			}
+			if c, err := net.DialTimeout("tcp", p.Addr(), time.Second); err == nil {
+				c.Close()
+				t.Error("still listening after Run returned")
+			}
+			// Everything Run started has ended: the goroutines are as
+			// before (the database driver may take a moment to let go).
+			for end := time.Now().Add(10 * time.Second); runtime.NumGoroutine() > before; {
+				if time.Now().After(end) {
+					buf := make([]byte, 1<<20)
+					t.Fatalf("%d goroutines, %d before:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		})
+	}
+}
