@@ -20,8 +20,11 @@ import (
 
 // Options configure a Server.
 type Options struct {
-	Store           *store.Store
-	Sender          *sender.Sender   // sends test events; nil disables them
+	Store  *store.Store
+	Sender *sender.Sender // sends test events; nil disables them
+	// Ingester stores API events (sender.Ingester: batched, handed to the
+	// sender); nil: straight into Store, one transaction each.
+	Ingester        Ingester
 	Metrics         *metrics.Metrics // nil: no /metrics
 	Logger          *slog.Logger
 	SessionKey      []byte // 32 bytes
@@ -35,9 +38,15 @@ type Options struct {
 	Now func() time.Time
 }
 
+// Ingester is how the API ingests an event.
+type Ingester interface {
+	IngestEvent(ctx context.Context, appID, eventType string, payload []byte, idemKey string) (store.IngestResult, error)
+}
+
 // Server is the HTTP handler of the whole product.
 type Server struct {
 	store    *store.Store
+	ingester Ingester
 	sender   *sender.Sender
 	metrics  *metrics.Metrics
 	log      *slog.Logger
@@ -57,6 +66,7 @@ type Server struct {
 func New(opts Options) *Server {
 	s := &Server{
 		store:    opts.Store,
+		ingester: opts.Ingester,
 		sender:   opts.Sender,
 		metrics:  opts.Metrics,
 		log:      opts.Logger,
@@ -75,6 +85,9 @@ func New(opts Options) *Server {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.ingester == nil {
+		s.ingester = opts.Store
 	}
 	// Separate keys for signing and encrypting the cookie, both derived from
 	// the one configured session key.

@@ -139,6 +139,7 @@ func sampleRSS() {
 type instance struct {
 	st      *store.Store
 	snd     *sender.Sender
+	ing     *sender.Ingester
 	base    string
 	app     hook.App
 	key     string
@@ -188,19 +189,20 @@ func start(ctx context.Context, o options, timeout time.Duration) (*instance, er
 		return nil, err
 	}
 	in.cleanup = append(in.cleanup, release)
-	in.st.SetDispatcher(in.snd)
+	in.ing = sender.NewIngester(in.st, in.snd)
+	in.cleanup = append(in.cleanup, in.ing.Close)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: web.New(web.Options{Store: in.st, Sender: in.snd, Logger: log, SessionKey: key,
+	srv := &http.Server{Handler: web.New(web.Options{Store: in.st, Sender: in.snd, Ingester: in.ing, Logger: log, SessionKey: key,
 		Targets: hook.TargetPolicy{AllowHTTP: true, AllowPrivate: true}})}
 	go srv.Serve(ln)
 	in.cleanup = append(in.cleanup, func() { srv.Close() })
 	in.base = "http://" + ln.Addr().String()
 	runCtx, cancel := context.WithCancel(context.Background())
 	in.stop = cancel
-	go in.st.Listen(runCtx, nil)
+	go in.st.Listen(runCtx, in.snd.Wake, nil)
 	go func() { in.snd.Run(runCtx); close(in.done) }()
 	return in, nil
 }
@@ -652,7 +654,7 @@ func drain(ctx context.Context, o options) (result, error) {
 		go func() {
 			defer wg.Done()
 			for range n / 32 {
-				in.st.IngestEvent(ctx, in.app.ID, "invoice.paid", eventPayload, "")
+				in.ing.IngestEvent(ctx, in.app.ID, "invoice.paid", eventPayload, "")
 			}
 		}()
 	}

@@ -71,12 +71,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		if demoApp, err = startDemo(demoCtx, st, cfg, log); err != nil {
 			return err
 		}
-		go demo.Stream(bg, st, demoApp.ID, 2*time.Second, log)
 	}
 	mx := metrics.New(st.DueCount)
 	snd := sender.New(sender.Options{
 		Store: st, Logger: log, Workers: cfg.Workers, Timeout: cfg.DeliveryTimeout, AllowPrivate: targets.AllowPrivate, Metrics: mx,
 	})
+	// This process's new deliveries go straight to its sender.
+	ingester := sender.NewIngester(st, snd)
+	defer ingester.Close()
+	if cfg.Demo {
+		go demo.Stream(bg, ingester, demoApp.ID, 2*time.Second, log)
+	}
 	// The sender owns its leases while this process lives, and takes over
 	// those of processes that died (on SQLite: all of them, and no other
 	// process may serve the same file).
@@ -85,14 +90,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer releaseLeases()
-	st.SetDispatcher(snd) // this process's new deliveries go straight to its sender
 	senderDone := make(chan struct{})
 	go func() { defer close(senderDone); snd.Run(bg) }()
-	go st.Listen(bg, func(err error) { log.Warn("listen for new deliveries", "err", err) })
+	go st.Listen(bg, snd.Wake, func(err error) { log.Warn("listen for new deliveries", "err", err) })
 	go retentionLoop(bg, st, cfg.Retention, log)
 
 	srv := web.New(web.Options{
-		Store: st, Sender: snd, Metrics: mx, Logger: log, SessionKey: cfg.SessionKey, SessionLifetime: cfg.SessionLifetime,
+		Store: st, Sender: snd, Ingester: ingester, Metrics: mx, Logger: log, SessionKey: cfg.SessionKey, SessionLifetime: cfg.SessionLifetime,
 		SecureCookies: cfg.SecureCookies, Targets: targets, TrustedProxies: cfg.TrustedProxies,
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)

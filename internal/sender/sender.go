@@ -26,7 +26,6 @@ type Store interface {
 	WebhookTarget(ctx context.Context, webhookID string) (hook.Target, error)
 	RecordAttempt(ctx context.Context, owner string, job hook.Job, a hook.Attempt, out hook.Outcome) (bool, error)
 	RecordAttempts(ctx context.Context, owner string, recs []store.AttemptRecord) ([]string, error)
-	Wakeups() <-chan struct{}
 }
 
 // targetTTL is how long a webhook's URL, credentials and signing keys are
@@ -86,6 +85,7 @@ type Sender struct {
 	backlog bool
 	skipped []string
 	freed   chan struct{}
+	wake    chan struct{} // Wake: deliveries may be due
 	// Set by Hold: the store that finds dead processes' leases, and the
 	// signal that some were taken over.
 	holder   leaseHolder
@@ -109,7 +109,7 @@ func New(opts Options) *Sender {
 	s := &Sender{
 		store: opts.Store, log: opts.Logger, client: opts.Client, workers: opts.Workers, perWebhook: opts.PerWebhook,
 		timeout: opts.Timeout, poll: opts.PollInterval, now: opts.Now, jitter: opts.Jitter,
-		busy: map[string]int{}, freed: make(chan struct{}, 1), tookOver: make(chan struct{}, 1), userAgent: "Hookboard/" + Version, metrics: opts.Metrics,
+		busy: map[string]int{}, freed: make(chan struct{}, 1), wake: make(chan struct{}, 1), tookOver: make(chan struct{}, 1), userAgent: "Hookboard/" + Version, metrics: opts.Metrics,
 		targets: map[string]cachedTarget{}, held: map[string][]hook.Job{}, reserved: map[string]int{},
 	}
 	s.idle = sync.NewCond(&s.mu)
@@ -213,6 +213,15 @@ func (s *Sender) takeOverLoop(ctx context.Context, h leaseHolder) {
 	}
 }
 
+// Wake tells the sender that deliveries may be due: new ones stored due
+// by this process's Ingester, or (store.Listen) by another process.
+func (s *Sender) Wake() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
 // Owner identifies this sender's leases.
 func (s *Sender) Owner() string { return s.owner }
 
@@ -260,23 +269,32 @@ func (s *Sender) Run(ctx context.Context) error {
 			minFree = 1
 			continue // more may be due right now
 		}
-	wait:
+		var ok bool
+		if minFree, ok = s.waitForWork(ctx, ticker.C, batch); !ok {
+			return nil
+		}
+	}
+}
+
+// waitForWork waits until deliveries may be due and returns how many
+// workers the next claim needs free; false once ctx ended.
+func (s *Sender) waitForWork(ctx context.Context, tick <-chan time.Time, batch int) (int, bool) {
+	for {
 		select {
 		case <-ctx.Done():
-			return nil
-		case <-s.store.Wakeups():
-			minFree = 1
+			return 0, false
+		case <-s.wake:
+			return 1, true
 		case <-s.tookOver:
-			minFree = 1
+			return 1, true
+		case <-tick:
+			return 1, true
 		case <-s.freed:
 			// A finished request makes nothing new due: claim again only
 			// if the last claim left deliveries behind that now have room.
-			if !s.worthClaiming() {
-				goto wait
+			if s.worthClaiming() {
+				return batch, true
 			}
-			minFree = batch
-		case <-ticker.C:
-			minFree = 1
 		}
 	}
 }
@@ -354,7 +372,9 @@ func (s *Sender) claimOnce(ctx context.Context, minFree int) (int, bool) {
 		return 0, false
 	}
 	s.mu.Unlock()
-	jobs, err := s.store.ClaimDue(ctx, s.owner, free, s.lease, exclude)
+	// Not cancelled with ctx: a claim can commit and then fail reading its
+	// rows, leaving deliveries leased to this sender that it never starts.
+	jobs, err := s.store.ClaimDue(context.WithoutCancel(ctx), s.owner, free, s.lease, exclude)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.log.Error("claim deliveries", "err", err)
@@ -399,7 +419,7 @@ func (s *Sender) room(webhookID string) int {
 }
 
 // Reserve, Unreserve and Take let ingestion in this process hand new
-// deliveries straight to the sender (store.Dispatcher): they are stored
+// deliveries straight to the sender (see Ingester): they are stored
 // leased to it, so no claim query has to find them. A webhook gets what
 // fits in its share; a delivery that could not start soon (every worker
 // busy with other webhooks) is left to the queue.

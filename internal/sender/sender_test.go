@@ -69,6 +69,7 @@ func status(code int) func(http.ResponseWriter, *http.Request, int) {
 type fixture struct {
 	t     *testing.T
 	store *store.Store
+	ing   *sender.Ingester // f.ingest goes through it, once set
 	app   hook.App
 	clock *storetest.Clock
 }
@@ -102,11 +103,26 @@ func (f *fixture) webhook(name, url string, events []string, active bool, edit .
 
 func (f *fixture) ingest(eventType, payload string) store.IngestResult {
 	f.t.Helper()
-	res, err := f.store.IngestEvent(ctx, f.app.ID, eventType, []byte(payload), "")
+	var res store.IngestResult
+	var err error
+	if f.ing != nil {
+		res, err = f.ing.IngestEvent(ctx, f.app.ID, eventType, []byte(payload), "")
+	} else {
+		res, err = f.store.IngestEvent(ctx, f.app.ID, eventType, []byte(payload), "")
+	}
 	if err != nil {
 		f.t.Fatal(err)
 	}
 	return res
+}
+
+// ingester starts an Ingester into the fixture's store handing deliveries
+// to snd (nil: none), used by f.ingest from then on, closed when the test
+// ends (before the store).
+func (f *fixture) ingester(snd *sender.Sender) *sender.Ingester {
+	f.ing = sender.NewIngester(f.store, snd)
+	f.t.Cleanup(f.ing.Close)
+	return f.ing
 }
 
 func (f *fixture) sender(opts sender.Options) *sender.Sender {
@@ -117,6 +133,19 @@ func (f *fixture) sender(opts sender.Options) *sender.Sender {
 	}
 	opts.Jitter = func() float64 { return 0 }
 	return sender.New(opts)
+}
+
+// runSender runs snd (the production lifecycle) until stop is called or
+// the test ends; stop returns once Run did.
+func runSender(t *testing.T, snd *sender.Sender) (stop func()) {
+	t.Helper()
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); snd.Run(runCtx) }()
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); <-done }) }
+	t.Cleanup(stop)
+	return stop
 }
 
 // deliveries returns the deliveries of an event.
