@@ -26,14 +26,14 @@ type IngestStore interface {
 // no wake-up. The others are stored due, and the sender (and, on
 // PostgreSQL, every process that listens) is told.
 type Ingester struct {
-	store   IngestStore
-	snd     *Sender // nil: nothing is leased
+	store IngestStore
+	snd   *Sender // nil: nothing is leased
 	// wakeSender is snd.Wake (nil without a sender).
 	wakeSender func()
-	queue   chan *ingestReq
-	closing chan struct{}
-	stopped sync.WaitGroup
-	once    sync.Once
+	queue      chan *ingestReq
+	closing    chan struct{}
+	stopped    sync.WaitGroup
+	once       sync.Once
 	// notify asks the notify loop to tell other processes (PostgreSQL).
 	notify chan struct{}
 	// Batches that failed as a whole and were written one by one.
