@@ -22,6 +22,7 @@ import (
 	hbbrowser "github.com/hookboard/hookboard/internal/browser"
 	"github.com/hookboard/hookboard/internal/hook"
 	"github.com/hookboard/hookboard/internal/sender"
+	"github.com/hookboard/hookboard/internal/sender/sendertest"
 	"github.com/hookboard/hookboard/internal/store"
 	"github.com/hookboard/hookboard/internal/store/storetest"
 	"github.com/hookboard/hookboard/web"
@@ -32,7 +33,7 @@ const password = "correct horse battery"
 type env struct {
 	t       *testing.T
 	st      *store.Store
-	snd     *sender.Sender
+	drv     *sendertest.Driver
 	base    string
 	app     hook.App
 	webhook hook.Webhook
@@ -76,8 +77,8 @@ func newEnv(t *testing.T, width int) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.snd = sender.New(sender.Options{Store: e.st, AllowPrivate: true})
-	srv := httptest.NewServer(web.New(web.Options{Store: e.st, Sender: e.snd, SessionKey: make([]byte, 32), Targets: dev}))
+	e.drv = sendertest.Start(t, e.st, sender.Options{AllowPrivate: true})
+	srv := httptest.NewServer(web.New(web.Options{Store: e.st, Sender: e.drv.Sender, SessionKey: make([]byte, 32), Targets: dev}))
 	t.Cleanup(srv.Close)
 	e.base = srv.URL
 
@@ -210,7 +211,7 @@ func (e *env) deliveryPage(send bool) (string, string) {
 		e.t.Fatal(err)
 	}
 	if send {
-		e.snd.ProcessDue(ctx)
+		e.drv.Step()
 	}
 	var id string
 	e.st.DB().Get(&id, e.st.DB().Rebind(`SELECT id FROM deliveries WHERE event_id = ?`), res.Event.ID)
@@ -305,7 +306,7 @@ func TestPendingDeliveryRefreshes(t *testing.T) {
 		t.Fatalf("status %q", st.Value)
 	}
 	e.do(chromedp.Evaluate[chromedp.Void]("window.__noReload = true"))
-	e.snd.ProcessDue(context.Background())
+	e.drv.Step()
 	_, err := chromedp.Run(e.ctx, chromedp.Poll[bool](`document.querySelector("[data-field=status]").dataset.status === "succeeded"`, chromedp.WithPollingTimeout(15*time.Second)))
 	if err != nil {
 		t.Fatalf("the page did not update: %v", err)

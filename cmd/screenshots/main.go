@@ -71,8 +71,25 @@ func run(out string) error {
 			return err
 		}
 	}
-	for snd.ProcessDue(ctx) > 0 {
+	// Send what is due once, as the running sender does, then stop it
+	// (retries would change the pages between screenshots).
+	runCtx, stopSender := context.WithCancel(ctx)
+	senderDone := make(chan struct{})
+	go func() { defer close(senderDone); snd.Run(runCtx) }()
+	snd.Wake()
+	for {
+		n, err := st.DueCount(ctx)
+		if err != nil {
+			stopSender()
+			return err
+		}
+		if n == 0 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
+	stopSender()
+	<-senderDone
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

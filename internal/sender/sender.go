@@ -90,7 +90,6 @@ type Sender struct {
 	// signal that some were taken over.
 	holder   leaseHolder
 	tookOver chan struct{}
-	idle     *sync.Cond // on mu: signalled when inflight drops to 0
 	wg       sync.WaitGroup
 	records  chan store.AttemptRecord // to the recorder while running
 
@@ -112,7 +111,6 @@ func New(opts Options) *Sender {
 		busy: map[string]int{}, freed: make(chan struct{}, 1), wake: make(chan struct{}, 1), tookOver: make(chan struct{}, 1), userAgent: "Hookboard/" + Version, metrics: opts.Metrics,
 		targets: map[string]cachedTarget{}, held: map[string][]hook.Job{}, reserved: map[string]int{},
 	}
-	s.idle = sync.NewCond(&s.mu)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -541,9 +539,6 @@ func (s *Sender) work(job hook.Job) {
 	defer func() {
 		s.mu.Lock()
 		s.inflight--
-		if s.inflight == 0 {
-			s.idle.Broadcast()
-		}
 		w := job.WebhookID
 		if s.busy[w]--; s.busy[w] <= 0 {
 			delete(s.busy, w)
@@ -728,47 +723,4 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
-}
-
-// waitIdle waits until no request is in flight. Unlike s.wg.Wait it may
-// run while ingestion still hands deliveries over (a WaitGroup must not be
-// waited on while another goroutine may Add from zero).
-func (s *Sender) waitIdle() {
-	s.mu.Lock()
-	for s.inflight > 0 {
-		s.idle.Wait()
-	}
-	s.mu.Unlock()
-}
-
-// ProcessDue claims what is due once, as Run would, and waits until those
-// deliveries are done. It returns how many it started. Tests and the demo
-// use it to step the sender by hand.
-func (s *Sender) ProcessDue(ctx context.Context) int {
-	stopRecorder := s.startRecorder()
-	s.mu.Lock()
-	s.stopping = false
-	s.running = true
-	s.mu.Unlock()
-	started := 0
-	for {
-		n, full := s.claimOnce(ctx, 1)
-		started += n
-		if !full {
-			break
-		}
-		s.waitIdle()
-	}
-	s.waitIdle()
-	// Stop taking work before the recorder goes: from here on nothing new
-	// starts (Take gives deliveries back to the queue), so once the
-	// requests in flight are done, nothing sends to the closed channel.
-	s.mu.Lock()
-	s.running = false
-	s.stopping = true
-	s.mu.Unlock()
-	s.wg.Wait()     // nothing can start now, so the WaitGroup may be waited on
-	s.releaseHeld() // handed over meanwhile and waiting for a slot
-	stopRecorder()
-	return started
 }
