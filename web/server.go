@@ -20,11 +20,8 @@ import (
 
 // Options configure a Server.
 type Options struct {
-	Store  *store.Store
-	Sender *sender.Sender // sends test events; nil disables them
-	// Ingester stores API events (sender.Ingester: batched, handed to the
-	// sender); nil: straight into Store, one transaction each.
-	Ingester        Ingester
+	Store           *store.Store
+	Sender          *sender.Sender   // sends test events; nil disables them
 	Metrics         *metrics.Metrics // nil: no /metrics
 	Logger          *slog.Logger
 	SessionKey      []byte // 32 bytes
@@ -36,6 +33,9 @@ type Options struct {
 	TrustedProxies []netip.Prefix
 	// Now is the clock for sign-in throttling; defaults to time.Now.
 	Now func() time.Time
+	// Ingester stores API events (sender.Ingester: batched, handed to the
+	// sender); nil: straight into Store, one transaction each.
+	Ingester Ingester
 }
 
 // Ingester is how the API ingests an event.
