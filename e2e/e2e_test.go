@@ -24,6 +24,7 @@ import (
 	"github.com/hookboard/hookboard/internal/config"
 	"github.com/hookboard/hookboard/internal/hook"
 	"github.com/hookboard/hookboard/internal/sender"
+	"github.com/hookboard/hookboard/internal/sender/sendertest"
 	"github.com/hookboard/hookboard/internal/store"
 	"github.com/hookboard/hookboard/internal/store/storetest"
 )
@@ -33,7 +34,7 @@ const password = "correct horse battery"
 type env struct {
 	t       *testing.T
 	st      *store.Store
-	snd     *sender.Sender
+	drv     *sendertest.Driver
 	base    string
 	app     hook.App
 	webhook hook.Webhook
@@ -79,9 +80,9 @@ func newEnv(t *testing.T, width int) *env {
 	}
 	// The program as serve assembles it; deliveries are sent by hand, so a
 	// page can be seen before its delivery goes out.
-	e.snd = sender.New(sender.Options{Store: e.st, AllowPrivate: true})
+	e.drv = sendertest.Start(t, e.st, sender.Options{AllowPrivate: true})
 	p, err := assembly.Open(ctx, config.Config{SessionKey: make([]byte, 32)},
-		assembly.WithStore(e.st), assembly.WithSender(e.snd), assembly.WithTargets(dev), assembly.WithoutListener())
+		assembly.WithStore(e.st), assembly.WithSender(e.drv.Sender), assembly.WithTargets(dev), assembly.WithoutListener())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +220,7 @@ func (e *env) deliveryPage(send bool) (string, string) {
 		e.t.Fatal(err)
 	}
 	if send {
-		e.snd.ProcessDue(ctx)
+		e.drv.Step()
 	}
 	var id string
 	e.st.DB().Get(&id, e.st.DB().Rebind(`SELECT id FROM deliveries WHERE event_id = ?`), res.Event.ID)
@@ -314,7 +315,7 @@ func TestPendingDeliveryRefreshes(t *testing.T) {
 		t.Fatalf("status %q", st.Value)
 	}
 	e.do(chromedp.Evaluate[chromedp.Void]("window.__noReload = true"))
-	e.snd.ProcessDue(context.Background())
+	e.drv.Step()
 	_, err := chromedp.Run(e.ctx, chromedp.Poll[bool](`document.querySelector("[data-field=status]").dataset.status === "succeeded"`, chromedp.WithPollingTimeout(15*time.Second)))
 	if err != nil {
 		t.Fatalf("the page did not update: %v", err)

@@ -35,7 +35,7 @@ func (s *Server) apiIngest(w http.ResponseWriter, r *http.Request, c *apiCtx) {
 		s.apiError(w, r, fe)
 		return
 	}
-	res, err := s.store.IngestEvent(r.Context(), c.appID, req.EventType, payload, strings.TrimSpace(r.Header.Get("Idempotency-Key")))
+	res, err := s.ingester.IngestEvent(r.Context(), c.appID, req.EventType, payload, strings.TrimSpace(r.Header.Get("Idempotency-Key")))
 	if err != nil {
 		s.apiError(w, r, err)
 		return

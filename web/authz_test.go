@@ -11,6 +11,7 @@ import (
 
 	"github.com/hookboard/hookboard/internal/hook"
 	"github.com/hookboard/hookboard/internal/sender"
+	"github.com/hookboard/hookboard/internal/sender/sendertest"
 	"github.com/hookboard/hookboard/internal/store"
 	"github.com/hookboard/hookboard/internal/store/storetest"
 	"github.com/hookboard/hookboard/web"
@@ -145,9 +146,10 @@ func newMatrixFixtureOn(t *testing.T, dialect string) *matrixFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	snd := sender.New(sender.Options{Store: st, AllowPrivate: true})
+	drv := sendertest.Start(t, st, sender.Options{AllowPrivate: true})
+	snd := drv.Sender
 	ev, _ := st.IngestEvent(ctx, res.App.ID, "invoice.paid", []byte(`{}`), "")
-	snd.ProcessDue(ctx)
+	drv.Step()
 	f := &matrixFixture{webhookID: wh.ID, supportID: sup.User.ID}
 	st.DB().Get(&f.deliveryID, st.DB().Rebind(`SELECT id FROM deliveries WHERE event_id = ?`), ev.Event.ID)
 	var k store.APIKey

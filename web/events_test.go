@@ -14,6 +14,7 @@ import (
 
 	"github.com/hookboard/hookboard/internal/hook"
 	"github.com/hookboard/hookboard/internal/sender"
+	"github.com/hookboard/hookboard/internal/sender/sendertest"
 	"github.com/hookboard/hookboard/internal/store"
 	"github.com/hookboard/hookboard/internal/store/storetest"
 )
@@ -23,7 +24,7 @@ import (
 type eventsFixture struct {
 	*harness
 	clock    *storetest.Clock
-	snd      *sender.Sender
+	drv      *sendertest.Driver
 	ok       hook.Webhook
 	flaky    hook.Webhook
 	gone     hook.Webhook
@@ -39,8 +40,8 @@ func newEventsFixture(t *testing.T) *eventsFixture {
 	clock := storetest.NewClock(time.Date(2026, 6, 10, 12, 0, 0, 0, time.UTC))
 	f := &eventsFixture{clock: clock, okCalls: make(chan http.Header, 100), bigBody: strings.Repeat("x", 70<<10)}
 	f.harness = newHarnessWith(t, storetest.Options{Now: clock.Now}, func(st *store.Store) *sender.Sender {
-		f.snd = sender.New(sender.Options{Store: st, AllowPrivate: true, Now: clock.Now, Jitter: func() float64 { return 0 }})
-		return f.snd
+		f.drv = sendertest.Start(t, st, sender.Options{AllowPrivate: true, Now: clock.Now, Jitter: func() float64 { return 0 }})
+		return f.drv.Sender
 	})
 	f.mustEventTypes("invoice.paid", "user.created")
 	serve := func(h http.HandlerFunc) string {
@@ -116,10 +117,10 @@ func rowIDs(doc *goquery.Document) []string {
 func TestEventLogAndFilters(t *testing.T) {
 	f := newEventsFixture(t)
 	paid := f.appEvent("invoice.paid", `{"n":1}`) // → OK (succeeded), Flaky (retrying)
-	f.snd.ProcessDue(context.Background())
+	f.drv.Step()
 	f.clock.Advance(48 * time.Hour)
 	user := f.appEvent("user.created", `{"n":2}`) // → OK (succeeded), Gone (failed), Big (retrying)
-	f.snd.ProcessDue(context.Background())
+	f.drv.Step()
 	<-f.okCalls
 	<-f.okCalls
 	f.clock.Advance(time.Minute)
@@ -272,7 +273,7 @@ func TestDeliveryPage(t *testing.T) {
 	payload := `{"invoice":"inv_1","amount":4200,"lines":[{"sku":"A"}]}`
 	paid := f.appEvent("invoice.paid", payload)
 	user := f.appEvent("user.created", `{"id":"u1"}`)
-	f.snd.ProcessDue(context.Background())
+	f.drv.Step()
 	<-f.okCalls
 	a := f.admin()
 
@@ -403,7 +404,7 @@ func TestResend(t *testing.T) {
 	f := newEventsFixture(t)
 	paid := f.appEvent("invoice.paid", `{"n":1}`)
 	user := f.appEvent("user.created", `{"n":2}`)
-	f.snd.ProcessDue(context.Background())
+	f.drv.Step()
 	<-f.okCalls
 	<-f.okCalls
 	a := f.admin()
@@ -465,7 +466,7 @@ func TestSuccessRateAndChart(t *testing.T) {
 	for range 3 {
 		f.appEvent("invoice.paid", `{}`) // OK succeeds, Flaky fails
 	}
-	f.snd.ProcessDue(context.Background())
+	f.drv.Step()
 	a := f.admin()
 	_, doc := a.get("/apps/" + f.acme.ID + "/webhooks")
 	rate := func(id string) string {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hookboard/hookboard/internal/hook"
 	"github.com/hookboard/hookboard/internal/sender"
+	"github.com/hookboard/hookboard/internal/sender/sendertest"
 	"github.com/hookboard/hookboard/internal/store"
 	"github.com/hookboard/hookboard/internal/store/storetest"
 )
@@ -20,10 +21,10 @@ import (
 // one (the configured timeout in the words), a redirect, and HTTP statuses;
 // the test event's flash carries the same hint.
 func TestHintsDiagnose(t *testing.T) {
-	var snd *sender.Sender
+	var drv *sendertest.Driver
 	h := newHarnessWith(t, storetest.Options{}, func(st *store.Store) *sender.Sender {
-		snd = sender.New(sender.Options{Store: st, AllowPrivate: true, Timeout: 300 * time.Millisecond, Jitter: func() float64 { return 0 }})
-		return snd
+		drv = sendertest.Start(t, st, sender.Options{AllowPrivate: true, Timeout: 300 * time.Millisecond, Jitter: func() float64 { return 0 }})
+		return drv.Sender
 	})
 	h.mustEventTypes("invoice.paid")
 	serve := func(fn http.HandlerFunc) string {
@@ -78,7 +79,7 @@ func TestHintsDiagnose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	snd.ProcessDue(context.Background())
+	drv.Step()
 
 	a := h.admin()
 	for _, c := range cases {

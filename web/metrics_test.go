@@ -11,6 +11,7 @@ import (
 	"github.com/hookboard/hookboard/internal/hook"
 	"github.com/hookboard/hookboard/internal/metrics"
 	"github.com/hookboard/hookboard/internal/sender"
+	"github.com/hookboard/hookboard/internal/sender/sendertest"
 	"github.com/hookboard/hookboard/internal/store"
 	"github.com/hookboard/hookboard/internal/store/storetest"
 	"github.com/hookboard/hookboard/web"
@@ -26,7 +27,8 @@ func TestMetrics(t *testing.T) {
 	defer rc.Close()
 	st.CreateWebhook(ctx, hook.Actor{}, app.ID, hook.WebhookInput{Name: "A", URL: rc.URL, Events: []string{"*"}, Active: true, AuthType: "none"}, hook.TargetPolicy{AllowHTTP: true, AllowPrivate: true})
 	mx := metrics.New(st.DueCount)
-	snd := sender.New(sender.Options{Store: st, AllowPrivate: true, Metrics: mx})
+	drv := sendertest.Start(t, st, sender.Options{AllowPrivate: true, Metrics: mx})
+	snd := drv.Sender
 	srv := httptest.NewServer(web.New(web.Options{Store: st, Deliverer: sender.NewService(st, snd), Metrics: mx, SessionKey: make([]byte, 32)}))
 	defer srv.Close()
 	for range 3 {
@@ -37,7 +39,7 @@ func TestMetrics(t *testing.T) {
 	if !strings.Contains(due, "hookboard_queue_depth 3") || !strings.Contains(due, "hookboard_events_ingested_total 3") {
 		t.Errorf("before sending:\n%s", grepLines(due, "hookboard_"))
 	}
-	snd.ProcessDue(ctx)
+	drv.Step()
 	out := scrape(t, srv.URL)
 	for _, want := range []string{
 		`hookboard_deliveries_total{outcome="succeeded"} 3`,

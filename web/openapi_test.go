@@ -17,6 +17,7 @@ import (
 
 	"github.com/hookboard/hookboard/internal/hook"
 	"github.com/hookboard/hookboard/internal/sender"
+	"github.com/hookboard/hookboard/internal/sender/sendertest"
 	"github.com/hookboard/hookboard/internal/store"
 	"github.com/hookboard/hookboard/internal/store/storetest"
 	"github.com/hookboard/hookboard/web"
@@ -283,8 +284,7 @@ func TestAPIDeliveriesEventsAndResend(t *testing.T) {
 
 	// Deliveries: the failed one can be resent; a succeeded one is a 409.
 	e.fail = true
-	snd := sender.New(sender.Options{Store: e.st, AllowPrivate: true})
-	snd.ProcessDue(context.Background())
+	sendertest.Start(t, e.st, sender.Options{AllowPrivate: true}).Step()
 	resp, out, _ = e.call("GET", p+"/webhooks/"+id+"/deliveries?status=retrying&limit=1", b+"/webhooks/{id}/deliveries", "")
 	if resp.StatusCode != 200 || len(out["data"].([]any)) != 1 || out["pagination"].(map[string]any)["hasMore"] != true {
 		t.Fatalf("deliveries page: %d %v", resp.StatusCode, out)

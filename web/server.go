@@ -2,6 +2,7 @@
 package web
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"log/slog"
@@ -31,12 +32,21 @@ type Options struct {
 	TrustedProxies []netip.Prefix
 	// Now is the clock for sign-in throttling; defaults to time.Now.
 	Now func() time.Time
+	// Ingester stores API events (sender.Ingester: batched, handed to the
+	// sender); nil: straight into Store, one transaction each.
+	Ingester Ingester
+}
+
+// Ingester is how the API ingests an event.
+type Ingester interface {
+	IngestEvent(ctx context.Context, appID, eventType string, payload []byte, idemKey string) (store.IngestResult, error)
 }
 
 // Server is the HTTP handler of the whole product.
 type Server struct {
 	store    *store.Store
 	deliver  Deliverer
+	ingester Ingester
 	metrics  *metrics.Metrics
 	log      *slog.Logger
 	cookies  *sessions.CookieStore
@@ -56,6 +66,7 @@ func New(opts Options) *Server {
 	s := &Server{
 		store:    opts.Store,
 		deliver:  opts.Deliverer,
+		ingester: opts.Ingester,
 		metrics:  opts.Metrics,
 		log:      opts.Logger,
 		lifetime: opts.SessionLifetime,
@@ -76,6 +87,9 @@ func New(opts Options) *Server {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.ingester == nil {
+		s.ingester = opts.Store
 	}
 	// Separate keys for signing and encrypting the cookie, both derived from
 	// the one configured session key.

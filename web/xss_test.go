@@ -13,6 +13,7 @@ import (
 
 	"github.com/hookboard/hookboard/internal/hook"
 	"github.com/hookboard/hookboard/internal/sender"
+	"github.com/hookboard/hookboard/internal/sender/sendertest"
 	"github.com/hookboard/hookboard/internal/store"
 	"github.com/hookboard/hookboard/internal/store/storetest"
 )
@@ -24,10 +25,10 @@ const evil = `"><script id="injected">alert(1)</script><img id="injected-img" sr
 // Stored names, descriptions, URLs, payloads and response bodies with HTML
 // or JavaScript in them render as text on every page.
 func TestStoredXSSRendersInert(t *testing.T) {
-	var snd *sender.Sender
+	var drv *sendertest.Driver
 	h := newHarnessWith(t, storetest.Options{}, func(st *store.Store) *sender.Sender {
-		snd = sender.New(sender.Options{Store: st, AllowPrivate: true})
-		return snd
+		drv = sendertest.Start(t, st, sender.Options{AllowPrivate: true})
+		return drv.Sender
 	})
 	ctx := context.Background()
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -51,7 +52,7 @@ func TestStoredXSSRendersInert(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	snd.ProcessDue(ctx)
+	drv.Step()
 	var deliveryID string
 	h.store.DB().Get(&deliveryID, h.store.DB().Rebind(`SELECT id FROM deliveries WHERE event_id = ?`), res.Event.ID)
 	h.store.CreateAPIKey(ctx, hook.Actor{}, h.acme.ID, "key "+evil)

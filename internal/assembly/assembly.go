@@ -38,6 +38,7 @@ type Program struct {
 	handler  http.Handler
 	delivery delivery
 	ln       net.Listener
+	ingester *sender.Ingester
 
 	ran       atomic.Bool
 	closeOnce sync.Once
@@ -134,8 +135,11 @@ func openDelivery(p *Program, o *options) {
 			AllowPrivate: p.targets.AllowPrivate, Metrics: mx, Now: o.now,
 		})
 	}
+	// New events are batched into the database and their deliveries handed
+	// straight to this process's sender (stored due while it is not running).
+	p.ingester = sender.NewIngester(p.store, snd)
 	p.handler = web.New(web.Options{
-		Store: p.store, Deliverer: sender.NewService(p.store, snd), Metrics: mx, Logger: p.log, SessionKey: p.cfg.SessionKey, SessionLifetime: p.cfg.SessionLifetime,
+		Store: p.store, Deliverer: sender.NewService(p.store, snd), Ingester: p.ingester, Metrics: mx, Logger: p.log, SessionKey: p.cfg.SessionKey, SessionLifetime: p.cfg.SessionLifetime,
 		SecureCookies: p.cfg.SecureCookies, Targets: p.targets, TrustedProxies: p.cfg.TrustedProxies, Now: o.now,
 	})
 	p.delivery.start = func(ctx context.Context) (func() error, error) {
@@ -146,9 +150,8 @@ func openDelivery(p *Program, o *options) {
 		if err != nil {
 			return nil, err
 		}
-		p.store.SetDispatcher(snd) // this process's new deliveries go straight to its sender
 		stopListen := goLoop(ctx, func(ctx context.Context) {
-			p.store.Listen(ctx, func(err error) { p.log.Warn("listen for new deliveries", "err", err) })
+			p.store.Listen(ctx, snd.Wake, func(err error) { p.log.Warn("listen for new deliveries", "err", err) })
 		})
 		runCtx, stopClaiming := context.WithCancel(context.WithoutCancel(ctx))
 		sent := make(chan struct{})
@@ -228,6 +231,9 @@ func (p *Program) Close() error {
 	p.closeOnce.Do(func() {
 		if p.ln != nil {
 			p.ln.Close() // already closed if Run served on it
+		}
+		if p.ingester != nil {
+			p.ingester.Close() // its writers use the store
 		}
 		if p.ownStore {
 			err = p.store.Close()

@@ -211,7 +211,7 @@ func (d *demoRun) stream(p *Program) func(context.Context) (func() error, error)
 		if !p.cfg.Demo {
 			return func() error { return nil }, nil
 		}
-		stop := goLoop(ctx, func(ctx context.Context) { demo.Stream(ctx, p.store, d.app.ID, 2*time.Second, p.log) })
+		stop := goLoop(ctx, func(ctx context.Context) { demo.Stream(ctx, p.ingester, d.app.ID, 2*time.Second, p.log) })
 		return func() error { stop(); return nil }, nil
 	}
 }

@@ -139,8 +139,13 @@ func Setup(ctx context.Context, st *store.Store, adminEmail, base string) (hook.
 	return app, nil
 }
 
+// Ingester is how Stream ingests (sender.Ingester).
+type Ingester interface {
+	IngestEvent(ctx context.Context, appID, eventType string, payload []byte, idemKey string) (store.IngestResult, error)
+}
+
 // Stream ingests a random event every interval until ctx ends.
-func Stream(ctx context.Context, st *store.Store, appID string, interval time.Duration, log *slog.Logger) {
+func Stream(ctx context.Context, st Ingester, appID string, interval time.Duration, log *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	n := 0

@@ -40,7 +40,7 @@ func TestRecordedCausesClassify(t *testing.T) {
 		f.webhook("Slow", slow.URL, []string{"invoice.paid"}, true)
 		f.webhook("Redirect", redirect.URL, []string{"invoice.paid"}, true)
 		res := f.ingest("invoice.paid", `{}`)
-		f.sender(sender.Options{Timeout: 300 * time.Millisecond}).ProcessDue(ctx)
+		f.run(sender.Options{Timeout: 300 * time.Millisecond}).Step()
 		want := map[string]struct{ label, hint string }{
 			"Untrusted": {"tls", "self-signed or signed by an unknown authority"},
 			"Slow":      {"timeout", "No answer within 300 ms: answer first, then do the work"},

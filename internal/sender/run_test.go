@@ -47,16 +47,18 @@ func TestNewEventsWakeTheSender(t *testing.T) {
 			runCtx, cancel := context.WithCancel(ctx)
 			snd := sender.New(sender.Options{Store: s, AllowPrivate: true, PollInterval: time.Minute})
 			stopped := make(chan struct{}, 2)
+			f.ingester(snd)
 			go func() { snd.Run(runCtx); stopped <- struct{}{} }()
-			go func() { s.Listen(runCtx, nil); stopped <- struct{}{} }()
+			go func() { s.Listen(runCtx, snd.Wake, nil); stopped <- struct{}{} }()
 			defer func() { cancel(); <-stopped; <-stopped }() // before the schema is dropped
 			time.Sleep(100 * time.Millisecond)                // let the first (empty) claim and LISTEN happen
 			f.ingest("invoice.paid", `{}`)
-			waitFor(t, "the in-process wake-up", 5*time.Second, func() bool { return len(rc.got()) == 1 })
+			waitFor(t, "the in-process delivery", 5*time.Second, func() bool { return len(rc.got()) == 1 })
 			if dialect != store.Postgres {
 				return
 			}
-			other := open() // another process
+			other := sender.NewIngester(open(), nil) // another process, which has no sender
+			defer other.Close()
 			if _, err := other.IngestEvent(ctx, f.app.ID, "invoice.paid", []byte(`{}`), ""); err != nil {
 				t.Fatal(err)
 			}
@@ -132,33 +134,25 @@ func TestShutdownFinishesInFlight(t *testing.T) {
 	})
 }
 
-// claimCounter counts the sender's claim queries and the wake-ups it gets.
+// claimCounter counts the sender's claim queries and the wake-ups it gets
+// from ingestion (see watch).
 type claimCounter struct {
 	*store.Store
 	claims, wakes atomic.Int64
-	wake          chan struct{}
 }
 
-func countClaims(ctx context.Context, s *store.Store) *claimCounter {
-	c := &claimCounter{Store: s, wake: make(chan struct{}, 1)}
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-s.Wakeups():
-				c.wakes.Add(1)
-				select {
-				case c.wake <- struct{}{}:
-				default:
-				}
-			}
+func countClaims(s *store.Store) *claimCounter { return &claimCounter{Store: s} }
+
+// watch counts the wake-ups in gives its sender, or gives wake (an
+// ingester without a sender of its own).
+func (c *claimCounter) watch(in *sender.Ingester, wake func()) {
+	sender.OnWake(in, func() {
+		c.wakes.Add(1)
+		if wake != nil {
+			wake()
 		}
-	}()
-	return c
+	})
 }
-
-func (c *claimCounter) Wakeups() <-chan struct{} { return c.wake }
 
 func (c *claimCounter) ClaimDue(ctx context.Context, owner string, limit int, lease time.Duration, exclude []string) ([]hook.Job, error) {
 	c.claims.Add(1)
@@ -178,8 +172,11 @@ func TestClaimsFollowWakeupsNotRequests(t *testing.T) {
 		})
 		f.webhook("A", rc.URL, []string{"*"}, true)
 		runCtx, cancel := context.WithCancel(ctx)
-		counted := countClaims(runCtx, s)
+		counted := countClaims(s)
 		snd := sender.New(sender.Options{Store: counted, AllowPrivate: true, Workers: 64, PollInterval: time.Minute})
+		// Ingestion that stores every delivery due and wakes the sender.
+		ing := f.ingester(nil)
+		counted.watch(ing, snd.Wake)
 		done := make(chan struct{})
 		go func() { snd.Run(runCtx); close(done) }()
 		// Bursts of concurrent events, as from a busy API: each burst is
@@ -189,7 +186,7 @@ func TestClaimsFollowWakeupsNotRequests(t *testing.T) {
 			var wg sync.WaitGroup
 			for i := range 20 {
 				wg.Go(func() {
-					if _, err := s.IngestEvent(ctx, f.app.ID, "invoice.paid", []byte(`{"n":`+itoa(b*20+i)+`}`), ""); err != nil {
+					if _, err := ing.IngestEvent(ctx, f.app.ID, "invoice.paid", []byte(`{"n":`+itoa(b*20+i)+`}`), ""); err != nil {
 						t.Error(err)
 					}
 				})
@@ -208,7 +205,7 @@ func TestClaimsFollowWakeupsNotRequests(t *testing.T) {
 	})
 }
 
-// With the sender as the store's dispatcher, new deliveries go to it as
+// Ingesting with the sender, new deliveries go to it as
 // they are stored, leased to it: no claim query, no wake-up.
 func TestIngestHandsDeliveriesToTheSender(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
@@ -216,10 +213,10 @@ func TestIngestHandsDeliveriesToTheSender(t *testing.T) {
 		rc := newReceiver(t, status(204))
 		f.webhook("A", rc.URL, []string{"*"}, true)
 		runCtx, cancel := context.WithCancel(ctx)
-		counted := countClaims(runCtx, s)
+		counted := countClaims(s)
 		snd := sender.New(sender.Options{Store: counted, AllowPrivate: true, Workers: 64, PollInterval: time.Minute})
-		s.SetDispatcher(snd)
-		defer s.SetDispatcher(nil)
+		ing := f.ingester(snd)
+		counted.watch(ing, nil)
 		done := make(chan struct{})
 		go func() { snd.Run(runCtx); close(done) }()
 		waitFor(t, "the first claim", 5*time.Second, func() bool { return counted.claims.Load() == 1 })
@@ -230,7 +227,7 @@ func TestIngestHandsDeliveriesToTheSender(t *testing.T) {
 			var wg sync.WaitGroup
 			for i := range 20 {
 				wg.Go(func() {
-					res, err := s.IngestEvent(ctx, f.app.ID, "invoice.paid", []byte(`{"n":`+itoa(b*20+i)+`}`), "")
+					res, err := ing.IngestEvent(ctx, f.app.ID, "invoice.paid", []byte(`{"n":`+itoa(b*20+i)+`}`), "")
 					if err != nil {
 						t.Error(err)
 						return
@@ -281,10 +278,10 @@ func TestDispatchBeyondShareIsClaimedLater(t *testing.T) {
 		})
 		f.webhook("A", rc.URL, []string{"*"}, true)
 		runCtx, cancel := context.WithCancel(ctx)
-		counted := countClaims(runCtx, s)
+		counted := countClaims(s)
 		snd := sender.New(sender.Options{Store: counted, AllowPrivate: true, Workers: 4, PerWebhook: 2, PollInterval: time.Minute})
-		s.SetDispatcher(snd)
-		defer s.SetDispatcher(nil)
+		ing := f.ingester(snd)
+		counted.watch(ing, nil)
 		done := make(chan struct{})
 		go func() { snd.Run(runCtx); close(done) }()
 		waitFor(t, "the first claim", 5*time.Second, func() bool { return counted.claims.Load() == 1 })
@@ -292,7 +289,7 @@ func TestDispatchBeyondShareIsClaimedLater(t *testing.T) {
 		var wg sync.WaitGroup
 		for i := range events {
 			wg.Go(func() {
-				if _, err := s.IngestEvent(ctx, f.app.ID, "invoice.paid", []byte(`{"n":`+itoa(i)+`}`), ""); err != nil {
+				if _, err := ing.IngestEvent(ctx, f.app.ID, "invoice.paid", []byte(`{"n":`+itoa(i)+`}`), ""); err != nil {
 					t.Error(err)
 				}
 			})
@@ -332,8 +329,7 @@ func TestWakeWhileBusyIsNotForgotten(t *testing.T) {
 		}
 		runCtx, cancel := context.WithCancel(ctx)
 		snd := sender.New(sender.Options{Store: s, AllowPrivate: true, Workers: 4, PollInterval: time.Minute})
-		s.SetDispatcher(snd)
-		defer s.SetDispatcher(nil)
+		f.ingester(snd)
 		done := make(chan struct{})
 		go func() { snd.Run(runCtx); close(done) }()
 		time.Sleep(100 * time.Millisecond) // the first (empty) claim
@@ -344,18 +340,17 @@ func TestWakeWhileBusyIsNotForgotten(t *testing.T) {
 	})
 }
 
-// Ingestion hands deliveries to the sender while ProcessDue is finishing:
-// a delivery reserved while ProcessDue ran but handed over after it
+// Ingestion hands deliveries to the sender while Run stops and starts
+// again: a delivery reserved while Run ran but handed over after it
 // stopped must go back to the queue, never to the closed recorder (which
 // panicked with "send on closed channel"). Every delivery is sent once.
-func TestDispatchWhileProcessDueEnds(t *testing.T) {
+func TestHandOverWhileRunStops(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		f := newFixture(t, s, nil)
 		rc := newReceiver(t, status(204))
 		f.webhook("A", rc.URL, []string{"*"}, true)
-		snd := f.sender(sender.Options{Workers: 8})
-		s.SetDispatcher(snd)
-		defer s.SetDispatcher(nil)
+		snd := f.sender(sender.Options{Workers: 8, PollInterval: 10 * time.Millisecond})
+		ing := f.ingester(snd)
 		const events = 300
 		ingested := make(chan struct{})
 		go func() {
@@ -363,7 +358,7 @@ func TestDispatchWhileProcessDueEnds(t *testing.T) {
 			var wg sync.WaitGroup
 			for i := range events {
 				wg.Go(func() {
-					if _, err := s.IngestEvent(ctx, f.app.ID, "invoice.paid", []byte(`{"n":`+itoa(i)+`}`), ""); err != nil {
+					if _, err := ing.IngestEvent(ctx, f.app.ID, "invoice.paid", []byte(`{"n":`+itoa(i)+`}`), ""); err != nil {
 						t.Error(err)
 					}
 				})
@@ -379,19 +374,32 @@ func TestDispatchWhileProcessDueEnds(t *testing.T) {
 				done = true
 			default:
 			}
-			snd.ProcessDue(ctx)
+			// Run until it sent something more (or ingestion ended), then stop it.
+			sent := len(rc.got())
+			stop := runSender(t, snd)
+			waitFor(t, "a request", 10*time.Second, func() bool {
+				select {
+				case <-ingested:
+					return true
+				default:
+					return len(rc.got()) > sent
+				}
+			})
+			stop()
 		}
-		for len(rc.got()) < events {
-			if snd.ProcessDue(ctx) == 0 {
-				time.Sleep(5 * time.Millisecond)
-			}
-		}
-		var recorded int
-		if err := s.DB().Get(&recorded, `SELECT COUNT(*) FROM deliveries WHERE status = 'succeeded'`); err != nil {
-			t.Fatal(err)
-		}
-		if got := len(rc.got()); got != events || recorded != events {
+		runSender(t, snd)
+		waitFor(t, "every delivery", 20*time.Second, func() bool { return len(rc.got()) >= events && succeeded(t, s) >= events })
+		if got, recorded := len(rc.got()), succeeded(t, s); got != events || recorded != events {
 			t.Errorf("%d requests, %d deliveries succeeded; want %d of each", got, recorded, events)
 		}
 	})
+}
+
+func succeeded(t *testing.T, s *store.Store) int {
+	t.Helper()
+	var n int
+	if err := s.DB().Get(&n, `SELECT COUNT(*) FROM deliveries WHERE status = 'succeeded'`); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

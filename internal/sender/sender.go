@@ -26,7 +26,6 @@ type Store interface {
 	WebhookTarget(ctx context.Context, webhookID string) (hook.Target, error)
 	RecordAttempt(ctx context.Context, owner string, job hook.Job, a hook.Attempt, out hook.Outcome) (bool, error)
 	RecordAttempts(ctx context.Context, owner string, recs []store.AttemptRecord) ([]string, error)
-	Wakeups() <-chan struct{}
 }
 
 // targetTTL is how long a webhook's URL, credentials and signing keys are
@@ -55,6 +54,13 @@ type Options struct {
 	Metrics      *metrics.Metrics
 }
 
+// lastClaim is what the last claim left due: more than it took (backlog),
+// or deliveries of the webhooks it skipped for want of room (skipped).
+type lastClaim struct {
+	backlog bool
+	skipped []string
+}
+
 // Sender runs the delivery loop.
 type Sender struct {
 	store      Store
@@ -72,27 +78,19 @@ type Sender struct {
 	userAgent  string
 	metrics    *metrics.Metrics
 
-	mu       sync.Mutex
-	busy     map[string]int        // requests in flight per webhook
-	held     map[string][]hook.Job // claimed, waiting for a slot of their webhook
-	heldN    int
-	reserved map[string]int // promised to ingestion (Reserve), not yet taken
-	resN     int
-	running  bool
-	stopping bool
-	inflight int
-	// What the last claim left due: more than it took (backlog), or
-	// deliveries of the webhooks it skipped for want of room (skipped).
-	backlog bool
-	skipped []string
-	freed   chan struct{}
-	// Set by Hold: the store that finds dead processes' leases, and the
-	// signal that some were taken over.
-	holder   leaseHolder
-	tookOver chan struct{}
-	idle     *sync.Cond // on mu: signalled when inflight drops to 0
-	wg       sync.WaitGroup
-	records  chan store.AttemptRecord // to the recorder while running
+	mu sync.Mutex // guards room, accepting, last and holder
+	room
+	// accepting is set while Run runs and takes work: claims, held
+	// deliveries and what ingestion hands over.
+	accepting bool
+	last      lastClaim
+	holder    leaseHolder // set by Hold: finds dead processes' leases
+
+	// Signals to Run's loop: a request finished, deliveries may be due
+	// (Wake), dead processes' leases were taken over.
+	freed, wake, tookOver chan struct{}
+	wg                    sync.WaitGroup           // requests in flight
+	records               chan store.AttemptRecord // to the recorder while running
 
 	targetMu sync.Mutex
 	targets  map[string]cachedTarget
@@ -109,10 +107,9 @@ func New(opts Options) *Sender {
 	s := &Sender{
 		store: opts.Store, log: opts.Logger, client: opts.Client, workers: opts.Workers, perWebhook: opts.PerWebhook,
 		timeout: opts.Timeout, poll: opts.PollInterval, now: opts.Now, jitter: opts.Jitter,
-		busy: map[string]int{}, freed: make(chan struct{}, 1), tookOver: make(chan struct{}, 1), userAgent: "Hookboard/" + Version, metrics: opts.Metrics,
-		targets: map[string]cachedTarget{}, held: map[string][]hook.Job{}, reserved: map[string]int{},
+		room: newRoom(), freed: make(chan struct{}, 1), wake: make(chan struct{}, 1), tookOver: make(chan struct{}, 1), userAgent: "Hookboard/" + Version, metrics: opts.Metrics,
+		targets: map[string]cachedTarget{},
 	}
-	s.idle = sync.NewCond(&s.mu)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -213,6 +210,15 @@ func (s *Sender) takeOverLoop(ctx context.Context, h leaseHolder) {
 	}
 }
 
+// Wake tells the sender that deliveries may be due: new ones stored due
+// by this process's Ingester, or (store.Listen) by another process.
+func (s *Sender) Wake() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
 // Owner identifies this sender's leases.
 func (s *Sender) Owner() string { return s.owner }
 
@@ -224,17 +230,12 @@ func (s *Sender) Lease() time.Duration { return s.lease }
 func (s *Sender) Run(ctx context.Context) error {
 	ticker := time.NewTicker(s.poll)
 	defer ticker.Stop()
-	s.mu.Lock()
-	s.stopping = false
-	s.running = true
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		s.running = false
-		s.mu.Unlock()
-	}()
+	// The recorder is there before anything can start (a Take, say).
 	stopRecorder := s.startRecorder()
 	defer stopRecorder()
+	s.mu.Lock()
+	s.accepting = true
+	s.mu.Unlock()
 	defer s.wg.Wait()
 	defer s.releaseHeld()
 	s.mu.Lock()
@@ -260,23 +261,32 @@ func (s *Sender) Run(ctx context.Context) error {
 			minFree = 1
 			continue // more may be due right now
 		}
-	wait:
+		var ok bool
+		if minFree, ok = s.waitForWork(ctx, ticker.C, batch); !ok {
+			return nil
+		}
+	}
+}
+
+// waitForWork waits until deliveries may be due and returns how many
+// workers the next claim needs free; false once ctx ended.
+func (s *Sender) waitForWork(ctx context.Context, tick <-chan time.Time, batch int) (int, bool) {
+	for {
 		select {
 		case <-ctx.Done():
-			return nil
-		case <-s.store.Wakeups():
-			minFree = 1
+			return 0, false
+		case <-s.wake:
+			return 1, true
 		case <-s.tookOver:
-			minFree = 1
+			return 1, true
+		case <-tick:
+			return 1, true
 		case <-s.freed:
 			// A finished request makes nothing new due: claim again only
 			// if the last claim left deliveries behind that now have room.
-			if !s.worthClaiming() {
-				goto wait
+			if s.worthClaiming() {
+				return batch, true
 			}
-			minFree = batch
-		case <-ticker.C:
-			minFree = 1
 		}
 	}
 }
@@ -340,21 +350,23 @@ func (s *Sender) flush(batch []store.AttemptRecord) {
 // whether it filled every free worker.
 func (s *Sender) claimOnce(ctx context.Context, minFree int) (int, bool) {
 	s.mu.Lock()
-	free := s.workers - s.inflight - s.resN // held deliveries use no worker; each webhook holds at most perWebhook
+	free := s.workers - s.inflight - s.reservedN // held deliveries use no worker; each webhook holds at most perWebhook
 	var exclude []string
 	for id := range s.busy {
-		if s.room(id) < s.refill() {
+		if s.roomFor(id) < s.refill() {
 			exclude = append(exclude, id)
 		}
 	}
 	if free <= 0 || free < minFree {
 		// Whatever woke us is still due: claim once workers free up.
-		s.backlog = true
+		s.last.backlog = true
 		s.mu.Unlock()
 		return 0, false
 	}
 	s.mu.Unlock()
-	jobs, err := s.store.ClaimDue(ctx, s.owner, free, s.lease, exclude)
+	// Not cancelled with ctx: a claim can commit and then fail reading its
+	// rows, leaving deliveries leased to this sender that it never starts.
+	jobs, err := s.store.ClaimDue(context.WithoutCancel(ctx), s.owner, free, s.lease, exclude)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.log.Error("claim deliveries", "err", err)
@@ -374,15 +386,13 @@ func (s *Sender) claimOnce(ctx context.Context, minFree int) (int, bool) {
 			s.start(job)
 			started++
 		case len(s.held[w]) < s.maxHeld:
-			s.held[w] = append(s.held[w], job)
-			s.heldN++
+			s.hold(job)
 			started++
 		default:
 			release = append(release, job.ID)
 		}
 	}
-	s.backlog = len(jobs) == free || len(release) > 0
-	s.skipped = exclude
+	s.last = lastClaim{backlog: len(jobs) == free || len(release) > 0, skipped: exclude}
 	s.mu.Unlock()
 	if len(release) > 0 {
 		if err := s.store.ReleaseJobs(context.WithoutCancel(ctx), s.owner, release, nil); err != nil {
@@ -392,28 +402,27 @@ func (s *Sender) claimOnce(ctx context.Context, minFree int) (int, bool) {
 	return started, len(jobs) == free && len(release) == 0
 }
 
-// room is how many more deliveries of a webhook may run or wait here; s.mu
+// roomFor is how many more deliveries of a webhook may run or wait here; s.mu
 // is held.
-func (s *Sender) room(webhookID string) int {
-	return s.perWebhook + s.maxHeld - s.busy[webhookID] - len(s.held[webhookID]) - s.reserved[webhookID]
+func (s *Sender) roomFor(webhookID string) int {
+	return s.left(webhookID, s.perWebhook+s.maxHeld)
 }
 
 // Reserve, Unreserve and Take let ingestion in this process hand new
-// deliveries straight to the sender (store.Dispatcher): they are stored
+// deliveries straight to the sender (see Ingester): they are stored
 // leased to it, so no claim query has to find them. A webhook gets what
 // fits in its share; a delivery that could not start soon (every worker
 // busy with other webhooks) is left to the queue.
 func (s *Sender) Reserve(webhookID string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.running || s.stopping || s.room(webhookID) <= 0 {
+	if !s.accepting || s.roomFor(webhookID) <= 0 {
 		return false
 	}
-	if s.busy[webhookID] == 0 && s.inflight+s.resN >= s.workers {
+	if s.busy[webhookID] == 0 && s.inflight+s.reservedN >= s.workers {
 		return false
 	}
-	s.reserved[webhookID]++
-	s.resN++
+	s.reserve(webhookID)
 	return true
 }
 
@@ -422,13 +431,6 @@ func (s *Sender) Unreserve(webhookID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.unreserve(webhookID)
-}
-
-func (s *Sender) unreserve(webhookID string) {
-	if s.reserved[webhookID]--; s.reserved[webhookID] <= 0 {
-		delete(s.reserved, webhookID)
-	}
-	s.resN--
 }
 
 // Take starts or holds stored deliveries leased to this sender, each
@@ -440,7 +442,7 @@ func (s *Sender) Take(jobs []hook.Job) {
 		w := job.WebhookID
 		s.unreserve(w)
 		switch {
-		case s.stopping || !s.running:
+		case !s.accepting:
 			// Reserved while the sender ran, handed over after it stopped:
 			// its recorder is gone, so the queue gets it back.
 			release = append(release, job.ID)
@@ -448,14 +450,13 @@ func (s *Sender) Take(jobs []hook.Job) {
 			s.start(job)
 		case s.busy[w] > 0:
 			// A request of this webhook ending starts it.
-			s.held[w] = append(s.held[w], job)
-			s.heldN++
+			s.hold(job)
 		default:
 			release = append(release, job.ID)
 		}
 	}
-	if len(release) > 0 && !s.stopping && s.running {
-		s.backlog = true // claim them again when workers free up
+	if len(release) > 0 && s.accepting {
+		s.last.backlog = true // claim them again when workers free up
 	}
 	s.mu.Unlock()
 	if len(release) > 0 {
@@ -478,11 +479,11 @@ func (s *Sender) refill() int {
 func (s *Sender) worthClaiming() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.backlog {
+	if s.last.backlog {
 		return true
 	}
-	for _, id := range s.skipped {
-		if s.room(id) >= s.refill() {
+	for _, id := range s.last.skipped {
+		if s.roomFor(id) >= s.refill() {
 			return true
 		}
 	}
@@ -491,8 +492,7 @@ func (s *Sender) worthClaiming() bool {
 
 // start runs a job in a new goroutine; s.mu is held.
 func (s *Sender) start(job hook.Job) {
-	s.busy[job.WebhookID]++
-	s.inflight++
+	s.started(job.WebhookID)
 	s.wg.Add(1)
 	go s.work(job)
 }
@@ -500,15 +500,8 @@ func (s *Sender) start(job hook.Job) {
 // releaseHeld gives back the deliveries still waiting for a slot.
 func (s *Sender) releaseHeld() {
 	s.mu.Lock()
-	s.stopping = true
-	var ids []string
-	for w, jobs := range s.held {
-		for _, j := range jobs {
-			ids = append(ids, j.ID)
-		}
-		delete(s.held, w)
-	}
-	s.heldN = 0
+	s.accepting = false
+	ids := s.dropHeld()
 	s.mu.Unlock()
 	if len(ids) > 0 {
 		if err := s.store.ReleaseJobs(context.Background(), s.owner, ids, nil); err != nil {
@@ -520,24 +513,12 @@ func (s *Sender) releaseHeld() {
 func (s *Sender) work(job hook.Job) {
 	defer func() {
 		s.mu.Lock()
-		s.inflight--
-		if s.inflight == 0 {
-			s.idle.Broadcast()
-		}
-		w := job.WebhookID
-		if s.busy[w]--; s.busy[w] <= 0 {
-			delete(s.busy, w)
-		}
+		s.finished(job.WebhookID)
 		// The next waiting delivery of this webhook takes the slot at once.
-		if q := s.held[w]; len(q) > 0 && !s.stopping {
-			next := q[0]
-			if len(q) == 1 {
-				delete(s.held, w)
-			} else {
-				s.held[w] = q[1:]
+		if s.accepting {
+			if next, ok := s.nextHeld(job.WebhookID); ok {
+				s.start(next)
 			}
-			s.heldN--
-			s.start(next)
 		}
 		s.mu.Unlock()
 		s.wg.Done()
@@ -708,47 +689,4 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
-}
-
-// waitIdle waits until no request is in flight. Unlike s.wg.Wait it may
-// run while ingestion still hands deliveries over (a WaitGroup must not be
-// waited on while another goroutine may Add from zero).
-func (s *Sender) waitIdle() {
-	s.mu.Lock()
-	for s.inflight > 0 {
-		s.idle.Wait()
-	}
-	s.mu.Unlock()
-}
-
-// ProcessDue claims what is due once, as Run would, and waits until those
-// deliveries are done. It returns how many it started. Tests and the demo
-// use it to step the sender by hand.
-func (s *Sender) ProcessDue(ctx context.Context) int {
-	stopRecorder := s.startRecorder()
-	s.mu.Lock()
-	s.stopping = false
-	s.running = true
-	s.mu.Unlock()
-	started := 0
-	for {
-		n, full := s.claimOnce(ctx, 1)
-		started += n
-		if !full {
-			break
-		}
-		s.waitIdle()
-	}
-	s.waitIdle()
-	// Stop taking work before the recorder goes: from here on nothing new
-	// starts (Take gives deliveries back to the queue), so once the
-	// requests in flight are done, nothing sends to the closed channel.
-	s.mu.Lock()
-	s.running = false
-	s.stopping = true
-	s.mu.Unlock()
-	s.wg.Wait()     // nothing can start now, so the WaitGroup may be waited on
-	s.releaseHeld() // handed over meanwhile and waiting for a slot
-	stopRecorder()
-	return started
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/hookboard/hookboard/internal/hook"
 	"github.com/hookboard/hookboard/internal/sender"
+	"github.com/hookboard/hookboard/internal/sender/sendertest"
 	"github.com/hookboard/hookboard/internal/signature"
 	"github.com/hookboard/hookboard/internal/store"
 	"github.com/hookboard/hookboard/internal/store/storetest"
@@ -69,6 +70,7 @@ func status(code int) func(http.ResponseWriter, *http.Request, int) {
 type fixture struct {
 	t     *testing.T
 	store *store.Store
+	ing   *sender.Ingester // f.ingest goes through it, once set
 	app   hook.App
 	clock *storetest.Clock
 }
@@ -102,11 +104,26 @@ func (f *fixture) webhook(name, url string, events []string, active bool, edit .
 
 func (f *fixture) ingest(eventType, payload string) store.IngestResult {
 	f.t.Helper()
-	res, err := f.store.IngestEvent(ctx, f.app.ID, eventType, []byte(payload), "")
+	var res store.IngestResult
+	var err error
+	if f.ing != nil {
+		res, err = f.ing.IngestEvent(ctx, f.app.ID, eventType, []byte(payload), "")
+	} else {
+		res, err = f.store.IngestEvent(ctx, f.app.ID, eventType, []byte(payload), "")
+	}
 	if err != nil {
 		f.t.Fatal(err)
 	}
 	return res
+}
+
+// ingester starts an Ingester into the fixture's store handing deliveries
+// to snd (nil: none), used by f.ingest from then on, closed when the test
+// ends (before the store).
+func (f *fixture) ingester(snd *sender.Sender) *sender.Ingester {
+	f.ing = sender.NewIngester(f.store, snd)
+	f.t.Cleanup(f.ing.Close)
+	return f.ing
 }
 
 func (f *fixture) sender(opts sender.Options) *sender.Sender {
@@ -117,6 +134,29 @@ func (f *fixture) sender(opts sender.Options) *sender.Sender {
 	}
 	opts.Jitter = func() float64 { return 0 }
 	return sender.New(opts)
+}
+
+// run starts a sender as f.sender would, under Run until the test ends.
+func (f *fixture) run(opts sender.Options) *sendertest.Driver {
+	opts.AllowPrivate = true
+	if f.clock != nil {
+		opts.Now = f.clock.Now
+	}
+	opts.Jitter = func() float64 { return 0 }
+	return sendertest.Start(f.t, f.store, opts)
+}
+
+// runSender runs snd (the production lifecycle) until stop is called or
+// the test ends; stop returns once Run did.
+func runSender(t *testing.T, snd *sender.Sender) (stop func()) {
+	t.Helper()
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); snd.Run(runCtx) }()
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); <-done }) }
+	t.Cleanup(stop)
+	return stop
 }
 
 // deliveries returns the deliveries of an event.
@@ -149,8 +189,7 @@ func TestDeliversSignedToSubscribedOnly(t *testing.T) {
 		if res.Deliveries != 2 {
 			t.Fatalf("%d deliveries queued, want 2 (A and All)", res.Deliveries)
 		}
-		snd := f.sender(sender.Options{})
-		if n := snd.ProcessDue(ctx); n != 2 {
+		if n := f.run(sender.Options{}).Step(); n != 2 {
 			t.Fatalf("sent %d", n)
 		}
 		got := a.got()
@@ -215,8 +254,8 @@ func TestRetryThenSuccess(t *testing.T) {
 		})
 		f.webhook("A", rc.URL, []string{"*"}, true)
 		res := f.ingest("invoice.paid", `{"n":1}`)
-		snd := f.sender(sender.Options{})
-		snd.ProcessDue(ctx)
+		snd := f.run(sender.Options{})
+		snd.Step()
 		d := f.deliveries(res.Event.ID)[0]
 		if d.Status != hook.StatusRetrying || d.Attempts != 1 {
 			t.Fatalf("after a 500: %s, %d attempts", d.Status, d.Attempts)
@@ -225,11 +264,11 @@ func TestRetryThenSuccess(t *testing.T) {
 			t.Fatalf("next attempt %v, want %v", d.NextAttemptAt, want)
 		}
 		// Not due yet.
-		if n := snd.ProcessDue(ctx); n != 0 {
+		if n := snd.Step(); n != 0 {
 			t.Fatalf("retried early: %d", n)
 		}
 		clock.Advance(5 * time.Second)
-		if n := snd.ProcessDue(ctx); n != 1 {
+		if n := snd.Step(); n != 1 {
 			t.Fatalf("retry not sent: %d", n)
 		}
 		d = f.deliveries(res.Event.ID)[0]
@@ -257,15 +296,15 @@ func TestGoneStopsAndExhaustionFails(t *testing.T) {
 		f.webhook("Broken", broken.URL, []string{"user.created"}, true)
 		g := f.ingest("invoice.paid", `{}`)
 		b := f.ingest("user.created", `{}`)
-		snd := f.sender(sender.Options{})
-		snd.ProcessDue(ctx)
+		snd := f.run(sender.Options{})
+		snd.Step()
 		if d := f.deliveries(g.Event.ID)[0]; d.Status != hook.StatusFailed || d.Attempts != 1 || d.NextAttemptAt != nil {
 			t.Errorf("410: %+v", d)
 		}
 		// 1 + 7 retries, then failed.
 		for i := 0; i < 10; i++ {
 			clock.Advance(11 * time.Hour)
-			snd.ProcessDue(ctx)
+			snd.Step()
 		}
 		if d := f.deliveries(b.Event.ID)[0]; d.Status != hook.StatusFailed || d.Attempts != 8 {
 			t.Errorf("exhausted: %s after %d attempts", d.Status, d.Attempts)
@@ -290,8 +329,9 @@ func TestResendsDoNotUseUpRetries(t *testing.T) {
 		broken := newReceiver(t, status(http.StatusBadGateway))
 		f.webhook("Broken", broken.URL, []string{"*"}, true)
 		res := f.ingest("invoice.paid", `{}`)
-		snd := f.sender(sender.Options{})
-		snd.ProcessDue(ctx)
+		drv := f.run(sender.Options{})
+		drv.Step()
+		snd := drv.Sender
 		id := f.deliveries(res.Event.ID)[0].ID
 		for i := range 7 {
 			job, err := s.ClaimForResend(ctx, actor, f.app.ID, id, snd.Owner(), snd.Lease())
@@ -307,7 +347,7 @@ func TestResendsDoNotUseUpRetries(t *testing.T) {
 			t.Fatalf("after seven resends: %+v, want retrying at +5s after 8 attempts", d)
 		}
 		clock.Advance(6 * time.Second)
-		if n := snd.ProcessDue(ctx); n != 1 {
+		if n := drv.Step(); n != 1 {
 			t.Fatalf("second automatic attempt: started %d", n)
 		}
 		d = f.deliveries(res.Event.ID)[0]
@@ -317,7 +357,7 @@ func TestResendsDoNotUseUpRetries(t *testing.T) {
 		// Six more automatic attempts (eight in all), then failed.
 		for range 10 {
 			clock.Advance(11 * time.Hour)
-			snd.ProcessDue(ctx)
+			drv.Step()
 		}
 		if d := f.deliveries(res.Event.ID)[0]; d.Status != hook.StatusFailed || d.Attempts != 15 {
 			t.Errorf("exhausted: %s after %d attempts, want failed after 15 (8 automatic, 7 manual)", d.Status, d.Attempts)
@@ -338,7 +378,7 @@ func TestRetryAfterHonoured(t *testing.T) {
 		})
 		f.webhook("A", rc.URL, []string{"*"}, true)
 		res := f.ingest("invoice.paid", `{}`)
-		f.sender(sender.Options{}).ProcessDue(ctx)
+		f.run(sender.Options{}).Step()
 		d := f.deliveries(res.Event.ID)[0]
 		if want := clock.Now().Add(120 * time.Second); d.NextAttemptAt == nil || !d.NextAttemptAt.Equal(want) {
 			t.Errorf("next attempt %v, want %v (Retry-After)", d.NextAttemptAt, want)
@@ -367,7 +407,7 @@ func TestTimeoutRefusedAndRedirectRecorded(t *testing.T) {
 		f.webhook("Closed", closedURL, []string{"invoice.paid"}, true)
 		f.webhook("Redirect", redirect.URL, []string{"invoice.paid"}, true)
 		res := f.ingest("invoice.paid", `{}`)
-		f.sender(sender.Options{Timeout: 200 * time.Millisecond}).ProcessDue(ctx)
+		f.run(sender.Options{Timeout: 200 * time.Millisecond}).Step()
 		byHook := map[string]hook.Attempt{}
 		for _, d := range f.deliveries(res.Event.ID) {
 			atts, _ := s.Attempts(ctx, d.ID)
@@ -401,8 +441,7 @@ func TestSSRFGuardAtDialTime(t *testing.T) {
 		_, port, _ := net.SplitHostPort(strings.TrimPrefix(rc.URL, "http://"))
 		f.webhook("Sneaky", "http://localhost:"+port+"/hook", []string{"*"}, true)
 		res := f.ingest("invoice.paid", `{}`)
-		snd := sender.New(sender.Options{Store: s, AllowPrivate: false})
-		snd.ProcessDue(ctx)
+		sendertest.Start(t, s, sender.Options{AllowPrivate: false}).Step()
 		if n := len(rc.got()); n != 0 {
 			t.Fatalf("guard let %d requests through", n)
 		}
@@ -426,12 +465,12 @@ func TestAbandonedLeaseIsRetried(t *testing.T) {
 		if err != nil || len(jobs) != 1 {
 			t.Fatalf("claim: %d, %v", len(jobs), err)
 		}
-		other := f.sender(sender.Options{})
-		if n := other.ProcessDue(ctx); n != 0 {
+		other := f.run(sender.Options{})
+		if n := other.Step(); n != 0 {
 			t.Fatalf("took a leased delivery: %d", n)
 		}
 		clock.Advance(time.Minute + time.Second)
-		if n := other.ProcessDue(ctx); n != 1 {
+		if n := other.Step(); n != 1 {
 			t.Fatalf("expired lease not retried: %d", n)
 		}
 		if d := f.deliveries(res.Event.ID)[0]; d.Status != hook.StatusSucceeded || len(rc.got()) != 1 {
@@ -446,10 +485,10 @@ func TestDisabledAfterFiveDaysOfFailures(t *testing.T) {
 		f := newFixture(t, s, clock)
 		rc := newReceiver(t, status(500))
 		wh, _ := f.webhook("A", rc.URL, []string{"*"}, true)
-		snd := f.sender(sender.Options{})
+		snd := f.run(sender.Options{})
 		for day := 0; day <= 5; day++ {
 			f.ingest("invoice.paid", `{}`)
-			snd.ProcessDue(ctx)
+			snd.Step()
 			clock.Advance(24*time.Hour + time.Minute)
 		}
 		got, _ := s.Webhook(ctx, f.app.ID, wh.ID)
@@ -504,7 +543,7 @@ func TestRetentionDeletesOldHistory(t *testing.T) {
 		for range 5 {
 			f.ingest("invoice.paid", `{}`)
 		}
-		f.sender(sender.Options{}).ProcessDue(ctx)
+		f.run(sender.Options{}).Step()
 		clock.Advance(31 * 24 * time.Hour)
 		fresh := f.ingest("invoice.paid", `{}`)
 		total := 0

@@ -48,28 +48,3 @@ func BenchmarkClaimAndRecord(b *testing.B) {
 		})
 	}
 }
-
-// BenchmarkIngest measures ingestion as the API drives it: 64 concurrent
-// callers, one subscribed webhook, no dispatcher (each delivery stored due).
-// Concurrent calls share transactions (group commit).
-func BenchmarkIngest(b *testing.B) {
-	for _, dialect := range storetest.Dialects(b) {
-		b.Run(dialect, func(b *testing.B) {
-			s := storetest.New(b, dialect, storetest.Options{})
-			app := appWithCatchAll(b, s)
-			payload := []byte(`{"invoiceId":"inv_0001","amount":4200}`)
-			b.ReportAllocs()
-			b.SetParallelism(32) // × GOMAXPROCS callers
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					if _, err := s.IngestEvent(ctx, app.ID, "invoice.paid", payload, ""); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
-		})
-	}
-}

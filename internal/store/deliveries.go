@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -28,27 +27,16 @@ type IngestResult struct {
 	Event      hook.Event
 	Deliveries int
 	Replayed   bool // the Idempotency-Key was seen: nothing new was created
-	queued     int  // deliveries left for a claim (not handed to the dispatcher)
+	// Queued is how many deliveries were stored due, for a claim (not
+	// leased to this process's sender): other senders may want waking.
+	Queued int
 }
 
-var errIdempotencyRace = errors.New("idempotency key race")
-
-// Wake tells this process's sender that deliveries are due.
-func (s *Store) Wake() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
-
-// Wakeups signals when new deliveries may be due: from this process, and on
-// PostgreSQL from any process (LISTEN/NOTIFY, once Listen runs).
-func (s *Store) Wakeups() <-chan struct{} { return s.wake }
-
-// Listen forwards PostgreSQL notifications about new deliveries to Wakeups
-// until ctx ends. On SQLite there is only one process, so it just waits.
-func (s *Store) Listen(ctx context.Context, onError func(error)) {
-	s.sqlDialect.listen(ctx, s.Wake, onError)
+// Listen calls onNotify for each PostgreSQL notification about new
+// deliveries (NotifyDeliveries, from any process) until ctx ends. On SQLite
+// there is only one process, so it just waits.
+func (s *Store) Listen(ctx context.Context, onNotify func(), onError func(error)) {
+	s.sqlDialect.listen(ctx, onNotify, onError)
 }
 
 // ClaimDue leases up to limit due deliveries to owner until now+lease and

@@ -51,6 +51,8 @@ type dialect interface {
 	// each such notice until ctx ends.
 	notifiesOtherProcesses() bool
 	listen(ctx context.Context, wake func(), onError func(error))
+	// notify tells the processes that listen that deliveries are due.
+	notify(ctx context.Context, db *sqlx.DB) error
 	// ingestWriters is how many ingestion batches may be written at once.
 	ingestWriters() int
 

@@ -30,8 +30,8 @@ func appWithCatchAll(t testing.TB, s *store.Store) hook.App {
 	return app
 }
 
-// Many concurrent requests with one Idempotency-Key, written by concurrent
-// ingestion batches: one event and one delivery, every request answered
+// Many concurrent requests with one Idempotency-Key, each in its own
+// IngestEvent transaction (sender.Ingester's test covers batches): one event and one delivery, every request answered
 // with it; other keys in the same batches are unaffected.
 func TestConcurrentIdempotentIngestion(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
@@ -248,6 +248,74 @@ func TestRecordAttemptsTriesEveryChunk(t *testing.T) {
 		s.DB().GetContext(ctx, &attempts, `SELECT COUNT(*) FROM attempts`)
 		if done != events-1 || attempts != events-1 {
 			t.Errorf("%d deliveries succeeded and %d attempts recorded, want %d of each", done, attempts, events-1)
+		}
+	})
+}
+
+// One IngestBatch transaction answers every request on its own: a key
+// repeated in the batch replays the first request's event, the same key
+// for another payload conflicts, an unknown type fails alone; deliveries
+// the lease reserves are stored leased to its owner, the others due.
+func TestIngestBatchSteps(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		app := appWithCatchAll(t, s)
+		in := validInput()
+		in.Name, in.Events = "Second", []string{"invoice.paid"}
+		second, _, err := s.CreateWebhook(ctx, actor, app.ID, in, policy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := func(typ, payload, key string) store.IngestRequest {
+			return store.IngestRequest{AppID: app.ID, EventType: typ, Payload: []byte(payload), IdemKey: key}
+		}
+		reqs := []store.IngestRequest{
+			req("invoice.paid", `{"a":1}`, "k"),
+			req("invoice.paid", `{"a":1}`, "k"), // replays 0
+			req("invoice.paid", `{"a":2}`, "k"), // conflicts with 0
+			req("nope.unknown", `{}`, ""),       // not in the catalog
+			req("invoice.paid", `{"b":1}`, ""),  // plain
+			req("bad type!", `{}`, ""),          // invalid name
+		}
+		var reserved []string
+		lease := store.IngestLease{Owner: "me", Lease: time.Minute, Reserve: func(w string) bool {
+			if w != second.ID {
+				return false
+			}
+			reserved = append(reserved, w)
+			return true
+		}}
+		out, err := s.IngestBatch(ctx, reqs, lease)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, wantErr := range []bool{false, false, true, true, false, true} {
+			if (out.Errs[i] != nil) != wantErr {
+				t.Errorf("request %d: error %v", i, out.Errs[i])
+			}
+		}
+		if hook.ErrorCode(out.Errs[2]) != hook.ECONFLICT {
+			t.Errorf("reused key: %v", out.Errs[2])
+		}
+		r0, r1, r4 := out.Results[0], out.Results[1], out.Results[4]
+		if r0.Replayed || !r1.Replayed || r1.Event.ID != r0.Event.ID || r1.Deliveries != 2 || r1.Queued != 0 {
+			t.Errorf("first %+v, its replay %+v", r0, r1)
+		}
+		if r0.Deliveries != 2 || r0.Queued != 1 || r4.Queued != 1 || r4.Event.ID == r0.Event.ID {
+			t.Errorf("results %+v and %+v: want 2 deliveries each, 1 due", r0, r4)
+		}
+		if len(out.Leased) != 2 || len(reserved) != 2 || out.Leased[0].EventID != r0.Event.ID || string(out.Leased[1].Payload) != `{"b":1}` {
+			t.Errorf("leased %+v", out.Leased)
+		}
+		var leased, due int
+		s.DB().GetContext(ctx, &leased, s.DB().Rebind(`SELECT COUNT(*) FROM deliveries WHERE lease_owner = 'me' AND webhook_id = ?`), second.ID)
+		s.DB().GetContext(ctx, &due, `SELECT COUNT(*) FROM deliveries WHERE lease_owner = ''`)
+		if leased != 2 || due != 2 {
+			t.Errorf("%d deliveries leased, %d due; want 2 of each", leased, due)
+		}
+		// Written again, the key replays the stored event.
+		again, err := s.IngestBatch(ctx, reqs[:1], store.IngestLease{})
+		if err != nil || !again.Results[0].Replayed || again.Results[0].Event.ID != r0.Event.ID || again.Results[0].Deliveries != 2 {
+			t.Errorf("replay: %+v, %v", again.Results, err)
 		}
 	})
 }

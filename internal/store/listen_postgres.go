@@ -4,11 +4,18 @@ import (
 	"context"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 )
 
 // notifiesOtherProcesses: ingestion sends NOTIFY on notifyChannel.
 func (d *postgresDialect) notifiesOtherProcesses() bool { return true }
+
+// notify sends the notice that listen waits for.
+func (d *postgresDialect) notify(ctx context.Context, db *sqlx.DB) error {
+	_, err := db.ExecContext(ctx, `SELECT pg_notify('`+notifyChannel+`', '')`)
+	return err
+}
 
 // listen calls wake for each notification on notifyChannel until ctx ends.
 func (d *postgresDialect) listen(ctx context.Context, wake func(), onError func(error)) {

@@ -50,25 +50,15 @@ type Options struct {
 type Store struct {
 	db         *sqlx.DB
 	sqlDialect dialect // what differs between SQLite and PostgreSQL
-	// dialect is sqlDialect.name(), left for ingest.go's checks until they
-	// ask sqlDialect too (ingestWriters, notifiesOtherProcesses).
-	dialect    string
-	wake       chan struct{}
 	box        *secretbox.Box
 	nowFunc    func() time.Time
 	bcryptCost int
 
-	keyCache   sync.Map // API key hash → cachedKey
-	typeCache  sync.Map // app + event type → when found active
-	okHooks    sync.Map // webhook id → when its failing_since was last cleared
-	notifyReq  chan struct{}
-	dispatch   atomic.Pointer[dispatcherRef]
-	ingestQ    chan *ingestReq
-	closing    chan struct{}
-	ingestDone chan struct{}
-	closeOnce  sync.Once
+	keyCache  sync.Map // API key hash → cachedKey
+	typeCache sync.Map // app + event type → when found active
+	okHooks   sync.Map // webhook id → when its failing_since was last cleared
 
-	// Batches of events or attempts that failed as a whole and were
+	// Batches of attempts that failed as a whole and were
 	// written one by one instead (a webhook deleted meanwhile, say).
 	batchRetries atomic.Int64
 
@@ -119,25 +109,18 @@ func Connect(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to %s database: %w", d.name(), redactErr(err))
 	}
-	s := &Store{db: db, sqlDialect: d, dialect: d.name(), wake: make(chan struct{}, 1), box: opts.Box, nowFunc: opts.Now, bcryptCost: opts.BcryptCost}
+	s := &Store{db: db, sqlDialect: d, box: opts.Box, nowFunc: opts.Now, bcryptCost: opts.BcryptCost}
 	if s.nowFunc == nil {
 		s.nowFunc = time.Now
 	}
 	if s.bcryptCost == 0 {
 		s.bcryptCost = bcrypt.DefaultCost
 	}
-	s.startIngester()
 	return s, nil
 }
 
-// Close stops the ingestion writer and closes the database.
-func (s *Store) Close() error {
-	s.closeOnce.Do(func() {
-		close(s.closing)
-		<-s.ingestDone
-	})
-	return s.db.Close()
-}
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
 
 // Dialect is SQLite or Postgres.
 func (s *Store) Dialect() string { return s.sqlDialect.name() }

@@ -1,0 +1,17 @@
+package sender
+
+// OnWake makes in call f, too, each time it would wake its sender (it has
+// none: just f). Call it
+// before the first IngestEvent.
+func OnWake(in *Ingester, f func()) {
+	wake := in.wakeSender
+	in.wakeSender = func() {
+		f()
+		if wake != nil {
+			wake()
+		}
+	}
+}
+
+// BatchRetries tells tests how many batches fell back to one-by-one writes.
+func BatchRetries(in *Ingester) int64 { return in.retries.Load() }

@@ -1,0 +1,242 @@
+package sender
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hookboard/hookboard/internal/store"
+)
+
+// IngestStore is what ingestion needs from storage.
+type IngestStore interface {
+	IngestBatch(ctx context.Context, reqs []store.IngestRequest, lease store.IngestLease) (store.IngestOutcome, error)
+	IngestWriters() int
+	NotifiesOthers() bool
+	NotifyDeliveries(ctx context.Context) error
+}
+
+// An Ingester group-commits events: concurrent IngestEvent calls queue here
+// and a writer writes whatever is queued in one transaction, so many API
+// requests share one commit; a lone request waits for nobody. The new
+// deliveries this process's sender has room for are stored leased to it
+// and handed over once committed, with the payload in hand: no claim query,
+// no wake-up. The others are stored due, and the sender (and, on
+// PostgreSQL, every process that listens) is told.
+type Ingester struct {
+	store IngestStore
+	snd   *Sender // nil: nothing is leased
+	// wakeSender is snd.Wake (nil without a sender).
+	wakeSender func()
+	queue      chan *ingestReq
+	closing    chan struct{}
+	stopped    sync.WaitGroup
+	once       sync.Once
+	// notify asks the notify loop to tell other processes (PostgreSQL).
+	notify chan struct{}
+	// Batches that failed as a whole and were written one by one.
+	retries atomic.Int64
+}
+
+type ingestReq struct {
+	req  store.IngestRequest
+	done chan ingestResp
+}
+
+type ingestResp struct {
+	res store.IngestResult
+	err error
+}
+
+const maxIngestBatch = 200
+
+// ErrIngesterClosed is returned by IngestEvent after Close.
+var ErrIngesterClosed = errors.New("ingester: closed")
+
+// NewIngester starts ingesting into st, handing new deliveries to snd
+// (nil: none are leased, all are stored due). Call Close before closing st.
+func NewIngester(st IngestStore, snd *Sender) *Ingester {
+	in := &Ingester{store: st, snd: snd, queue: make(chan *ingestReq, 1024), closing: make(chan struct{})}
+	if snd != nil {
+		in.wakeSender = snd.Wake
+	}
+	if st.NotifiesOthers() {
+		in.notify = make(chan struct{}, 1)
+		in.stopped.Go(in.notifyLoop)
+	}
+	for range max(1, st.IngestWriters()) {
+		in.stopped.Go(in.writeLoop)
+	}
+	return in
+}
+
+// Close stops the writers; IngestEvent calls still waiting fail.
+func (in *Ingester) Close() {
+	in.once.Do(func() {
+		close(in.closing)
+		in.stopped.Wait()
+	})
+}
+
+// IngestEvent stores an event and, in the same transaction, one pending
+// delivery per active webhook of the app subscribed to its type (or *)
+// (see store.IngestBatch). payload must be a JSON object; its bytes are
+// stored as given. With an idempotency key seen in the last 24 hours it
+// returns the first event and creates nothing.
+func (in *Ingester) IngestEvent(ctx context.Context, appID, eventType string, payload []byte, idemKey string) (store.IngestResult, error) {
+	r := &ingestReq{req: store.IngestRequest{AppID: appID, EventType: eventType, Payload: payload, IdemKey: idemKey}, done: make(chan ingestResp, 1)}
+	if err := store.ValidateIngest(r.req); err != nil {
+		return store.IngestResult{}, err
+	}
+	select {
+	case in.queue <- r:
+	case <-in.closing:
+		return store.IngestResult{}, ErrIngesterClosed
+	case <-ctx.Done():
+		return store.IngestResult{}, ctx.Err()
+	}
+	select {
+	case resp := <-r.done:
+		return resp.res, resp.err
+	case <-in.closing:
+		return store.IngestResult{}, ErrIngesterClosed
+	}
+}
+
+// writeLoop writes batches of what is queued until Close.
+func (in *Ingester) writeLoop() {
+	batch := make([]*ingestReq, 0, maxIngestBatch)
+	for {
+		select {
+		case <-in.closing:
+			return
+		case r := <-in.queue:
+			batch = in.collect(append(batch[:0], r))
+		}
+		in.write(batch)
+	}
+}
+
+// collect adds what else is queued right now to batch, up to the maximum.
+func (in *Ingester) collect(batch []*ingestReq) []*ingestReq {
+	for len(batch) < maxIngestBatch {
+		select {
+		case r := <-in.queue:
+			batch = append(batch, r)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// write writes a batch in one transaction; if that fails (an idempotency
+// key taken by another process meanwhile, say), each request is written on
+// its own so only the one at fault sees an error.
+func (in *Ingester) write(batch []*ingestReq) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := in.writeTx(ctx, batch)
+	if err != nil && len(batch) > 1 {
+		in.retries.Add(1)
+		for i, r := range batch {
+			one := batch[i : i+1]
+			out, err := in.writeTx(ctx, one)
+			if errors.Is(err, store.ErrIdempotencyRace) {
+				out, err = in.writeTx(ctx, one) // now it sees the other's event
+			}
+			in.reply(r, out, 0, err)
+		}
+		return
+	}
+	if errors.Is(err, store.ErrIdempotencyRace) {
+		out, err = in.writeTx(ctx, batch)
+	}
+	for i, r := range batch {
+		in.reply(r, out, i, err)
+	}
+}
+
+// writeTx writes a batch, leasing to the sender what it has room for: the
+// deliveries stored leased go to it after the commit, and its room is
+// given back if the transaction failed.
+func (in *Ingester) writeTx(ctx context.Context, batch []*ingestReq) (store.IngestOutcome, error) {
+	reqs := make([]store.IngestRequest, len(batch))
+	for i, r := range batch {
+		reqs[i] = r.req
+	}
+	var lease store.IngestLease
+	var reserved []string
+	if in.snd != nil {
+		lease = store.IngestLease{Owner: in.snd.Owner(), Lease: in.snd.Lease(), Reserve: func(webhookID string) bool {
+			if !in.snd.Reserve(webhookID) {
+				return false
+			}
+			reserved = append(reserved, webhookID)
+			return true
+		}}
+	}
+	out, err := in.store.IngestBatch(ctx, reqs, lease)
+	if err != nil {
+		for _, w := range reserved {
+			in.snd.Unreserve(w)
+		}
+		return out, err
+	}
+	if len(out.Leased) > 0 {
+		in.snd.Take(out.Leased)
+	}
+	return out, nil
+}
+
+func (in *Ingester) reply(r *ingestReq, out store.IngestOutcome, i int, err error) {
+	switch {
+	case err != nil:
+		r.done <- ingestResp{err: err}
+	case out.Errs[i] != nil:
+		r.done <- ingestResp{err: out.Errs[i]}
+	default:
+		res := out.Results[i]
+		r.done <- ingestResp{res: res}
+		if res.Queued > 0 && !res.Replayed {
+			in.wake()
+		}
+	}
+}
+
+// wake tells this process's sender, and on PostgreSQL the others, that
+// deliveries are due.
+func (in *Ingester) wake() {
+	if in.wakeSender != nil {
+		in.wakeSender()
+	}
+	if in.notify != nil {
+		select {
+		case in.notify <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// notifyLoop tells other processes on PostgreSQL that deliveries are due:
+// outside the ingestion transaction, and at most once per few milliseconds
+// however many batches were written meanwhile.
+func (in *Ingester) notifyLoop() {
+	for {
+		select {
+		case <-in.closing:
+			return
+		case <-in.notify:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		in.store.NotifyDeliveries(ctx)
+		cancel()
+		select {
+		case <-in.closing:
+			return
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
