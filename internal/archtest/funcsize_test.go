@@ -7,7 +7,6 @@ import (
 	"go/token"
 	"io/fs"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -18,10 +17,6 @@ const (
 	maxFuncLines      = 80 // from the func keyword to the closing brace
 	maxFuncComplexity = 20 // cyclomatic, counted as gocyclo counts it
 )
-
-// generated is the marker `go generate` tools write (templ among them);
-// see https://go.dev/s/generatedcode.
-var generated = regexp.MustCompile(`(?m)^// Code generated .* DO NOT EDIT\.$`)
 
 type funcSize struct {
 	pos        token.Position // of the func keyword; Filename relative to the module
@@ -123,7 +118,7 @@ func moduleFuncs(tb testing.TB, root string) []funcSize {
 		if err != nil {
 			return err
 		}
-		if isGenerated(file) {
+		if ast.IsGenerated(file) { // "// Code generated … DO NOT EDIT." (templ writes it)
 			return nil
 		}
 		rel, err := filepath.Rel(root, path)
@@ -148,18 +143,6 @@ func moduleFuncs(tb testing.TB, root string) []funcSize {
 		return strings.Compare(a.pos.String(), b.pos.String())
 	})
 	return funcs
-}
-
-func isGenerated(file *ast.File) bool {
-	for _, c := range file.Comments {
-		if c.Pos() >= file.Package {
-			break
-		}
-		if generated.MatchString(c.Text()) || slices.ContainsFunc(c.List, func(c *ast.Comment) bool { return generated.MatchString(c.Text) }) {
-			return true
-		}
-	}
-	return false
 }
 
 // funcLines counts the lines from the func keyword to the closing brace; the

@@ -33,10 +33,7 @@ func TestRulesNameRealPackages(t *testing.T) {
 	}
 	slices.Sort(names)
 	for _, name := range slices.Compact(names) {
-		if strings.HasSuffix(name, "...") {
-			continue
-		}
-		if _, ok := graph.imports[name]; !ok {
+		if !slices.ContainsFunc(sortedKeys(graph.imports), func(pkg string) bool { return match(name, pkg) }) {
 			t.Errorf("the rules name %s, but the module has no such package", name)
 		}
 	}
