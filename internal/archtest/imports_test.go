@@ -74,6 +74,21 @@ func TestCheckRulesReports(t *testing.T) {
 	}
 }
 
+// TestCheckRulesReportsTheCause: when web reaches a forbidden package
+// through metrics, which the same rule holds, only metrics is reported.
+func TestCheckRulesReportsTheCause(t *testing.T) {
+	g := graph{imports: map[string][]string{
+		"web":                      {"internal/metrics"},
+		"internal/metrics":         {"internal/store/storetest"},
+		"internal/store/storetest": nil,
+	}}
+	got := checkRules(g, []rule{{from: []string{"..."}, never: []string{"internal/store/storetest"}, reason: "R"}})
+	want := []string{"internal/metrics imports internal/store/storetest directly: R"}
+	if !slices.Equal(got, want) {
+		t.Errorf("checkRules = %q, want %q", got, want)
+	}
+}
+
 // graph is the module's packages and, for each, the packages of the module it
 // imports (test files left out), named relative to the module.
 type graph struct {
@@ -135,19 +150,21 @@ func goCmd(tb testing.TB, dir string, args ...string) []byte {
 }
 
 // checkRules returns one message per forbidden package a rule's package
-// reaches, sorted. A package reached only through another package the same
-// rule forbids is left out: the first forbidden arrow is the one to fix.
+// reaches, sorted. Only the arrow to fix is reported: not a package reached
+// through another package the rule forbids, nor one reached through a
+// package the same rule holds (that one is reported itself).
 func checkRules(g graph, rules []rule) []string {
 	var msgs []string
 	for _, pkg := range sortedKeys(g.imports) {
 		reach := g.reachable(pkg)
 		for _, r := range rules {
-			if !matchAny(r.from, pkg) || matchAny(r.notFrom, pkg) {
+			if !r.holds(pkg) {
 				continue
 			}
 			for _, dep := range sortedKeys(reach) {
 				path := pathTo(reach, pkg, dep)
-				if !r.forbids(dep) || slices.ContainsFunc(path[1:len(path)-1], r.forbids) {
+				between := path[1 : len(path)-1]
+				if !r.forbids(dep) || slices.ContainsFunc(between, r.forbids) || slices.ContainsFunc(between, r.holds) {
 					continue
 				}
 				msgs = append(msgs, fmt.Sprintf("%s imports %s %s: %s", pkg, dep, how(path), r.reason))
@@ -217,6 +234,10 @@ func how(path []string) string {
 		return "directly"
 	}
 	return "through " + strings.Join(path, " -> ")
+}
+
+func (r rule) holds(pkg string) bool {
+	return matchAny(r.from, pkg) && !matchAny(r.notFrom, pkg)
 }
 
 func (r rule) forbids(pkg string) bool {
