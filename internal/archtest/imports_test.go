@@ -22,9 +22,9 @@ func TestImportRules(t *testing.T) {
 	}
 }
 
-// TestRulesNameRealPackages fails when a rule or mustExist names a package
-// the module does not have (a typo, or a package that was moved), and when
-// a package has no place in the rules (it is then held to the leaf rule).
+// TestRulesNameRealPackages fails when a rule or mustExist names a package,
+// or a folder pattern, the module does not have: a typo, or a package that
+// was moved, would otherwise make a rule hold nothing.
 func TestRulesNameRealPackages(t *testing.T) {
 	graph := loadGraph(t)
 	names := slices.Clone(mustExist)
