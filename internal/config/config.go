@@ -133,6 +133,27 @@ func finish(c Config, fs *flag.FlagSet, raw *rawFlags, getenv func(string) strin
 	if c.DeliveryTimeout, err = time.ParseDuration(timeout); err != nil || c.DeliveryTimeout <= 0 || c.DeliveryTimeout > 5*time.Minute {
 		bad("HOOKBOARD_DELIVERY_TIMEOUT", "%q is not a duration between 0 and 5m (for example 2s)", timeout)
 	}
+	parseLimits(&c, workers, retention, lifetime, bad)
+	c.HTTP, errs = parseHTTPTimeouts(raw, c.DeliveryTimeout, errs)
+	parseSwitches(&c, allowPrivate, allowHTTP, secure, bad)
+	if c.TrustedProxies, err = ParseTrustedProxies(raw.trustedProxies); err != nil {
+		bad("HOOKBOARD_TRUSTED_PROXIES", "%v", err)
+	}
+	parseKeys(&c, sessionKey, encKey, bad)
+	if err := errors.Join(errs...); err != nil {
+		return c, err
+	}
+	c.KeyFile = keyFilePath(c.DatabaseURL)
+	return c, nil
+}
+
+// badSetting records that setting's value is wrong; Load reports every one.
+type badSetting func(setting, format string, args ...any)
+
+// parseLimits reads the worker count, the retention and the session lifetime
+// into c, each within its bounds.
+func parseLimits(c *Config, workers, retention, lifetime string, bad badSetting) {
+	var err error
 	if c.Workers, err = strconv.Atoi(workers); err != nil || c.Workers < 1 || c.Workers > 1024 {
 		bad("HOOKBOARD_WORKERS", "%q is not a number from 1 to 1024", workers)
 	}
@@ -142,7 +163,10 @@ func finish(c Config, fs *flag.FlagSet, raw *rawFlags, getenv func(string) strin
 	if c.SessionLifetime, err = time.ParseDuration(lifetime); err != nil || c.SessionLifetime < time.Minute || c.SessionLifetime > 30*24*time.Hour {
 		bad("HOOKBOARD_SESSION_LIFETIME", "%q is not a duration between 1m and 720h", lifetime)
 	}
-	c.HTTP, errs = parseHTTPTimeouts(raw, c.DeliveryTimeout, errs)
+}
+
+// parseSwitches reads the true/false settings into c.
+func parseSwitches(c *Config, allowPrivate, allowHTTP, secure string, bad badSetting) {
 	for _, b := range []struct {
 		setting, value string
 		dst            *bool
@@ -151,13 +175,17 @@ func finish(c Config, fs *flag.FlagSet, raw *rawFlags, getenv func(string) strin
 		{"HOOKBOARD_ALLOW_HTTP_TARGETS", allowHTTP, &c.AllowHTTPTargets},
 		{"HOOKBOARD_SECURE_COOKIES", secure, &c.SecureCookies},
 	} {
+		var err error
 		if *b.dst, err = strconv.ParseBool(b.value); err != nil {
 			bad(b.setting, "%q is not true or false", b.value)
 		}
 	}
-	if c.TrustedProxies, err = ParseTrustedProxies(raw.trustedProxies); err != nil {
-		bad("HOOKBOARD_TRUSTED_PROXIES", "%v", err)
-	}
+}
+
+// parseKeys reads the session and encryption keys that were given; the
+// others EnsureKeys fills in later.
+func parseKeys(c *Config, sessionKey, encKey string, bad badSetting) {
+	var err error
 	if sessionKey != "" {
 		if c.SessionKey, err = secretbox.ParseKey(sessionKey); err != nil {
 			bad("HOOKBOARD_SESSION_KEY", "%v (make one with: openssl rand -base64 32)", err)
@@ -168,11 +196,6 @@ func finish(c Config, fs *flag.FlagSet, raw *rawFlags, getenv func(string) strin
 			bad("HOOKBOARD_ENCRYPTION_KEY", "%v (make one with: openssl rand -base64 32)", err)
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return c, err
-	}
-	c.KeyFile = keyFilePath(c.DatabaseURL)
-	return c, nil
 }
 
 // ParseTrustedProxies reads CIDRs separated by commas or spaces; a bare

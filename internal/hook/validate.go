@@ -89,17 +89,34 @@ func ValidateWebhook(in WebhookInput, p TargetPolicy, existing *Webhook, knownTy
 	if utf8.RuneCountInString(in.Description) > MaxDescriptionLen {
 		fe.Add("description", "Description must be at most 1000 characters.")
 	}
-	if len(in.Events) == 0 {
+	validateEvents(&fe, in.Events, existing, knownType)
+	keepSecret := existing != nil && existing.AuthType == in.AuthType && existing.HasAuthSecret
+	switch in.AuthType {
+	case AuthNone:
+	case AuthBasic:
+		validateBasicAuth(&fe, in.AuthUsername, in.AuthPassword, keepSecret)
+	case AuthAPIKey:
+		validateAPIKeyAuth(&fe, in.AuthHeader, in.AuthValue, keepSecret)
+	default:
+		fe.Add("auth_type", "Choose None, Basic or API key.")
+	}
+	return fe
+}
+
+// validateEvents checks the subscribed event types: at least one, each a
+// valid name in the app's catalog (knownType) or already on the webhook.
+func validateEvents(fe *FieldErrors, events []string, existing *Webhook, knownType func(string) bool) {
+	if len(events) == 0 {
 		fe.Add("events", "Choose at least one event type, or all events (*).")
 	}
 	// "All events" and single types mean different things (every type, also
 	// those added later, or just these), so the two together are refused
 	// rather than one silently dropped: the webhook would receive more, or
 	// less, than whoever sent the form or the API call believes.
-	if len(in.Events) > 1 && slices.Contains(in.Events, AllEvents) {
+	if len(events) > 1 && slices.Contains(events, AllEvents) {
 		fe.Add("events", "Choose either all events (*) or single event types, not both.")
 	}
-	for _, e := range in.Events {
+	for _, e := range events {
 		if e == AllEvents {
 			continue
 		}
@@ -112,36 +129,37 @@ func ValidateWebhook(in WebhookInput, p TargetPolicy, existing *Webhook, knownTy
 			fe.Add("events", "“"+e+"” is not in this app's event type catalog.")
 		}
 	}
-	keepSecret := existing != nil && existing.AuthType == in.AuthType && existing.HasAuthSecret
-	switch in.AuthType {
-	case AuthNone:
-	case AuthBasic:
-		switch {
-		case in.AuthUsername == "":
-			fe.Add("auth_username", "Enter the username for Basic authentication.")
-		case strings.ContainsAny(in.AuthUsername, ":\r\n") || len(in.AuthUsername) > 256:
-			fe.Add("auth_username", "The username may not contain a colon or a line break, and must be at most 256 characters.")
-		}
-		switch {
-		case in.AuthPassword == "" && !keepSecret:
-			fe.Add("auth_password", "Enter the password for Basic authentication.")
-		case len(in.AuthPassword) > MaxCredentialLen || strings.ContainsAny(in.AuthPassword, "\r\n"):
-			fe.Add("auth_password", "The password must be one line of at most 1024 characters.")
-		}
-	case AuthAPIKey:
-		if msg := validateAuthHeader(in.AuthHeader); msg != "" {
-			fe.Add("auth_header", msg)
-		}
-		switch {
-		case in.AuthValue == "" && !keepSecret:
-			fe.Add("auth_value", "Enter the API key value to send.")
-		case len(in.AuthValue) > MaxCredentialLen || strings.ContainsAny(in.AuthValue, "\r\n\x00"):
-			fe.Add("auth_value", "The API key value must be one line of at most 1024 characters.")
-		}
-	default:
-		fe.Add("auth_type", "Choose None, Basic or API key.")
+}
+
+// validateBasicAuth checks a Basic username and password; keepSecret lets a
+// blank password keep the stored one.
+func validateBasicAuth(fe *FieldErrors, username, password string, keepSecret bool) {
+	switch {
+	case username == "":
+		fe.Add("auth_username", "Enter the username for Basic authentication.")
+	case strings.ContainsAny(username, ":\r\n") || len(username) > 256:
+		fe.Add("auth_username", "The username may not contain a colon or a line break, and must be at most 256 characters.")
 	}
-	return fe
+	switch {
+	case password == "" && !keepSecret:
+		fe.Add("auth_password", "Enter the password for Basic authentication.")
+	case len(password) > MaxCredentialLen || strings.ContainsAny(password, "\r\n"):
+		fe.Add("auth_password", "The password must be one line of at most 1024 characters.")
+	}
+}
+
+// validateAPIKeyAuth checks an API-key header and value; keepSecret lets a
+// blank value keep the stored one.
+func validateAPIKeyAuth(fe *FieldErrors, header, value string, keepSecret bool) {
+	if msg := validateAuthHeader(header); msg != "" {
+		fe.Add("auth_header", msg)
+	}
+	switch {
+	case value == "" && !keepSecret:
+		fe.Add("auth_value", "Enter the API key value to send.")
+	case len(value) > MaxCredentialLen || strings.ContainsAny(value, "\r\n\x00"):
+		fe.Add("auth_value", "The API key value must be one line of at most 1024 characters.")
+	}
 }
 
 // ValidateWebhookName returns a message when name is not acceptable.
@@ -185,20 +203,45 @@ func validateAuthHeader(h string) string {
 // deliver to under p. Host names are checked again at dial time on the
 // address they resolve to; here only literal addresses can be judged.
 func ValidateTargetURL(raw string, p TargetPolicy) string {
-	if raw == "" {
-		return "Enter the payload URL."
-	}
-	if len(raw) > MaxURLLen {
-		return "URL must be at most 2048 characters."
-	}
-	if strings.ContainsFunc(raw, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
-		return "URL may not contain spaces or control characters; encode a space as %20."
+	if msg := checkURLText(raw); msg != "" {
+		return msg
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || u.Opaque != "" {
-		return "Enter a full URL, for example https://example.com/webhooks."
+		return msgFullURL
 	}
-	switch u.Scheme {
+	if msg := checkURLScheme(u.Scheme, p); msg != "" {
+		return msg
+	}
+	if msg := checkURLParts(u, raw); msg != "" {
+		return msg
+	}
+	host, msg := parseTargetHost(u)
+	if msg != "" || p.AllowPrivate {
+		return msg
+	}
+	return host.nonPublic()
+}
+
+const msgFullURL = "Enter a full URL, for example https://example.com/webhooks."
+
+// checkURLText judges the raw text before it is parsed: present, not too
+// long, no spaces or control characters.
+func checkURLText(raw string) string {
+	switch {
+	case raw == "":
+		return "Enter the payload URL."
+	case len(raw) > MaxURLLen:
+		return "URL must be at most 2048 characters."
+	case strings.ContainsFunc(raw, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }):
+		return "URL may not contain spaces or control characters; encode a space as %20."
+	}
+	return ""
+}
+
+// checkURLScheme allows https, and http when p allows it.
+func checkURLScheme(scheme string, p TargetPolicy) string {
+	switch scheme {
 	case "https":
 	case "http":
 		if !p.AllowHTTP {
@@ -210,47 +253,70 @@ func ValidateTargetURL(raw string, p TargetPolicy) string {
 		}
 		return "URL must start with https://."
 	}
+	return ""
+}
+
+// checkURLParts refuses credentials and a fragment, and wants a host and a
+// valid port if one is given.
+func checkURLParts(u *url.URL, raw string) string {
 	if u.User != nil {
 		return "Put credentials in the authentication settings, not in the URL."
 	}
 	if u.Fragment != "" || strings.Contains(raw, "#") {
 		return "URL may not contain a fragment (#…)."
 	}
-	host := u.Hostname()
-	if host == "" {
-		return "Enter a full URL, for example https://example.com/webhooks."
+	if u.Hostname() == "" {
+		return msgFullURL
 	}
 	if port := u.Port(); port != "" {
 		if n, ok := parsePort(port); !ok || n == 0 {
 			return "URL has an invalid port."
 		}
 	}
-	literal := strings.HasPrefix(u.Host, "[")
-	addr, err := netip.ParseAddr(host)
-	if !literal && err != nil {
-		// A name. One trailing dot (the DNS root) is allowed and dropped;
-		// any other empty label or character a DNS name cannot have is not.
-		host = strings.ToLower(strings.TrimSuffix(host, "."))
-		if msg := validateHostName(host); msg != "" {
-			return msg
+	return ""
+}
+
+// targetHost is a URL's host as far as it can be judged before dialing.
+type targetHost struct {
+	name    string     // lowercased, without the root dot, when not a bracketed literal
+	addr    netip.Addr // valid when isAddr
+	isAddr  bool       // the host reads as an IP address
+	literal bool       // written in brackets: [::1]
+}
+
+// parseTargetHost reads u's host as an address, or else as a name whose
+// shape it checks. One trailing dot (the DNS root) is allowed and dropped;
+// any other empty label or character a DNS name cannot have is not.
+func parseTargetHost(u *url.URL) (targetHost, string) {
+	h := targetHost{name: u.Hostname(), literal: strings.HasPrefix(u.Host, "[")}
+	addr, err := netip.ParseAddr(h.name)
+	if !h.literal && err != nil {
+		h.name = strings.ToLower(strings.TrimSuffix(h.name, "."))
+		if msg := validateHostName(h.name); msg != "" {
+			return h, msg
 		}
-		addr, err = netip.ParseAddr(host) // "127.0.0.1." is 127.0.0.1
+		addr, err = netip.ParseAddr(h.name) // "127.0.0.1." is 127.0.0.1
 	}
-	if p.AllowPrivate {
-		return ""
-	}
+	h.addr, h.isAddr = addr, err == nil
+	return h, ""
+}
+
+// nonPublic returns a message when the host is known not to be public:
+// an address in a refused range, a zone, a name of this machine, or a
+// numeric name some resolvers read as IPv4.
+func (h targetHost) nonPublic() string {
 	switch {
-	case err == nil && addr.Zone() != "":
+	case h.isAddr && h.addr.Zone() != "":
 		return "URL may not name a network interface (%…) in its address."
-	case err == nil:
-		if reason := NonPublicReason(addr); reason != "" {
+	case h.isAddr:
+		if reason := NonPublicReason(h.addr); reason != "" {
 			return "URL points to " + withArticle(reason) + " address; Hookboard only delivers to public addresses" + devSwitch
 		}
-	case literal:
+	case h.literal:
 		return "URL has an address Hookboard cannot use."
-	case host == "localhost" || strings.HasSuffix(host, ".localhost") || slices.Contains(loopbackNames, host):
+	case h.name == "localhost" || strings.HasSuffix(h.name, ".localhost") || slices.Contains(loopbackNames, h.name):
 		return "URL points to this machine (localhost); use a public address" + devSwitch
-	case looksNumeric(host):
+	case looksNumeric(h.name):
 		// Forms like 2130706433, 0177.1 or 0x7f.1 that some resolvers read
 		// as IPv4.
 		return "URL has a numeric host that is not a valid address."
