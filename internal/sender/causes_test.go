@@ -105,7 +105,7 @@ func TestDescribeErrorByCause(t *testing.T) {
 	// name does not resolve, and no query leaves the machine.
 	noRecords := fakeResolver(t, 99, netip.MustParseAddr("192.0.2.1"))
 
-	const timeout = 300 * time.Millisecond
+	const timeout = 2 * time.Second // TLS handshakes under -race and load must fit well inside it
 	for _, c := range []struct {
 		name, url string
 		guarded   bool
@@ -120,7 +120,7 @@ func TestDescribeErrorByCause(t *testing.T) {
 		{"wrong host", wrongHost + "/hook", false, []string{"TLS: certificate for another host: valid for other.example, not 127.0.0.1"}, hook.CauseTLS, "for another host name"},
 		{"plain HTTP on https", "https://" + strings.TrimPrefix(slow.URL, "http://") + "/hook", false, []string{"TLS: handshake failed"}, hook.CauseTLS, "TLS handshake"},
 		{"blocked", good + "/hook", true, []string{"blocked: ", "loopback"}, hook.CauseBlocked, "not public"},
-		{"timeout", slow.URL + "/hook", false, []string{"timeout: no response within 300ms"}, hook.CauseTimeout, "No answer within 300 ms: answer first, then do the work"},
+		{"timeout", slow.URL + "/hook", false, []string{"timeout: no response within 2s"}, hook.CauseTimeout, "No answer within 2 s: answer first, then do the work"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			client := newClient(newDialer(timeout, !c.guarded, noRecords), timeout)
