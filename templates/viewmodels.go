@@ -230,6 +230,7 @@ type DeliveryRowVM struct {
 	WebhookID   string
 	WebhookName string
 	CreatedAt   time.Time
+	LogRowVM
 }
 
 // EventLog is the app-wide Events page and a webhook's Events tab.
@@ -248,6 +249,8 @@ type EventLog struct {
 	NextURL     string
 	NewestURL   string // when not on the first page
 	Errors      map[string]string
+	Query       string    // the search (q)
+	Now         time.Time // what relative times count from
 }
 
 // HeaderVM is one HTTP header line.
@@ -364,4 +367,25 @@ type Confirm struct {
 	Action  string
 	Button  string
 	Cancel  string
+}
+
+// LogRowVM is what the event log's rows show of a delivery's latest attempt
+// and its retry, beside DeliveryRowVM's identity.
+type LogRowVM struct {
+	ResponseStatus string // "404", "timeout", …; "" before the first attempt
+	Attempts       int
+	Duration       string // "" before the first attempt
+	NextAttemptAt  *time.Time
+}
+
+// EventPage is an event's page: the event and its deliveries, one per webhook.
+type EventPage struct {
+	Page
+	AppID      string
+	ID         string
+	EventType  string
+	CreatedAt  time.Time
+	Now        time.Time
+	Payload    string
+	Deliveries []DeliveryRowVM
 }

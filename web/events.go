@@ -19,7 +19,7 @@ import (
 var statusOptions = []struct{ value, label string }{
 	{hook.StatusSucceeded, "✓ Succeeded"},
 	{hook.StatusFailed, "✗ Failed"},
-	{hook.StatusRetrying, "✗ Retrying"},
+	{hook.StatusRetrying, "↻ Retrying"},
 	{hook.StatusPending, "… Pending"},
 }
 
@@ -61,7 +61,7 @@ func (s *Server) appEvents(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 func (s *Server) eventLog(w http.ResponseWriter, r *http.Request, c *reqCtx, wh *hook.Webhook) {
 	q := r.URL.Query()
 	vm := templates.EventLog{Page: s.page(r, c, "Events", "events"), AppID: c.appID(), Errors: map[string]string{},
-		From: q.Get("from"), To: q.Get("to")}
+		From: q.Get("from"), To: q.Get("to"), Query: strings.TrimSpace(q.Get("q")), Now: s.now()}
 	f := eventLogFilter(q, &vm, wh)
 	status := http.StatusOK
 	var rows []store.DeliveryRow
@@ -79,8 +79,7 @@ func (s *Server) eventLog(w http.ResponseWriter, r *http.Request, c *reqCtx, wh 
 		}
 	}
 	for _, d := range rows {
-		vm.Rows = append(vm.Rows, templates.DeliveryRowVM{ID: d.ID, EventID: d.EventID, EventType: d.EventType, Status: d.Status,
-			WebhookID: d.WebhookID, WebhookName: d.WebhookName, CreatedAt: d.CreatedAt})
+		vm.Rows = append(vm.Rows, logRowVM(d))
 	}
 	if err := s.eventLogChoices(r.Context(), c.appID(), &vm, f, wh == nil); err != nil {
 		s.error(w, r, c, err)
@@ -94,7 +93,7 @@ func (s *Server) eventLog(w http.ResponseWriter, r *http.Request, c *reqCtx, wh 
 // webhook from wh on a webhook's own log), noting what is invalid in
 // vm.Errors.
 func eventLogFilter(q url.Values, vm *templates.EventLog, wh *hook.Webhook) store.DeliveryFilter {
-	f := store.DeliveryFilter{Status: q.Get("status"), EventType: q.Get("event_type"), Cursor: q.Get("cursor")}
+	f := store.DeliveryFilter{Status: q.Get("status"), EventType: q.Get("event_type"), Cursor: q.Get("cursor"), Query: vm.Query}
 	if f.Status != "" && !slices.ContainsFunc(statusOptions, func(o struct{ value, label string }) bool { return o.value == f.Status }) {
 		vm.Errors["status"] = "Unknown status."
 		f.Status = ""
@@ -116,7 +115,10 @@ func eventLogFilter(q url.Values, vm *templates.EventLog, wh *hook.Webhook) stor
 	if !f.From.IsZero() && !f.To.IsZero() && !f.To.After(f.From) {
 		vm.Errors["to"] = "“To” must be on or after “From”."
 	}
-	vm.Filtered = f.Status != "" || f.EventType != "" || (wh == nil && f.WebhookID != "") || vm.From != "" || vm.To != ""
+	if len(vm.Query) > 200 {
+		vm.Errors["q"] = "Search for one ID of at most 200 characters."
+	}
+	vm.Filtered = f.Status != "" || f.EventType != "" || (wh == nil && f.WebhookID != "") || vm.From != "" || vm.To != "" || vm.Query != ""
 	return f
 }
 
@@ -202,7 +204,28 @@ func headerList(h map[string][]string) []templates.HeaderVM {
 	return out
 }
 
+// logRowVM is a delivery as an event log row shows it: with its latest
+// attempt's response status (or cause), duration and the next retry.
+func logRowVM(d store.DeliveryRow) templates.DeliveryRowVM {
+	vm := templates.DeliveryRowVM{ID: d.ID, EventID: d.EventID, EventType: d.EventType, Status: d.Status,
+		WebhookID: d.WebhookID, WebhookName: d.WebhookName, CreatedAt: d.CreatedAt}
+	vm.Attempts = d.Attempts
+	if d.Status == hook.StatusRetrying {
+		vm.NextAttemptAt = d.NextAttemptAt
+	}
+	if d.LastAttempted() {
+		vm.ResponseStatus = hook.ResponseStatusLabel(d.LastResponseStatus(), d.LastErrorText())
+		vm.Duration = formatDuration(d.LastDuration())
+	}
+	return vm
+}
+
+// formatDuration shows a duration in ms, or s past one second; under a
+// millisecond (which is stored as 0 ms) is "<1 ms".
 func formatDuration(d time.Duration) string {
+	if d < time.Millisecond {
+		return "<1 ms"
+	}
 	if d < time.Second {
 		return fmt.Sprintf("%d ms", d.Milliseconds())
 	}
@@ -277,4 +300,25 @@ func (s *Server) resend(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 		c.flash("error", "Resent, and it failed again: "+a.Error+". "+hook.Hint(a))
 	}
 	s.redirect(w, r, c, "/apps/"+c.appID()+"/deliveries/"+id+"?tab=response")
+}
+
+// eventPage shows one event of the app with its deliveries, one per
+// webhook. Another app's event is not found.
+func (s *Server) eventPage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	ev, err := s.store.Event(r.Context(), c.appID(), r.PathValue("eventID"))
+	if err != nil {
+		s.error(w, r, c, err)
+		return
+	}
+	rows, _, err := s.store.ListDeliveries(r.Context(), c.appID(), store.DeliveryFilter{EventID: ev.ID, Limit: 100})
+	if err != nil {
+		s.error(w, r, c, err)
+		return
+	}
+	vm := templates.EventPage{Page: s.page(r, c, ev.EventType+" · Event", "events"), AppID: c.appID(), ID: ev.ID,
+		EventType: ev.EventType, CreatedAt: ev.CreatedAt, Now: s.now(), Payload: prettyJSON(ev.Payload)}
+	for _, d := range rows {
+		vm.Deliveries = append(vm.Deliveries, logRowVM(d))
+	}
+	s.render(w, r, c, http.StatusOK, templates.EventPageView(vm))
 }

@@ -36,9 +36,15 @@ type eventsFixture struct {
 
 func newEventsFixture(t *testing.T) *eventsFixture {
 	t.Helper()
+	return newEventsFixtureOn(t, store.SQLite)
+}
+
+// newEventsFixtureOn is newEventsFixture on the dialect's store.
+func newEventsFixtureOn(t *testing.T, dialect string) *eventsFixture {
+	t.Helper()
 	clock := storetest.NewClock(time.Date(2026, 6, 10, 12, 0, 0, 0, time.UTC))
 	f := &eventsFixture{clock: clock, okCalls: make(chan http.Header, 100), bigBody: strings.Repeat("x", 70<<10)}
-	f.harness = newHarnessWith(t, storetest.Options{Now: clock.Now}, func(st *store.Store) *sender.Sender {
+	f.harness = newHarnessOnWith(t, dialect, storetest.Options{Now: clock.Now}, func(st *store.Store) *sender.Sender {
 		f.snd = sender.New(sender.Options{Store: st, AllowPrivate: true, Now: clock.Now, Jitter: func() float64 { return 0 }})
 		return f.snd
 	})
@@ -290,7 +296,7 @@ func TestDeliveryPage(t *testing.T) {
 		"webhook-id":       f.flaky.ID,
 		"webhook-url":      f.flaky.URL,
 		"attempts":         "1",
-		"status":           "✗ Retrying",
+		"status":           "↻ Retrying",
 	} {
 		if got := strings.TrimSpace(doc.Find("[data-field=" + field + "]").First().Text()); got != want {
 			t.Errorf("%s = %q, want %q", field, got, want)
