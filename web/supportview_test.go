@@ -292,4 +292,3 @@ func TestAPISearch(t *testing.T) {
 		})
 	}
 }
-
