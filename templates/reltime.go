@@ -3,6 +3,8 @@ package templates
 import (
 	"fmt"
 	"time"
+
+	"github.com/a-h/templ"
 )
 
 // RelativeTime says how long before or after now t is, as a person would
@@ -45,4 +47,13 @@ func RelativeTime(t, now time.Time) string {
 // exactUTC is the exact time shown in a relative time's title.
 func exactUTC(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
+}
+
+// nextAt marks a retrying delivery's status with its next attempt, so
+// app.js refreshes the page only while one is due within a minute.
+func nextAt(status string, at *time.Time) templ.Attributes {
+	if status != "retrying" || at == nil {
+		return templ.Attributes{}
+	}
+	return templ.Attributes{"data-next-at": at.UTC().Format(time.RFC3339)}
 }

@@ -257,6 +257,7 @@ type EventLog struct {
 type HeaderVM struct {
 	Name  string
 	Value string
+	Time  *time.Time // webhook-timestamp read as a date
 }
 
 // AttemptVM is one attempt on the Responses tab.
@@ -294,6 +295,21 @@ type DeliveryPage struct {
 	RequestHeaders []HeaderVM
 	Attempts       []AttemptVM
 	CanResend      bool
+	// The request tab's attempt picker: every attempt, newest first, and
+	// the one whose request is shown (the latest unless ?attempt= says).
+	RequestAttempts  []AttemptChoice
+	RequestAttemptID string
+	Now              time.Time
+}
+
+// AttemptChoice is one attempt in the request tab's picker.
+type AttemptChoice struct {
+	ID        string
+	Number    int
+	Succeeded bool
+	CreatedAt time.Time
+	URL       string
+	Selected  bool
 }
 
 // ChartBar is one hour of the webhook page's chart, in SVG units.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -242,25 +243,63 @@ func (s *Server) deliveryPage(w http.ResponseWriter, r *http.Request, c *reqCtx)
 		Page: s.page(r, c, d.EventType+" · Event details", "events"), AppID: c.appID(), ID: d.ID, EventID: d.EventID,
 		EventType: d.EventType, Status: d.Status, WebhookID: d.WebhookID, WebhookName: d.WebhookName, WebhookURL: d.WebhookURL,
 		NextAttemptAt: d.NextAttemptAt, Timestamp: d.Event.CreatedAt,
-		Payload: prettyJSON(d.Event.Payload), Tab: "request", CanResend: store.Resendable(d.Delivery),
+		Payload: prettyJSON(d.Event.Payload), Tab: "request", CanResend: store.Resendable(d.Delivery), Now: s.now(),
 	}
 	vm.AttemptCount = d.Delivery.Attempts
-	if r.URL.Query().Get("tab") == "response" {
+	q := r.URL.Query()
+	if q.Get("tab") == "response" {
 		vm.Tab = "response"
 	}
-	if len(d.Attempts) > 0 {
-		latest := d.Attempts[0]
-		vm.RequestURL = latest.RequestURL
-		vm.RequestHeaders = headerList(latest.RequestHeaders)
-	}
+	requestAttempt(&vm, d.Attempts, q.Get("attempt"))
 	for _, a := range d.Attempts {
 		vm.Attempts = append(vm.Attempts, templates.AttemptVM{
 			ID: a.ID, Succeeded: a.Succeeded, Status: a.ResponseStatus, Headers: headerList(a.ResponseHeaders),
-			Body: string(a.ResponseBody), Truncated: a.ResponseTruncated, Duration: formatDuration(a.Duration),
+			Body: responseBody(a), Truncated: a.ResponseTruncated, Duration: formatDuration(a.Duration),
 			Error: a.Error, Trigger: a.Trigger, CreatedAt: a.CreatedAt, Hint: hook.Hint(a),
 		})
 	}
 	s.render(w, r, c, http.StatusOK, templates.DeliveryPageView(vm))
+}
+
+// requestAttempt fills the request tab: the picker of attempts (newest
+// first) and the request of the one asked for, the latest by default (also
+// when the id asked for is not one of this delivery's).
+func requestAttempt(vm *templates.DeliveryPage, attempts []hook.Attempt, want string) {
+	if len(attempts) == 0 {
+		return
+	}
+	chosen := attempts[0]
+	for _, a := range attempts {
+		if a.ID == want {
+			chosen = a
+		}
+	}
+	vm.RequestAttemptID = chosen.ID
+	vm.RequestURL = chosen.RequestURL
+	vm.RequestHeaders = headerList(chosen.RequestHeaders)
+	for i, h := range vm.RequestHeaders {
+		if strings.EqualFold(h.Name, "webhook-timestamp") {
+			if sec, err := strconv.ParseInt(h.Value, 10, 64); err == nil {
+				t := time.Unix(sec, 0).UTC()
+				vm.RequestHeaders[i].Time = &t
+			}
+		}
+	}
+	for i, a := range attempts {
+		vm.RequestAttempts = append(vm.RequestAttempts, templates.AttemptChoice{
+			ID: a.ID, Number: len(attempts) - i, Succeeded: a.Succeeded, CreatedAt: a.CreatedAt,
+			URL: "?" + url.Values{"tab": {"request"}, "attempt": {a.ID}}.Encode(), Selected: a.ID == chosen.ID,
+		})
+	}
+}
+
+// responseBody is an attempt's response body for reading: JSON indented
+// (when it is whole and valid JSON), anything else as received.
+func responseBody(a hook.Attempt) string {
+	if a.ResponseTruncated || !json.Valid(a.ResponseBody) {
+		return string(a.ResponseBody)
+	}
+	return prettyJSON(a.ResponseBody)
 }
 
 // payloadDownload serves the payload bytes as stored, as an attachment.
@@ -276,7 +315,8 @@ func (s *Server) payloadDownload(w http.ResponseWriter, r *http.Request, c *reqC
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Disposition", `attachment; filename="payload.json"`)
+	// Named after the event, so several downloads do not overwrite each other.
+	w.Header().Set("Content-Disposition", `attachment; filename="event-`+ev.ID+`.json"`)
 	w.Header().Set("Cache-Control", "no-store")
 	w.Write(ev.Payload)
 }

@@ -370,10 +370,10 @@ func TestDeliveryPage(t *testing.T) {
 		t.Errorf("400 hint %q", got)
 	}
 
-	// Download: the stored bytes, as an attachment.
+	// Download: the stored bytes, as an attachment named after the event.
 	resp, _ = a.get("/apps/" + f.acme.ID + "/deliveries/" + id + "/payload.json")
 	wantStatus(t, resp, http.StatusOK)
-	if cd := resp.Header.Get("Content-Disposition"); cd != `attachment; filename="payload.json"` {
+	if cd := resp.Header.Get("Content-Disposition"); cd != `attachment; filename="event-`+paid.Event.ID+`.json"` {
 		t.Errorf("Content-Disposition %q", cd)
 	}
 	if got := body(resp); got != payload {

@@ -292,3 +292,94 @@ func TestAPISearch(t *testing.T) {
 		})
 	}
 }
+
+// The delivery page: the request of the attempt picked (the latest by
+// default) with webhook-timestamp as a date, JSON bodies indented, "<1 ms"
+// under a millisecond, the download named after the event, and the next
+// attempt on the status for the refresh to read.
+func TestDeliveryPageAttemptPickerAndFormats(t *testing.T) {
+	for _, dialect := range storetest.Dialects(t) {
+		t.Run(dialect, func(t *testing.T) {
+			f := newEventsFixtureOn(t, dialect)
+			ctx := context.Background()
+			paid := f.appEvent("invoice.paid", `{"n":1}`)
+			f.snd.ProcessDue(ctx)
+			<-f.okCalls
+			f.clock.Advance(5 * time.Second)
+			f.snd.ProcessDue(ctx) // Flaky's second attempt, 5 s later
+			flakyID := f.deliveryOf(paid.Event.ID, f.flaky.ID)
+			attempts, err := f.store.Attempts(ctx, flakyID)
+			if err != nil || len(attempts) != 2 {
+				t.Fatalf("%d attempts, %v", len(attempts), err)
+			}
+			a := f.support()
+			page := "/apps/" + f.acme.ID + "/deliveries/" + flakyID
+
+			headerDate := func(doc *goquery.Document) string {
+				return doc.Find(`[data-testid=request-headers] tr[data-header="Webhook-Timestamp"] [data-field=header-date] time`).AttrOr("datetime", "")
+			}
+			_, doc := a.get(page)
+			if got := doc.Find("[data-field=request-attempt]").AttrOr("data-attempt-id", ""); got != attempts[0].ID {
+				t.Errorf("default request of attempt %s, want the latest %s", got, attempts[0].ID)
+			}
+			if got := headerDate(doc); got != "2026-06-10T12:00:05Z" {
+				t.Errorf("latest webhook-timestamp as a date %q", got)
+			}
+			links := doc.Find("[data-testid=attempt-picker] a[data-attempt-id]")
+			if links.Length() != 2 {
+				t.Fatalf("%d attempts in the picker", links.Length())
+			}
+			first := links.Last()
+			if href := first.AttrOr("href", ""); href != "?attempt="+attempts[1].ID+"&tab=request" {
+				t.Errorf("picker link %q", href)
+			}
+			if links.First().AttrOr("aria-current", "") != "page" {
+				t.Error("the latest attempt is not marked as shown")
+			}
+			_, doc = a.get(page + first.AttrOr("href", ""))
+			if got := doc.Find("[data-field=request-attempt]").AttrOr("data-attempt-id", ""); got != attempts[1].ID {
+				t.Errorf("picked attempt %s, want %s", got, attempts[1].ID)
+			}
+			if got := headerDate(doc); got != "2026-06-10T12:00:00Z" {
+				t.Errorf("first webhook-timestamp as a date %q", got)
+			}
+			if got := doc.Find("#tab-request").AttrOr("hidden", "none"); got != "none" {
+				t.Error("the request tab is hidden")
+			}
+			// An attempt of another delivery falls back to the latest.
+			_, doc = a.get(page + "?tab=request&attempt=" + f.deliveryOf(paid.Event.ID, f.ok.ID))
+			if got := doc.Find("[data-field=request-attempt]").AttrOr("data-attempt-id", ""); got != attempts[0].ID {
+				t.Errorf("foreign attempt id: showing %s", got)
+			}
+			if got := doc.Find("dd[data-field=status]").AttrOr("data-next-at", ""); got != "2026-06-10T12:05:05Z" {
+				t.Errorf("status data-next-at %q", got)
+			}
+			if got := doc.Find("a[data-testid=download]").AttrOr("download", ""); got != "event-"+paid.Event.ID+".json" {
+				t.Errorf("download name %q", got)
+			}
+
+			// The OK delivery: a JSON body indented, under 1 ms shown as such.
+			okID := f.deliveryOf(paid.Event.ID, f.ok.ID)
+			if _, err := f.store.DB().ExecContext(ctx, f.store.DB().Rebind(`UPDATE attempts SET duration_ms = 0 WHERE delivery_id = ?`), okID); err != nil {
+				t.Fatal(err)
+			}
+			_, doc = a.get("/apps/" + f.acme.ID + "/deliveries/" + okID + "?tab=response")
+			att := doc.Find("[data-testid=attempt]")
+			if got := att.Find("[data-field=response-body]").Text(); got != "{\n  \"received\": true\n}" {
+				t.Errorf("JSON body not indented: %q", got)
+			}
+			if got := strings.TrimSpace(att.Find("[data-field=duration]").Text()); got != "<1 ms" {
+				t.Errorf("attempt duration %q", got)
+			}
+			_, doc = a.get("/apps/" + f.acme.ID + "/events")
+			if got := cell(logRow(t, doc, okID), "duration"); got != "<1 ms" {
+				t.Errorf("log duration %q", got)
+			}
+			// A body that is not JSON stays as received.
+			_, doc = a.get(page + "?tab=response")
+			if got := strings.TrimSpace(doc.Find("[data-testid=attempt] [data-field=response-body]").First().Text()); got != "database down" {
+				t.Errorf("text body %q", got)
+			}
+		})
+	}
+}
