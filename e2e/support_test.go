@@ -119,7 +119,7 @@ func TestRelativeTimes(t *testing.T) {
 	}
 	// The browser keeps the words fresh: an hour-old date says so.
 	old := at.Add(-time.Hour).UTC().Format(time.RFC3339)
-	e.do(chromedp.Evaluate[chromedp.Void](`document.querySelector(`+jsString(sel)+`).setAttribute("datetime", `+jsString(old)+`)`))
+	e.do(chromedp.Evaluate[chromedp.Void](`document.querySelector(` + jsString(sel) + `).setAttribute("datetime", ` + jsString(old) + `)`))
 	if _, err := chromedp.Run(e.ctx, chromedp.Poll[bool](`document.querySelector(`+jsString(sel)+`).textContent === "1 h ago"`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
 		t.Errorf("relative time not refreshed: %v", err)
 	}
