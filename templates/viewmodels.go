@@ -230,6 +230,7 @@ type DeliveryRowVM struct {
 	WebhookID   string
 	WebhookName string
 	CreatedAt   time.Time
+	LogRowVM
 }
 
 // EventLog is the app-wide Events page and a webhook's Events tab.
@@ -248,12 +249,15 @@ type EventLog struct {
 	NextURL     string
 	NewestURL   string // when not on the first page
 	Errors      map[string]string
+	Query       string    // the search (q)
+	Now         time.Time // what relative times count from
 }
 
 // HeaderVM is one HTTP header line.
 type HeaderVM struct {
 	Name  string
 	Value string
+	Time  *time.Time // webhook-timestamp read as a date
 }
 
 // AttemptVM is one attempt on the Responses tab.
@@ -291,6 +295,21 @@ type DeliveryPage struct {
 	RequestHeaders []HeaderVM
 	Attempts       []AttemptVM
 	CanResend      bool
+	// The request tab's attempt picker: every attempt, newest first, and
+	// the one whose request is shown (the latest unless ?attempt= says).
+	RequestAttempts  []AttemptChoice
+	RequestAttemptID string
+	Now              time.Time
+}
+
+// AttemptChoice is one attempt in the request tab's picker.
+type AttemptChoice struct {
+	ID        string
+	Number    int
+	Succeeded bool
+	CreatedAt time.Time
+	URL       string
+	Selected  bool
 }
 
 // ChartBar is one hour of the webhook page's chart, in SVG units.
@@ -364,4 +383,25 @@ type Confirm struct {
 	Action  string
 	Button  string
 	Cancel  string
+}
+
+// LogRowVM is what the event log's rows show of a delivery's latest attempt
+// and its retry, beside DeliveryRowVM's identity.
+type LogRowVM struct {
+	ResponseStatus string // "404", "timeout", …; "" before the first attempt
+	Attempts       int
+	Duration       string // "" before the first attempt
+	NextAttemptAt  *time.Time
+}
+
+// EventPage is an event's page: the event and its deliveries, one per webhook.
+type EventPage struct {
+	Page
+	AppID      string
+	ID         string
+	EventType  string
+	CreatedAt  time.Time
+	Now        time.Time
+	Payload    string
+	Deliveries []DeliveryRowVM
 }

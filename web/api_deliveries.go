@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/hookboard/hookboard/internal/hook"
 	"github.com/hookboard/hookboard/internal/store"
@@ -60,7 +61,9 @@ func (s *Server) apiWebhookDeliveries(w http.ResponseWriter, r *http.Request, c 
 		s.problem(w, r, http.StatusBadRequest, "status must be one of pending, retrying, succeeded, failed.", nil)
 		return
 	}
-	rows, next, err := s.store.ListDeliveries(r.Context(), c.appID, store.DeliveryFilter{WebhookID: wh.ID, Status: status, Cursor: cursor, Limit: limit})
+	// q finds rows directly: a delivery ID, an event ID or an Idempotency-Key.
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	rows, next, err := s.store.ListDeliveries(r.Context(), c.appID, store.DeliveryFilter{WebhookID: wh.ID, Status: status, Cursor: cursor, Limit: limit, Query: q})
 	if err != nil {
 		s.apiError(w, r, err)
 		return

@@ -60,7 +60,16 @@ func (s *Server) apiEventList(w http.ResponseWriter, r *http.Request, c *apiCtx)
 	if !ok {
 		return
 	}
-	events, next, err := s.store.ListEvents(r.Context(), c.appID, r.URL.Query().Get("eventType"), cursor, limit)
+	qs := r.URL.Query()
+	var events []hook.Event
+	var next string
+	var err error
+	if q := strings.TrimSpace(qs.Get("q")); q != "" {
+		// A search names one event: it is the whole answer.
+		events, err = s.store.SearchEvents(r.Context(), c.appID, q, qs.Get("eventType"))
+	} else {
+		events, next, err = s.store.ListEvents(r.Context(), c.appID, qs.Get("eventType"), cursor, limit)
+	}
 	if err != nil {
 		s.apiError(w, r, err)
 		return

@@ -73,6 +73,7 @@ var matrix = map[string]struct {
 	"POST /apps/{appID}/webhooks/{id}/test":           {"admin", ""},
 	"GET /apps/{appID}/webhooks/{id}/events":          {"member", ""},
 	"GET /apps/{appID}/events":                        {"member", ""},
+	"GET /apps/{appID}/events/{eventID}":              {"member", ""},
 	"GET /apps/{appID}/deliveries/{id}":               {"member", ""},
 	"GET /apps/{appID}/deliveries/{id}/payload.json":  {"member", ""},
 	"POST /apps/{appID}/deliveries/{id}/resend":       {"member", ""},
@@ -118,6 +119,7 @@ type matrixFixture struct {
 	server     *web.Server
 	webhookID  string
 	deliveryID string
+	eventID    string
 	keyID      string
 	key        string
 	betaKey    string
@@ -150,7 +152,7 @@ func newMatrixFixtureOn(t *testing.T, dialect string) *matrixFixture {
 	snd := drv.Sender
 	ev, _ := st.IngestEvent(ctx, res.App.ID, "invoice.paid", []byte(`{}`), "")
 	drv.Step()
-	f := &matrixFixture{webhookID: wh.ID, supportID: sup.User.ID}
+	f := &matrixFixture{webhookID: wh.ID, supportID: sup.User.ID, eventID: ev.Event.ID}
 	st.DB().Get(&f.deliveryID, st.DB().Rebind(`SELECT id FROM deliveries WHERE event_id = ?`), ev.Event.ID)
 	var k store.APIKey
 	k, f.key, _ = st.CreateAPIKey(ctx, hook.Actor{}, res.App.ID, "live")
@@ -176,7 +178,7 @@ func (f *matrixFixture) path(pattern string) string {
 	if strings.Contains(p, "/deliveries/{id}") {
 		id = f.deliveryID
 	}
-	return strings.NewReplacer("{appID}", f.h.acme.ID, "{id}", id, "{deliveryID}", f.deliveryID, "{keyID}", f.keyID,
+	return strings.NewReplacer("{appID}", f.h.acme.ID, "{id}", id, "{deliveryID}", f.deliveryID, "{eventID}", f.eventID, "{keyID}", f.keyID,
 		"{userID}", f.supportID, "{name}", "invoice.paid").Replace(p)
 }
 

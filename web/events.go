@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,7 +20,7 @@ import (
 var statusOptions = []struct{ value, label string }{
 	{hook.StatusSucceeded, "✓ Succeeded"},
 	{hook.StatusFailed, "✗ Failed"},
-	{hook.StatusRetrying, "✗ Retrying"},
+	{hook.StatusRetrying, "↻ Retrying"},
 	{hook.StatusPending, "… Pending"},
 }
 
@@ -61,7 +62,7 @@ func (s *Server) appEvents(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 func (s *Server) eventLog(w http.ResponseWriter, r *http.Request, c *reqCtx, wh *hook.Webhook) {
 	q := r.URL.Query()
 	vm := templates.EventLog{Page: s.page(r, c, "Events", "events"), AppID: c.appID(), Errors: map[string]string{},
-		From: q.Get("from"), To: q.Get("to")}
+		From: q.Get("from"), To: q.Get("to"), Query: strings.TrimSpace(q.Get("q")), Now: s.now()}
 	f := eventLogFilter(q, &vm, wh)
 	status := http.StatusOK
 	var rows []store.DeliveryRow
@@ -79,8 +80,7 @@ func (s *Server) eventLog(w http.ResponseWriter, r *http.Request, c *reqCtx, wh 
 		}
 	}
 	for _, d := range rows {
-		vm.Rows = append(vm.Rows, templates.DeliveryRowVM{ID: d.ID, EventID: d.EventID, EventType: d.EventType, Status: d.Status,
-			WebhookID: d.WebhookID, WebhookName: d.WebhookName, CreatedAt: d.CreatedAt})
+		vm.Rows = append(vm.Rows, logRowVM(d))
 	}
 	if err := s.eventLogChoices(r.Context(), c.appID(), &vm, f, wh == nil); err != nil {
 		s.error(w, r, c, err)
@@ -94,7 +94,7 @@ func (s *Server) eventLog(w http.ResponseWriter, r *http.Request, c *reqCtx, wh 
 // webhook from wh on a webhook's own log), noting what is invalid in
 // vm.Errors.
 func eventLogFilter(q url.Values, vm *templates.EventLog, wh *hook.Webhook) store.DeliveryFilter {
-	f := store.DeliveryFilter{Status: q.Get("status"), EventType: q.Get("event_type"), Cursor: q.Get("cursor")}
+	f := store.DeliveryFilter{Status: q.Get("status"), EventType: q.Get("event_type"), Cursor: q.Get("cursor"), Query: vm.Query}
 	if f.Status != "" && !slices.ContainsFunc(statusOptions, func(o struct{ value, label string }) bool { return o.value == f.Status }) {
 		vm.Errors["status"] = "Unknown status."
 		f.Status = ""
@@ -116,7 +116,10 @@ func eventLogFilter(q url.Values, vm *templates.EventLog, wh *hook.Webhook) stor
 	if !f.From.IsZero() && !f.To.IsZero() && !f.To.After(f.From) {
 		vm.Errors["to"] = "“To” must be on or after “From”."
 	}
-	vm.Filtered = f.Status != "" || f.EventType != "" || (wh == nil && f.WebhookID != "") || vm.From != "" || vm.To != ""
+	if len(vm.Query) > 200 {
+		vm.Errors["q"] = "Search for one ID of at most 200 characters."
+	}
+	vm.Filtered = f.Status != "" || f.EventType != "" || (wh == nil && f.WebhookID != "") || vm.From != "" || vm.To != "" || vm.Query != ""
 	return f
 }
 
@@ -202,7 +205,28 @@ func headerList(h map[string][]string) []templates.HeaderVM {
 	return out
 }
 
+// logRowVM is a delivery as an event log row shows it: with its latest
+// attempt's response status (or cause), duration and the next retry.
+func logRowVM(d store.DeliveryRow) templates.DeliveryRowVM {
+	vm := templates.DeliveryRowVM{ID: d.ID, EventID: d.EventID, EventType: d.EventType, Status: d.Status,
+		WebhookID: d.WebhookID, WebhookName: d.WebhookName, CreatedAt: d.CreatedAt}
+	vm.Attempts = d.Attempts
+	if d.Status == hook.StatusRetrying {
+		vm.NextAttemptAt = d.NextAttemptAt
+	}
+	if d.LastAttempted() {
+		vm.ResponseStatus = hook.ResponseStatusLabel(d.LastResponseStatus(), d.LastErrorText())
+		vm.Duration = formatDuration(d.LastDuration())
+	}
+	return vm
+}
+
+// formatDuration shows a duration in ms, or s past one second; under a
+// millisecond (which is stored as 0 ms) is "<1 ms".
 func formatDuration(d time.Duration) string {
+	if d < time.Millisecond {
+		return "<1 ms"
+	}
 	if d < time.Second {
 		return fmt.Sprintf("%d ms", d.Milliseconds())
 	}
@@ -219,25 +243,63 @@ func (s *Server) deliveryPage(w http.ResponseWriter, r *http.Request, c *reqCtx)
 		Page: s.page(r, c, d.EventType+" · Event details", "events"), AppID: c.appID(), ID: d.ID, EventID: d.EventID,
 		EventType: d.EventType, Status: d.Status, WebhookID: d.WebhookID, WebhookName: d.WebhookName, WebhookURL: d.WebhookURL,
 		NextAttemptAt: d.NextAttemptAt, Timestamp: d.Event.CreatedAt,
-		Payload: prettyJSON(d.Event.Payload), Tab: "request", CanResend: store.Resendable(d.Delivery),
+		Payload: prettyJSON(d.Event.Payload), Tab: "request", CanResend: store.Resendable(d.Delivery), Now: s.now(),
 	}
 	vm.AttemptCount = d.Delivery.Attempts
-	if r.URL.Query().Get("tab") == "response" {
+	q := r.URL.Query()
+	if q.Get("tab") == "response" {
 		vm.Tab = "response"
 	}
-	if len(d.Attempts) > 0 {
-		latest := d.Attempts[0]
-		vm.RequestURL = latest.RequestURL
-		vm.RequestHeaders = headerList(latest.RequestHeaders)
-	}
+	requestAttempt(&vm, d.Attempts, q.Get("attempt"))
 	for _, a := range d.Attempts {
 		vm.Attempts = append(vm.Attempts, templates.AttemptVM{
 			ID: a.ID, Succeeded: a.Succeeded, Status: a.ResponseStatus, Headers: headerList(a.ResponseHeaders),
-			Body: string(a.ResponseBody), Truncated: a.ResponseTruncated, Duration: formatDuration(a.Duration),
+			Body: responseBody(a), Truncated: a.ResponseTruncated, Duration: formatDuration(a.Duration),
 			Error: a.Error, Trigger: a.Trigger, CreatedAt: a.CreatedAt, Hint: hook.Hint(a),
 		})
 	}
 	s.render(w, r, c, http.StatusOK, templates.DeliveryPageView(vm))
+}
+
+// requestAttempt fills the request tab: the picker of attempts (newest
+// first) and the request of the one asked for, the latest by default (also
+// when the id asked for is not one of this delivery's).
+func requestAttempt(vm *templates.DeliveryPage, attempts []hook.Attempt, want string) {
+	if len(attempts) == 0 {
+		return
+	}
+	chosen := attempts[0]
+	for _, a := range attempts {
+		if a.ID == want {
+			chosen = a
+		}
+	}
+	vm.RequestAttemptID = chosen.ID
+	vm.RequestURL = chosen.RequestURL
+	vm.RequestHeaders = headerList(chosen.RequestHeaders)
+	for i, h := range vm.RequestHeaders {
+		if strings.EqualFold(h.Name, "webhook-timestamp") {
+			if sec, err := strconv.ParseInt(h.Value, 10, 64); err == nil {
+				t := time.Unix(sec, 0).UTC()
+				vm.RequestHeaders[i].Time = &t
+			}
+		}
+	}
+	for i, a := range attempts {
+		vm.RequestAttempts = append(vm.RequestAttempts, templates.AttemptChoice{
+			ID: a.ID, Number: len(attempts) - i, Succeeded: a.Succeeded, CreatedAt: a.CreatedAt,
+			URL: "?" + url.Values{"tab": {"request"}, "attempt": {a.ID}}.Encode(), Selected: a.ID == chosen.ID,
+		})
+	}
+}
+
+// responseBody is an attempt's response body for reading: JSON indented
+// (when it is whole and valid JSON), anything else as received.
+func responseBody(a hook.Attempt) string {
+	if a.ResponseTruncated || !json.Valid(a.ResponseBody) {
+		return string(a.ResponseBody)
+	}
+	return prettyJSON(a.ResponseBody)
 }
 
 // payloadDownload serves the payload bytes as stored, as an attachment.
@@ -253,7 +315,8 @@ func (s *Server) payloadDownload(w http.ResponseWriter, r *http.Request, c *reqC
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Disposition", `attachment; filename="payload.json"`)
+	// Named after the event, so several downloads do not overwrite each other.
+	w.Header().Set("Content-Disposition", `attachment; filename="event-`+ev.ID+`.json"`)
 	w.Header().Set("Cache-Control", "no-store")
 	w.Write(ev.Payload)
 }
@@ -277,4 +340,25 @@ func (s *Server) resend(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 		c.flash("error", "Resent, and it failed again: "+a.Error+". "+hook.Hint(a))
 	}
 	s.redirect(w, r, c, "/apps/"+c.appID()+"/deliveries/"+id+"?tab=response")
+}
+
+// eventPage shows one event of the app with its deliveries, one per
+// webhook. Another app's event is not found.
+func (s *Server) eventPage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	ev, err := s.store.Event(r.Context(), c.appID(), r.PathValue("eventID"))
+	if err != nil {
+		s.error(w, r, c, err)
+		return
+	}
+	rows, _, err := s.store.ListDeliveries(r.Context(), c.appID(), store.DeliveryFilter{EventID: ev.ID, Limit: 100})
+	if err != nil {
+		s.error(w, r, c, err)
+		return
+	}
+	vm := templates.EventPage{Page: s.page(r, c, ev.EventType+" · Event", "events"), AppID: c.appID(), ID: ev.ID,
+		EventType: ev.EventType, CreatedAt: ev.CreatedAt, Now: s.now(), Payload: prettyJSON(ev.Payload)}
+	for _, d := range rows {
+		vm.Deliveries = append(vm.Deliveries, logRowVM(d))
+	}
+	s.render(w, r, c, http.StatusOK, templates.EventPageView(vm))
 }

@@ -37,9 +37,15 @@ type eventsFixture struct {
 
 func newEventsFixture(t *testing.T) *eventsFixture {
 	t.Helper()
+	return newEventsFixtureOn(t, store.SQLite)
+}
+
+// newEventsFixtureOn is newEventsFixture on the dialect's store.
+func newEventsFixtureOn(t *testing.T, dialect string) *eventsFixture {
+	t.Helper()
 	clock := storetest.NewClock(time.Date(2026, 6, 10, 12, 0, 0, 0, time.UTC))
 	f := &eventsFixture{clock: clock, okCalls: make(chan http.Header, 100), bigBody: strings.Repeat("x", 70<<10)}
-	f.harness = newHarnessWith(t, storetest.Options{Now: clock.Now}, func(st *store.Store) *sender.Sender {
+	f.harness = newHarnessOnWith(t, dialect, storetest.Options{Now: clock.Now}, func(st *store.Store) *sender.Sender {
 		f.drv = sendertest.Start(t, st, sender.Options{AllowPrivate: true, Now: clock.Now, Jitter: func() float64 { return 0 }})
 		return f.drv.Sender
 	})
@@ -291,7 +297,7 @@ func TestDeliveryPage(t *testing.T) {
 		"webhook-id":       f.flaky.ID,
 		"webhook-url":      f.flaky.URL,
 		"attempts":         "1",
-		"status":           "✗ Retrying",
+		"status":           "↻ Retrying",
 	} {
 		if got := strings.TrimSpace(doc.Find("[data-field=" + field + "]").First().Text()); got != want {
 			t.Errorf("%s = %q, want %q", field, got, want)
@@ -365,10 +371,10 @@ func TestDeliveryPage(t *testing.T) {
 		t.Errorf("400 hint %q", got)
 	}
 
-	// Download: the stored bytes, as an attachment.
+	// Download: the stored bytes, as an attachment named after the event.
 	resp, _ = a.get("/apps/" + f.acme.ID + "/deliveries/" + id + "/payload.json")
 	wantStatus(t, resp, http.StatusOK)
-	if cd := resp.Header.Get("Content-Disposition"); cd != `attachment; filename="payload.json"` {
+	if cd := resp.Header.Get("Content-Disposition"); cd != `attachment; filename="event-`+paid.Event.ID+`.json"` {
 		t.Errorf("Content-Disposition %q", cd)
 	}
 	if got := body(resp); got != payload {

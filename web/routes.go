@@ -42,6 +42,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	handle("POST /apps/{appID}/webhooks/{id}/test", s.admin(s.webhookTest))
 	handle("GET /apps/{appID}/webhooks/{id}/events", s.member(s.webhookEvents))
 	handle("GET /apps/{appID}/events", s.member(s.appEvents))
+	handle("GET /apps/{appID}/events/{eventID}", s.member(s.eventPage))
 	handle("GET /apps/{appID}/deliveries/{id}", s.member(s.deliveryPage))
 	handle("GET /apps/{appID}/deliveries/{id}/payload.json", s.member(s.payloadDownload))
 	// Support agents may resend: it is how they fix a failure.

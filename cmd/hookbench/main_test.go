@@ -22,7 +22,8 @@ func TestScenariosPrintTheirFields(t *testing.T) {
 		"latency":    {"events", "delivered", "rate", "p50_ms", "p99_ms"},
 		"fanout":     {"webhooks", "delivered", "p50_ms", "max_ms"},
 		"slow":       {"baseline_per_sec", "with_slow_per_sec", "kept_percent"},
-		"dashboard":  {"deliveries", "all_events_p95_ms", "filtered_p95_ms", "older_page_p95_ms", "delivery_detail_p95_ms", "p95_ms"},
+		"dashboard": {"deliveries", "all_events_p95_ms", "filtered_p95_ms", "older_page_p95_ms", "delivery_detail_p95_ms", "p95_ms",
+			"webhook_events_p95_ms", "event_page_p95_ms", "search_event_p95_ms", "search_delivery_p95_ms", "search_key_p95_ms"},
 	}
 	order := []string{"throughput", "latency", "fanout", "slow", "dashboard"}
 	for _, db := range storetest.Dialects(t) {

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"strings"
 	"time"
 
@@ -19,13 +21,51 @@ type DeliveryFilter struct {
 	To        time.Time // exclusive
 	Cursor    string    // the last id of the previous page
 	Limit     int       // default 50, at most 100
+	// Query finds rows directly: a delivery (Event Log) ID, an event ID or
+	// an Idempotency-Key the event was sent with.
+	Query string
+	// EventID keeps an event's deliveries (its page, and a search).
+	EventID string
+	// DeliveryID keeps one delivery (a search).
+	DeliveryID string
 }
 
-// DeliveryRow is a delivery with its webhook's name and URL.
+// DeliveryRow is a delivery with its webhook's name and URL and what its
+// latest attempt got (nil before the first attempt).
 type DeliveryRow struct {
 	hook.Delivery
-	WebhookName string `db:"webhook_name"`
-	WebhookURL  string `db:"webhook_url"`
+	WebhookName    string  `db:"webhook_name"`
+	WebhookURL     string  `db:"webhook_url"`
+	LastStatus     *int    `db:"last_status"`
+	LastDurationMS *int64  `db:"last_duration_ms"`
+	LastError      *string `db:"last_error"`
+}
+
+// LastAttempted reports whether the delivery has a latest attempt.
+func (d DeliveryRow) LastAttempted() bool { return d.LastDurationMS != nil }
+
+// LastResponseStatus is the latest attempt's HTTP status, 0 without one.
+func (d DeliveryRow) LastResponseStatus() int {
+	if d.LastStatus == nil {
+		return 0
+	}
+	return *d.LastStatus
+}
+
+// LastDuration is how long the latest attempt took.
+func (d DeliveryRow) LastDuration() time.Duration {
+	if d.LastDurationMS == nil {
+		return 0
+	}
+	return time.Duration(*d.LastDurationMS) * time.Millisecond
+}
+
+// LastErrorText is the latest attempt's error, "" without one.
+func (d DeliveryRow) LastErrorText() string {
+	if d.LastError == nil {
+		return ""
+	}
+	return *d.LastError
 }
 
 // ListDeliveries returns the app's deliveries newest first, one page, and
@@ -38,6 +78,10 @@ func (s *Store) ListDeliveries(ctx context.Context, appID string, f DeliveryFilt
 	}
 	if f.WebhookID != "" && !validID(f.WebhookID) {
 		return nil, "", nil
+	}
+	f, found, err := s.resolveQuery(ctx, appID, f)
+	if err != nil || !found {
+		return nil, "", err
 	}
 	q, args, err := listDeliveriesQuery(appID, f)
 	if err != nil {
@@ -163,45 +207,105 @@ func (s *Store) HourlyAttempts(ctx context.Context, webhookID string) ([]HourCou
 }
 
 // listDeliveriesQuery builds the event log query (f.Limit already set).
+// The page is chosen on the deliveries' indexes first; only its rows then
+// look up their latest attempt, one probe of attempts_delivery each, so the
+// cost does not grow with the log.
 func listDeliveriesQuery(appID string, f DeliveryFilter) (string, []any, error) {
-	q := `SELECT d.id, d.app_id, d.webhook_id, d.event_id, d.event_type, d.status, d.attempts, d.next_attempt_at, d.last_attempt_at,
-		d.created_at, d.updated_at, w.name AS webhook_name, w.url AS webhook_url
-		FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE `
+	where, args, err := deliveryWhere(appID, f)
+	if err != nil {
+		return "", nil, err
+	}
+	// The three lookups of the latest attempt sit above the LIMIT, so they
+	// run for the page's rows only, each an index probe.
+	latest := func(col string) string {
+		return `(SELECT la.` + col + ` FROM attempts la WHERE la.delivery_id = p.id ORDER BY la.id DESC LIMIT 1)`
+	}
+	q := `SELECT p.*, ` + latest("response_status") + ` AS last_status, ` + latest("duration_ms") + ` AS last_duration_ms, ` +
+		latest("error") + ` AS last_error
+		FROM (SELECT d.id, d.app_id, d.webhook_id, d.event_id, d.event_type, d.status, d.attempts, d.next_attempt_at, d.last_attempt_at,
+			d.created_at, d.updated_at, w.name AS webhook_name, w.url AS webhook_url
+			FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE ` + strings.Join(where, " AND ") + `
+			ORDER BY d.id DESC LIMIT ?) p
+		ORDER BY p.id DESC`
+	args = append(args, f.Limit+1)
+	return q, args, nil
+}
+
+// deliveryWhere is the event log's WHERE clause for f, every part of it on
+// an index that starts with the app, the webhook, the event or the id.
+func deliveryWhere(appID string, f DeliveryFilter) ([]string, []any, error) {
 	var where []string
 	var args []any
+	add := func(cond string, arg any) {
+		where = append(where, cond)
+		args = append(args, arg)
+	}
 	if f.WebhookID != "" {
-		where = append(where, "d.webhook_id = ?", "d.app_id = ?")
-		args = append(args, f.WebhookID, appID)
-	} else {
-		where = append(where, "d.app_id = ?")
-		args = append(args, appID)
+		add("d.webhook_id = ?", f.WebhookID)
+	}
+	add("d.app_id = ?", appID)
+	if f.DeliveryID != "" {
+		add("d.id = ?", f.DeliveryID)
+	}
+	if f.EventID != "" {
+		add("d.event_id = ?", f.EventID)
 	}
 	if f.Status != "" {
-		where = append(where, "d.status = ?")
-		args = append(args, f.Status)
+		add("d.status = ?", f.Status)
 	}
 	if f.EventType != "" {
-		where = append(where, "d.event_type = ?")
-		args = append(args, f.EventType)
+		add("d.event_type = ?", f.EventType)
 	}
 	if !f.From.IsZero() {
-		where = append(where, "d.id >= ?")
-		args = append(args, idAt(f.From))
+		add("d.id >= ?", idAt(f.From))
 	}
 	if !f.To.IsZero() {
-		where = append(where, "d.id < ?")
-		args = append(args, idAt(f.To))
+		add("d.id < ?", idAt(f.To))
 	}
 	if f.Cursor != "" {
 		if !validID(f.Cursor) {
-			return "", nil, hook.Errorf(hook.EINVALID, "The page cursor is not valid.")
+			return nil, nil, hook.Errorf(hook.EINVALID, "The page cursor is not valid.")
 		}
-		where = append(where, "d.id < ?")
-		args = append(args, f.Cursor)
+		add("d.id < ?", f.Cursor)
 	}
-	q += strings.Join(where, " AND ") + ` ORDER BY d.id DESC LIMIT ?`
-	args = append(args, f.Limit+1)
-	return q, args, nil
+	return where, args, nil
+}
+
+// resolveQuery turns a search (f.Query) into the delivery or event it names,
+// looked up by primary key in this order: a delivery ID, an event ID, an
+// Idempotency-Key. found is false when it names nothing of the app's.
+func (s *Store) resolveQuery(ctx context.Context, appID string, f DeliveryFilter) (DeliveryFilter, bool, error) {
+	q := strings.TrimSpace(f.Query)
+	f.Query = ""
+	if q == "" {
+		return f, (f.EventID == "" || validID(f.EventID)) && (f.DeliveryID == "" || validID(f.DeliveryID)), nil
+	}
+	var id string
+	if validID(q) {
+		lower := strings.ToLower(q)
+		err := s.db.GetContext(ctx, &id, s.db.Rebind(`SELECT id FROM deliveries WHERE id = ? AND app_id = ?`), lower, appID)
+		if err == nil {
+			f.DeliveryID = lower
+			return f, true, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return f, false, err
+		}
+		err = s.db.GetContext(ctx, &id, s.db.Rebind(`SELECT id FROM events WHERE id = ? AND app_id = ?`), lower, appID)
+		if err == nil {
+			f.EventID = lower
+			return f, true, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return f, false, err
+		}
+	}
+	err := s.db.GetContext(ctx, &id, s.db.Rebind(`SELECT event_id FROM idempotency_keys WHERE app_id = ? AND idem_key = ?`), appID, q)
+	if errors.Is(err, sql.ErrNoRows) {
+		return f, false, nil
+	}
+	f.EventID = id
+	return f, err == nil, err
 }
 
 // ExplainListDeliveries returns the database's plan for an event log query,

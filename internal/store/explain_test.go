@@ -52,6 +52,17 @@ func TestListDeliveriesUsesIndexes(t *testing.T) {
 			if _, err := s.DB().ExecContext(ctx, fill, app.ID, other.ID, hooks[0], hooks[1], hooks[2], hooks[3], hooks[4], hooks[5], res.Event.ID, n); err != nil {
 				t.Fatal(err)
 			}
+			// Each delivery with an attempt, so the planner weighs a
+			// lookup of the latest one against a table of some size.
+			attempts := `INSERT INTO attempts (id, delivery_id, webhook_id, trigger_type, succeeded, request_url, request_headers, response_status, duration_ms, created_at)
+				SELECT gen_random_uuid(), id, webhook_id, 'automatic', status = 'succeeded', 'https://example.com/', '{}', 200, 5, now() FROM deliveries`
+			if dialect == store.SQLite {
+				attempts = `INSERT INTO attempts (id, delivery_id, webhook_id, trigger_type, succeeded, request_url, request_headers, response_status, duration_ms, created_at)
+				SELECT lower(hex(randomblob(16))), id, webhook_id, 'automatic', status = 'succeeded', 'https://example.com/', '{}', 200, 5, 0 FROM deliveries`
+			}
+			if _, err := s.DB().ExecContext(ctx, attempts); err != nil {
+				t.Fatal(err)
+			}
 			if _, err := s.DB().ExecContext(ctx, `ANALYZE`); err != nil {
 				t.Fatal(err)
 			}
@@ -65,6 +76,8 @@ func TestListDeliveriesUsesIndexes(t *testing.T) {
 				"dates":            {From: time.Now().Add(-48 * time.Hour), To: time.Now()},
 				"cursor":           {Cursor: cursor},
 				"status+type+page": {Status: "failed", EventType: "invoice.paid", Cursor: cursor},
+				"event":            {EventID: res.Event.ID},
+				"delivery":         {DeliveryID: cursor},
 			} {
 				plan, err := s.ExplainListDeliveries(ctx, app.ID, f)
 				if err != nil {
@@ -84,6 +97,16 @@ func TestListDeliveriesUsesIndexes(t *testing.T) {
 				}
 				if bad {
 					t.Errorf("%s: the plan scans deliveries:\n%s", name, text)
+				}
+				// The latest attempt of each row of the page: by the
+				// attempts_delivery index, never a scan of attempts.
+				if dialect == store.Postgres {
+					bad = strings.Contains(text, "Seq Scan on attempts") || !strings.Contains(text, "attempts_delivery")
+				} else {
+					bad = strings.Contains(text, "SCAN la") || !strings.Contains(text, "INDEX attempts_delivery (delivery_id=?)")
+				}
+				if bad {
+					t.Errorf("%s: the latest attempt is not looked up by attempts_delivery:\n%s", name, text)
 				}
 			}
 		})

@@ -39,18 +39,23 @@
   });
 
   // Copy the text of an element on the page (a payload, a new secret).
-  document.querySelectorAll("[data-copy-target]").forEach(function (button) {
-    button.hidden = false;
-    button.addEventListener("click", function () {
-      var el = document.querySelector(button.dataset.copyTarget);
-      if (!el) { return; }
-      copyText(el.textContent).then(function () {
-        flashButton(button, "Copied");
-      }, function () {
-        flashButton(button, "Copy failed");
-      });
+  // One listener on the document, so buttons in content that auto-refresh
+  // puts in place keep working; enhance shows them.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-copy-target]") : null;
+    if (!button) { return; }
+    var el = document.querySelector(button.dataset.copyTarget);
+    if (!el) { return; }
+    copyText(el.textContent).then(function () {
+      flashButton(button, "Copied");
+    }, function () {
+      flashButton(button, "Copy failed");
     });
   });
+  window.hookboardEnhance = function (root) {
+    root.querySelectorAll("[data-copy-target]").forEach(function (button) { button.hidden = false; });
+  };
+  window.hookboardEnhance(document);
 
   // "Copy & close": copy the new secret, then leave the page.
   document.querySelectorAll("[data-copy-close]").forEach(function (link) {
@@ -128,36 +133,71 @@
 })();
 
 // Request/Responses tabs switch without a reload; the links still work
-// (and are bookmarkable) without JavaScript.
+// (and are bookmarkable) without JavaScript. One listener on the document,
+// so the tabs keep working after auto-refresh replaces them.
 (function () {
   "use strict";
-  document.querySelectorAll("[data-tabs]").forEach(function (nav) {
-    var links = nav.querySelectorAll("[data-tab]");
-    links.forEach(function (link) {
-      link.addEventListener("click", function (event) {
-        event.preventDefault();
-        var name = link.dataset.tab;
-        links.forEach(function (l) {
-          var on = l === link;
-          l.classList.toggle("active", on);
-          if (on) { l.setAttribute("aria-current", "true"); } else { l.removeAttribute("aria-current"); }
-        });
-        document.querySelectorAll("[data-panel]").forEach(function (panel) {
-          panel.hidden = panel.dataset.panel !== name;
-        });
-        history.replaceState(null, "", link.href);
-      });
+  function showTab(name) {
+    document.querySelectorAll("[data-tabs] [data-tab]").forEach(function (l) {
+      var on = l.dataset.tab === name;
+      l.classList.toggle("active", on);
+      if (on) { l.setAttribute("aria-current", "page"); } else { l.removeAttribute("aria-current"); }
     });
+    document.querySelectorAll("[data-panel]").forEach(function (panel) {
+      panel.hidden = panel.dataset.panel !== name;
+    });
+  }
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("[data-tabs] [data-tab]") : null;
+    if (!link || event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) { return; }
+    event.preventDefault();
+    showTab(link.dataset.tab);
+    history.replaceState(null, "", link.href);
   });
 
-  // Pending and retrying deliveries refresh by themselves: the part of the
-  // page marked data-autorefresh is fetched again every few seconds while it
-  // shows one.
-  var target = document.querySelector("[data-autorefresh][id]");
-  function unsettled(root) {
-    return root.querySelector("[data-status=pending], [data-status=retrying]") !== null;
+  // Dates say how long ago ("3 min ago"), as the server wrote them; keep
+  // the words true while the page stays open. Same wording as the
+  // server's templates.RelativeTime.
+  function relativeTime(t, now) {
+    var d = (now - t) / 1000, future = d < 0;
+    if (future) { d = -d; }
+    var s;
+    if (d < 5) { return future ? "in a moment" : "just now"; }
+    if (d < 60) { s = Math.floor(d) + " s"; }
+    else if (d < 3600) { s = Math.floor(d / 60) + " min"; }
+    else if (d < 86400) { s = Math.floor(d / 3600) + " h"; }
+    else if (d < 30 * 86400) { var n = Math.floor(d / 86400); s = n === 1 ? "1 day" : n + " days"; }
+    else { return new Date(t).toISOString().slice(0, 10); }
+    return future ? "in " + s : s + " ago";
   }
-  if (!target || !unsettled(target)) { return; }
+  function freshenTimes() {
+    var now = Date.now();
+    document.querySelectorAll("time[data-relative][datetime]").forEach(function (el) {
+      var t = Date.parse(el.getAttribute("datetime"));
+      if (!isNaN(t)) { el.textContent = relativeTime(t, now); }
+    });
+  }
+  window.setInterval(freshenTimes, 15000);
+
+  // Pending and retrying deliveries refresh by themselves: the part of the
+  // page marked data-autorefresh is fetched again every few seconds while
+  // a delivery in it is pending or has its next attempt within a minute.
+  // Once the next attempt is further away it stops (a reload looks again).
+  var target = document.querySelector("[data-autorefresh][id]");
+  var soon = 60 * 1000;
+  function due(root) {
+    if (root.querySelector("[data-status=pending]")) { return true; }
+    var now = Date.now(), any = false;
+    root.querySelectorAll("[data-status=retrying][data-next-at]").forEach(function (el) {
+      var at = Date.parse(el.dataset.nextAt);
+      if (!isNaN(at) && at - now <= soon) { any = true; }
+    });
+    return any;
+  }
+  function state(on) { document.body.dataset.autorefresh = on ? "on" : "off"; }
+  if (!target) { return; }
+  if (!due(target)) { state(false); return; }
+  state(true);
   var timer = window.setInterval(function () {
     if (document.hidden) { return; }
     fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
@@ -166,17 +206,20 @@
         var doc = new DOMParser().parseFromString(html, "text/html");
         var fresh = doc.getElementById(target.id);
         if (!fresh) { return; }
-        var current = document.getElementById(target.id);
-        var activeTab = document.querySelector("[data-tab].active");
-        current.replaceWith(document.importNode(fresh, true));
-        if (activeTab) {
-          document.querySelectorAll("[data-panel]").forEach(function (panel) {
-            panel.hidden = panel.dataset.panel !== activeTab.dataset.tab;
-          });
+        var activeTab = document.querySelector("[data-tabs] [data-tab].active");
+        var focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.testid : "";
+        var node = document.importNode(fresh, true);
+        document.getElementById(target.id).replaceWith(node);
+        window.hookboardEnhance(node);
+        if (activeTab) { showTab(activeTab.dataset.tab); }
+        if (focused) {
+          var again = node.querySelector("[data-testid='" + focused + "']");
+          if (again) { again.focus(); }
         }
-        if (!unsettled(document.getElementById(target.id))) { window.clearInterval(timer); }
+        document.body.dataset.refreshes = String(Number(document.body.dataset.refreshes || 0) + 1);
+        if (!due(node)) { window.clearInterval(timer); state(false); }
       })
-      .catch(function () { window.clearInterval(timer); });
+      .catch(function () { window.clearInterval(timer); state(false); });
   }, 4000);
 })();
 
