@@ -70,6 +70,7 @@ type WebhookRow struct {
 	Disabled    string // reason, when Hookboard turned it off
 	SuccessRate string // "98.5 %" or "—"
 	RateTitle   string
+	Health      Health
 }
 
 // WebhookList is the webhook list page.
@@ -135,6 +136,7 @@ type WebhookDetail struct {
 	Revealed        bool
 	PreviousExpires *time.Time
 	Chart           Chart
+	Health          Health
 }
 
 // NewSecret shows a signing secret once, after create or rotate.
