@@ -304,7 +304,7 @@ type ChartBar struct {
 	Succeeded, Failed int
 }
 
-// Chart is the last 24 hours of a webhook's attempts.
+// Chart is a window of attempts (a webhook's or an app's), as bars.
 type Chart struct {
 	Bars      []ChartBar
 	Succeeded int
@@ -312,6 +312,18 @@ type Chart struct {
 	Max       int
 	Height    float64
 	Width     float64
+	// The plot area inside the axes, the ticks on both, the window in
+	// words ("the last hour") and the text alternative.
+	PlotX, PlotY, PlotW, PlotH float64
+	XTicks, YTicks             []ChartTick
+	Window                     string
+	Summary                    string
+}
+
+// ChartTick is one axis label at a position (x for times, y for counts).
+type ChartTick struct {
+	Pos   float64
+	Label string
 }
 
 // MemberRow is one member of the app.

@@ -1519,7 +1519,7 @@ func WebhookDetailPage(vm WebhookDetail) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 145, "</dd></dl></section><section class=\"card\" aria-labelledby=\"activity-heading\"><div class=\"section-head\"><h2 id=\"activity-heading\">Last 24 hours</h2><a href=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 145, "</dd></dl></section><section class=\"card\" aria-labelledby=\"activity-heading\"><div class=\"section-head\"><h2 id=\"activity-heading\">Activity</h2><a href=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

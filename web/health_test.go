@@ -16,6 +16,16 @@ import (
 // which succeeded, the i-th one ago[i] before now.
 func (h *harness) mustAttempts(wh string, status int, errText string, ms int, ok bool, ago ...time.Duration) {
 	h.t.Helper()
+	var at []time.Time
+	for _, d := range ago {
+		at = append(at, time.Now().UTC().Add(-d))
+	}
+	h.mustAttemptsAt(wh, status, errText, ms, ok, at...)
+}
+
+// mustAttemptsAt records attempts of webhook wh at the given times.
+func (h *harness) mustAttemptsAt(wh string, status int, errText string, ms int, ok bool, at ...time.Time) {
+	h.t.Helper()
 	ctx := context.Background()
 	db := h.store.DB()
 	var delivery string
@@ -32,10 +42,10 @@ func (h *harness) mustAttempts(wh string, status int, errText string, ms int, ok
 	if status != 0 {
 		st = status
 	}
-	for _, d := range ago {
+	for _, when := range at {
 		if _, err := db.ExecContext(ctx, db.Rebind(`INSERT INTO attempts (id, delivery_id, webhook_id, trigger_type, succeeded,
 			request_url, request_headers, response_status, duration_ms, error, created_at) VALUES (?, ?, ?, 'automatic', ?, '', '{}', ?, ?, ?, ?)`),
-			uuid.NewString(), delivery, wh, ok, st, ms, errText, time.Now().UTC().Add(-d)); err != nil {
+			uuid.NewString(), delivery, wh, ok, st, ms, errText, when.UTC()); err != nil {
 			h.t.Fatal(err)
 		}
 	}

@@ -217,7 +217,8 @@ func (s *Server) renderWebhookDetail(w http.ResponseWriter, r *http.Request, c *
 		s.error(w, r, c, err)
 		return
 	}
-	hours, err := s.store.HourlyAttempts(r.Context(), wh.ID)
+	start, step, n, window := chartWindow(wh.CreatedAt, s.now())
+	buckets, err := s.store.AttemptBuckets(r.Context(), c.appID(), wh.ID, start, step, n)
 	if err != nil {
 		s.error(w, r, c, err)
 		return
@@ -227,7 +228,7 @@ func (s *Server) renderWebhookDetail(w http.ResponseWriter, r *http.Request, c *
 		Description: wh.Description, Active: wh.Active, DisabledReason: wh.DisabledReason, Events: wh.Events,
 		AuthType: hook.AuthTypeLabel(wh.AuthType), CreatedAt: wh.CreatedAt, UpdatedAt: wh.UpdatedAt,
 		Secret: maskSecret(info.Last4), SecretID: info.ID, Revealed: revealed != "", PreviousExpires: info.PreviousExpires,
-		Chart: buildChart(hours),
+		Chart: buildChart(buckets, step, window),
 	}
 	figures, err := s.store.WebhookHealth(r.Context(), c.appID(), s.now().Add(-24*time.Hour))
 	if err != nil {
