@@ -71,4 +71,3 @@ func TestChartWindowAndAxes(t *testing.T) {
 		})
 	}
 }
-
