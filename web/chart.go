@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -10,8 +11,8 @@ import (
 )
 
 // chartWindow fits the chart to what there can be: the last hour in
-// 5-minute bars while the thing charted is younger than an hour, else one
-// bar an hour since it was created, up to 24.
+// 5-minute bars while the thing charted is younger than an hour (and has no
+// older attempts), else one bar an hour since it began, up to 24.
 func chartWindow(created, now time.Time) (start time.Time, step time.Duration, n int, label string) {
 	if !created.IsZero() && now.Sub(created) < time.Hour {
 		step = 5 * time.Minute
@@ -30,10 +31,48 @@ func chartWindow(created, now time.Time) (start time.Time, step time.Duration, n
 	return end.Add(-time.Duration(n) * time.Hour), time.Hour, n, label
 }
 
+// fineStep is the bar of the shortest window; a day of them is what the
+// chart asks the store for.
+const fineStep = 5 * time.Minute
+
+// chartData asks the store once for the last day in 5-minute buckets, fits
+// the window to the older of the creation time and the first attempt in
+// that day (imported or backdated history counts), and sums the buckets
+// into the window's bars.
+func (s *Server) chartData(r *http.Request, appID, webhookID string, created time.Time) (templates.Chart, error) {
+	now := s.now()
+	dayStart, _, hours, _ := chartWindow(time.Time{}, now)
+	fine, err := s.store.AttemptBuckets(r.Context(), appID, webhookID, dayStart, fineStep, hours*int(time.Hour/fineStep))
+	if err != nil {
+		return templates.Chart{}, err
+	}
+	begin := created
+	for _, b := range fine {
+		if b.Succeeded+b.Failed > 0 {
+			if begin.IsZero() || b.Start.Before(begin) {
+				begin = b.Start
+			}
+			break
+		}
+	}
+	start, step, n, window := chartWindow(begin, now)
+	bars := make([]store.Bucket, n)
+	for i := range bars {
+		bars[i].Start = start.Add(time.Duration(i) * step)
+	}
+	for _, b := range fine {
+		if i := int(b.Start.Sub(start) / step); !b.Start.Before(start) && i < n {
+			bars[i].Succeeded += b.Succeeded
+			bars[i].Failed += b.Failed
+		}
+	}
+	return buildChart(bars, step, window), nil
+}
+
 // Chart geometry, in SVG units: the plot sits right of the count labels
 // and above the hour labels.
 const (
-	chartW      = 720.0
+	chartW      = 900.0
 	chartH      = 200.0
 	chartLeft   = 44.0
 	chartRight  = 8.0

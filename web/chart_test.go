@@ -22,10 +22,12 @@ func TestChartWindowAndAxes(t *testing.T) {
 			middle := h.mustWebhook(h.acme.ID, "middle")
 			clock.Advance(5*time.Hour - 10*time.Minute)
 			young := h.mustWebhook(h.acme.ID, "young")
-			clock.Advance(20 * time.Minute) // now
+			imported := h.mustWebhook(h.acme.ID, "imported") // young, with older history
+			clock.Advance(20 * time.Minute)                  // now
 			h.mustAttemptsAt(old.ID, 200, "", 10, true, now.Add(-3*time.Hour), now.Add(-3*time.Hour), now.Add(-30*time.Hour))
 			h.mustAttemptsAt(old.ID, 500, "", 10, false, now.Add(-time.Minute))
 			h.mustAttemptsAt(young.ID, 200, "", 10, true, now.Add(-2*time.Minute), now.Add(-7*time.Minute))
+			h.mustAttemptsAt(imported.ID, 500, "", 10, false, now.Add(-3*time.Hour), now.Add(-time.Minute))
 
 			for _, c := range []struct {
 				id, window string
@@ -35,6 +37,7 @@ func TestChartWindowAndAxes(t *testing.T) {
 				{old.ID, "the last 24 hours", 24, 2, 1},
 				{middle.ID, "the last 6 hours", 6, 0, 0},
 				{young.ID, "the last hour", 12, 2, 0},
+				{imported.ID, "the last 4 hours", 4, 0, 2}, // 12:20 to 16:00
 			} {
 				resp, doc := h.support().get("/apps/" + h.acme.ID + "/webhooks/" + c.id)
 				wantStatus(t, resp, 200)

@@ -38,8 +38,7 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 			oldest = wh.CreatedAt
 		}
 	}
-	start, step, n, window := chartWindow(oldest, now)
-	buckets, err := s.store.AttemptBuckets(r.Context(), c.appID(), "", start, step, n)
+	chart, err := s.chartData(r, c.appID(), "", oldest)
 	if err != nil {
 		s.error(w, r, c, err)
 		return
@@ -49,7 +48,7 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 		s.error(w, r, c, err)
 		return
 	}
-	vm := templates.Overview{Page: s.page(r, c, "Overview", "overview"), AppID: c.appID(), Chart: buildChart(buckets, step, window),
+	vm := templates.Overview{Page: s.page(r, c, "Overview", "overview"), AppID: c.appID(), Chart: chart,
 		Succeeded: counts[hook.StatusSucceeded], Failed: counts[hook.StatusFailed], Retrying: counts[hook.StatusRetrying],
 		Pending: counts[hook.StatusPending], Rows: rows}
 	if vm.Page.App != nil {

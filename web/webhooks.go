@@ -217,8 +217,7 @@ func (s *Server) renderWebhookDetail(w http.ResponseWriter, r *http.Request, c *
 		s.error(w, r, c, err)
 		return
 	}
-	start, step, n, window := chartWindow(wh.CreatedAt, s.now())
-	buckets, err := s.store.AttemptBuckets(r.Context(), c.appID(), wh.ID, start, step, n)
+	chart, err := s.chartData(r, c.appID(), wh.ID, wh.CreatedAt)
 	if err != nil {
 		s.error(w, r, c, err)
 		return
@@ -228,7 +227,7 @@ func (s *Server) renderWebhookDetail(w http.ResponseWriter, r *http.Request, c *
 		Description: wh.Description, Active: wh.Active, DisabledReason: wh.DisabledReason, Events: wh.Events,
 		AuthType: hook.AuthTypeLabel(wh.AuthType), CreatedAt: wh.CreatedAt, UpdatedAt: wh.UpdatedAt,
 		Secret: maskSecret(info.Last4), SecretID: info.ID, Revealed: revealed != "", PreviousExpires: info.PreviousExpires,
-		Chart: buildChart(buckets, step, window),
+		Chart: chart,
 	}
 	figures, err := s.store.WebhookHealth(r.Context(), c.appID(), s.now().Add(-24*time.Hour))
 	if err != nil {

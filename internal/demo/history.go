@@ -54,9 +54,9 @@ func history(hooks []historyHook, now time.Time) []store.HistoryEvent {
 }
 
 // answer is how an endpoint answered one attempt.
-func answer(path string, n int, rng *rand.Rand) store.HistoryAttempt {
+func answer(h historyHook, n int, rng *rand.Rand) store.HistoryAttempt {
 	ms := time.Duration(20+rng.IntN(80)) * time.Millisecond
-	switch path {
+	switch h.path {
 	case "/ok":
 		return store.HistoryAttempt{Succeeded: true, Status: 200, Body: `{"received":true}`, Duration: ms}
 	case "/flaky":
@@ -71,11 +71,11 @@ func answer(path string, n int, rng *rand.Rand) store.HistoryAttempt {
 	case "/error":
 		return store.HistoryAttempt{Status: 500, Body: "Traceback (most recent call last):\n  File \"handler.py\", line 42, in receive\nKeyError: 'customer'", Duration: ms}
 	}
-	return store.HistoryAttempt{Error: fmt.Sprintf("TLS: certificate %s on %s", hook.TLSExpired, now0.Format(time.RFC3339)), Duration: ms}
+	// The Legacy CRM's certificate expired a day before its 5 days of
+	// failures began.
+	expired := h.until.Add(-6 * 24 * time.Hour).Truncate(24 * time.Hour).Add(-time.Second)
+	return store.HistoryAttempt{Error: fmt.Sprintf("TLS: certificate %s on %s", hook.TLSExpired, expired.Format(time.RFC3339)), Duration: ms}
 }
-
-// now0 is when the Legacy CRM's certificate expired, as its errors say.
-var now0 = time.Date(2026, 1, 31, 23, 59, 59, 0, time.UTC)
 
 // delivered plays one delivery through the retry schedule until now (or
 // until its webhook was turned off).
@@ -83,7 +83,7 @@ func delivered(h historyHook, at, now time.Time, rng *rand.Rand) store.HistoryDe
 	d := store.HistoryDelivery{WebhookID: h.id, URL: h.url}
 	t := at.Add(time.Duration(200+rng.IntN(800)) * time.Millisecond)
 	for n := 1; ; n++ {
-		a := answer(h.path, n, rng)
+		a := answer(h, n, rng)
 		a.At = t
 		d.Attempts = append(d.Attempts, a)
 		retryAfter := time.Duration(0)
