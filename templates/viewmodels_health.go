@@ -25,10 +25,11 @@ type Overview struct {
 	AppID     string
 	AppName   string
 	Chart     Chart
-	Succeeded int
-	Failed    int
-	Retrying  int
-	Pending   int
+	// Counts by status, as shown ("10,000+" past the store's cap).
+	Succeeded string
+	Failed    string
+	Retrying  string
+	Pending   string
 	Rows      []WebhookRow // failing first
 }
 

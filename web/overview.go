@@ -3,9 +3,11 @@ package web
 import (
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/hookboard/hookboard/internal/hook"
+	"github.com/hookboard/hookboard/internal/store"
 	"github.com/hookboard/hookboard/templates"
 )
 
@@ -49,10 +51,27 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 		return
 	}
 	vm := templates.Overview{Page: s.page(r, c, "Overview", "overview"), AppID: c.appID(), Chart: chart,
-		Succeeded: counts[hook.StatusSucceeded], Failed: counts[hook.StatusFailed], Retrying: counts[hook.StatusRetrying],
-		Pending: counts[hook.StatusPending], Rows: rows}
+		Succeeded: countText(counts[hook.StatusSucceeded]), Failed: countText(counts[hook.StatusFailed]),
+		Retrying: countText(counts[hook.StatusRetrying]), Pending: countText(counts[hook.StatusPending]), Rows: rows}
 	if vm.Page.App != nil {
 		vm.AppName = vm.Page.App.Name
 	}
 	s.render(w, r, c, http.StatusOK, templates.OverviewPage(vm))
+}
+
+// countText shows a count, "10,000+" once it reaches the store's cap.
+func countText(n int) string {
+	if n >= store.StatusCap {
+		return groupThousands(store.StatusCap) + "+"
+	}
+	return groupThousands(n)
+}
+
+// groupThousands writes 12345 as "12,345".
+func groupThousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

@@ -46,6 +46,9 @@ func (s *Server) webhookRows(r *http.Request, c *reqCtx, webhooks []hook.Webhook
 		if f.Total > 0 {
 			row.SuccessRate = formatRate(f.Succeeded, f.Total)
 			row.RateTitle = fmt.Sprintf("%d of %d attempts succeeded in the last 24 hours", f.Succeeded, f.Total)
+			if f.Total >= store.HealthCap {
+				row.RateTitle = fmt.Sprintf("%d of the latest %d attempts of the last 24 hours succeeded", f.Succeeded, f.Total)
+			}
 		}
 		out = append(out, row)
 	}
@@ -56,6 +59,9 @@ func (s *Server) webhookRows(r *http.Request, c *reqCtx, webhooks []hook.Webhook
 func healthVM(wh hook.Webhook, f store.HealthFigures, now time.Time) templates.Health {
 	state, reason := hook.HealthOf(hook.HealthInput{Active: wh.Active, Total24h: f.Total, Succeeded24h: f.Succeeded,
 		RecentFailed: f.RecentFailed, AnyAttempt: !f.LastAt.IsZero()})
+	if f.Total >= store.HealthCap && state != hook.HealthDisabled {
+		reason += fmt.Sprintf(" (Busy: figures of the latest %d attempts.)", store.HealthCap)
+	}
 	if wh.DisabledReason != "" {
 		reason = "Hookboard turned it off: " + wh.DisabledReason
 	} else if !wh.Active {

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"time"
+
+	"github.com/hookboard/hookboard/internal/hook"
 )
 
 // Bucket is one bar of a chart: the attempts that started in
@@ -51,20 +53,38 @@ func (s *Store) AttemptBuckets(ctx context.Context, appID, webhookID string, sta
 	return out, nil
 }
 
+// StatusCap bounds each count of StatusCounts: a count of StatusCap means
+// "at least", so the overview costs the same however busy the app is.
+const StatusCap = 10000
+
 // StatusCounts counts the app's deliveries created since the given time by
-// status (pending, retrying, succeeded, failed).
+// status (pending, retrying, succeeded, failed), each up to StatusCap: one
+// index range (deliveries_app_status) per status, read up to the cap.
 func (s *Store) StatusCounts(ctx context.Context, appID string, since time.Time) (map[string]int, error) {
-	var rows []struct {
-		Status string `db:"status"`
-		N      int    `db:"n"`
+	var row struct {
+		Pending   int `db:"pending"`
+		Retrying  int `db:"retrying"`
+		Succeeded int `db:"succeeded"`
+		Failed    int `db:"failed"`
 	}
-	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(`SELECT status, COUNT(*) AS n FROM deliveries
-		WHERE app_id = ? AND id >= ? GROUP BY status`), appID, idAt(since)); err != nil {
+	one := `(SELECT COUNT(*) FROM (SELECT 1 AS one FROM deliveries WHERE app_id = ? AND status = ? AND id >= ? LIMIT ` + statusCapText + `) t)`
+	q := `SELECT ` + one + ` AS pending, ` + one + ` AS retrying, ` + one + ` AS succeeded, ` + one + ` AS failed`
+	from := idAt(since)
+	var args []any
+	for _, st := range []string{hook.StatusPending, hook.StatusRetrying, hook.StatusSucceeded, hook.StatusFailed} {
+		args = append(args, appID, st, from)
+	}
+	if err := s.db.GetContext(ctx, &row, s.db.Rebind(q), args...); err != nil {
 		return nil, err
 	}
 	out := map[string]int{}
-	for _, r := range rows {
-		out[r.Status] = r.N
+	for st, n := range map[string]int{hook.StatusPending: row.Pending, hook.StatusRetrying: row.Retrying,
+		hook.StatusSucceeded: row.Succeeded, hook.StatusFailed: row.Failed} {
+		if n > 0 {
+			out[st] = n
+		}
 	}
 	return out, nil
 }
+
+const statusCapText = "10000" // StatusCap, in the SQL text

@@ -10,7 +10,8 @@ import (
 // hook.HealthOf judges.
 type HealthFigures struct {
 	WebhookID string
-	// Total and Succeeded count the attempts since the window's start.
+	// Total and Succeeded count the attempts since the window's start
+	// (the latest HealthCap of them: Total == HealthCap means at least).
 	Total     int
 	Succeeded int
 	// LatencyP50 is the median duration of those attempts (ms); -1 when
@@ -27,23 +28,33 @@ type HealthFigures struct {
 
 // webhookHealthQuery gives one row per webhook of the app. Every figure is
 // a subquery on one webhook's attempts through the index attempts_webhook
-// (webhook_id, created_at): the 24-hour counts and median read that
-// webhook's last 24 hours, the latest attempt and the last ten read the
-// index backwards. So the page is one query whatever the number of
+// (webhook_id, created_at), read backwards: the 24-hour counts and median
+// read that webhook's latest HealthCap attempts of the last 24 hours, the
+// latest attempt and the last ten read the index's first entries. So the page is one query whatever the number of
 // webhooks, and it never scans other apps' or older attempts.
 const webhookHealthQuery = `
 SELECT w.id AS webhook_id,
-	(SELECT COUNT(*) FROM attempts c WHERE c.webhook_id = w.id AND c.created_at >= ?) AS total,
-	(SELECT COUNT(*) FROM attempts s WHERE s.webhook_id = w.id AND s.created_at >= ? AND s.succeeded) AS ok,
+	(SELECT COUNT(*) FROM (SELECT 1 AS one FROM attempts c WHERE c.webhook_id = w.id AND c.created_at >= ?
+		ORDER BY c.created_at DESC LIMIT ` + healthCapText + `) cc) AS total,
+	(SELECT COUNT(*) FROM (SELECT s.succeeded FROM attempts s WHERE s.webhook_id = w.id AND s.created_at >= ?
+		ORDER BY s.created_at DESC LIMIT ` + healthCapText + `) ss WHERE ss.succeeded) AS ok,
 	COALESCE((SELECT MAX(CASE WHEN q.rn = (q.n + 1) / 2 THEN q.duration_ms END) FROM (
-		SELECT z.duration_ms, ROW_NUMBER() OVER (ORDER BY z.duration_ms) AS rn, COUNT(*) OVER () AS n
-		FROM attempts z WHERE z.webhook_id = w.id AND z.created_at >= ?) q), -1) AS p50,
+		SELECT zz.duration_ms, ROW_NUMBER() OVER (ORDER BY zz.duration_ms) AS rn, COUNT(*) OVER () AS n FROM (
+			SELECT z.duration_ms FROM attempts z WHERE z.webhook_id = w.id AND z.created_at >= ?
+			ORDER BY z.created_at DESC LIMIT ` + healthCapText + `) zz) q), -1) AS p50,
 	COALESCE((SELECT COUNT(*) FROM (SELECT x.succeeded FROM attempts x WHERE x.webhook_id = w.id
 		ORDER BY x.created_at DESC LIMIT 10) t WHERE NOT t.succeeded), 0) AS recent_failed,
 	la.created_at AS last_at, la.succeeded AS last_succeeded, la.response_status AS last_status, la.error AS last_error
 FROM webhooks w
 LEFT JOIN attempts la ON la.id = (SELECT y.id FROM attempts y WHERE y.webhook_id = w.id ORDER BY y.created_at DESC LIMIT 1)
 WHERE w.app_id = ?`
+
+// HealthCap bounds the 24-hour figures of a busy webhook: they are taken
+// over its latest HealthCap attempts of the last 24 hours, so a page costs
+// the same however many attempts a day brings.
+const HealthCap = 10000
+
+const healthCapText = "10000" // HealthCap, in the SQL text
 
 // WebhookHealth returns, per webhook of the app, its figures since the
 // given time and its latest attempts — in one query for the whole page.
