@@ -22,9 +22,9 @@ type Health struct {
 // Overview is an app's landing page.
 type Overview struct {
 	Page
-	AppID     string
-	AppName   string
-	Chart     Chart
+	AppID   string
+	AppName string
+	Chart   Chart
 	// Counts by status, as shown ("10,000+" past the store's cap).
 	Succeeded string
 	Failed    string

@@ -52,9 +52,9 @@ WHERE w.app_id = ?`
 // HealthCap bounds the 24-hour figures of a busy webhook: they are taken
 // over its latest HealthCap attempts of the last 24 hours, so a page costs
 // the same however many attempts a day brings.
-const HealthCap = 10000
+const HealthCap = 2000
 
-const healthCapText = "10000" // HealthCap, in the SQL text
+const healthCapText = "2000" // HealthCap, in the SQL text
 
 // WebhookHealth returns, per webhook of the app, its figures since the
 // given time and its latest attempts — in one query for the whole page.
