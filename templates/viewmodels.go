@@ -70,6 +70,7 @@ type WebhookRow struct {
 	Disabled    string // reason, when Hookboard turned it off
 	SuccessRate string // "98.5 %" or "—"
 	RateTitle   string
+	Health      Health
 }
 
 // WebhookList is the webhook list page.
@@ -135,6 +136,7 @@ type WebhookDetail struct {
 	Revealed        bool
 	PreviousExpires *time.Time
 	Chart           Chart
+	Health          Health
 }
 
 // NewSecret shows a signing secret once, after create or rotate.
@@ -321,7 +323,7 @@ type ChartBar struct {
 	Succeeded, Failed int
 }
 
-// Chart is the last 24 hours of a webhook's attempts.
+// Chart is a window of attempts (a webhook's or an app's), as bars.
 type Chart struct {
 	Bars      []ChartBar
 	Succeeded int
@@ -329,6 +331,18 @@ type Chart struct {
 	Max       int
 	Height    float64
 	Width     float64
+	// The plot area inside the axes, the ticks on both, the window in
+	// words ("the last hour") and the text alternative.
+	PlotX, PlotY, PlotW, PlotH float64
+	XTicks, YTicks             []ChartTick
+	Window                     string
+	Summary                    string
+}
+
+// ChartTick is one axis label at a position (x for times, y for counts).
+type ChartTick struct {
+	Pos   float64
+	Label string
 }
 
 // MemberRow is one member of the app.

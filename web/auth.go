@@ -177,11 +177,12 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, c, http.StatusOK, templates.NoAppsPage(templates.NoApps{Page: p}))
 		return
 	}
-	http.Redirect(w, r, "/apps/"+ms[0].App.ID+"/webhooks", http.StatusSeeOther)
+	http.Redirect(w, r, "/apps/"+ms[0].App.ID, http.StatusSeeOther)
 }
 
+// appHome is the app's overview, the landing page.
 func (s *Server) appHome(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	http.Redirect(w, r, "/apps/"+c.appID()+"/webhooks", http.StatusSeeOther)
+	s.overview(w, r, c)
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {

@@ -67,12 +67,12 @@ func TestSignInLandsOnWebhooksAndSignOut(t *testing.T) {
 		t.Errorf("cookie flags: %s", cookie)
 	}
 
-	// The home page leads to the first app's webhook list.
+	// The home page leads to the first app's overview.
 	resp, _ = c.get("/")
 	wantStatus(t, resp, http.StatusSeeOther)
 	resp, doc = c.follow(resp)
 	wantStatus(t, resp, http.StatusOK)
-	if resp.Request.URL.Path != "/apps/"+h.acme.ID+"/webhooks" {
+	if resp.Request.URL.Path != "/apps/"+h.acme.ID {
 		t.Errorf("landed on %s", resp.Request.URL.Path)
 	}
 	if got := text(doc, "[data-testid=current-app]"); got != "Acme" {

@@ -1,31 +1,127 @@
 package web
 
 import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
 	"github.com/hookboard/hookboard/internal/store"
 	"github.com/hookboard/hookboard/templates"
 )
 
-// buildChart lays out 24 hourly bars in SVG units.
-func buildChart(hours []store.HourCount) templates.Chart {
-	c := templates.Chart{Width: 480, Height: 120}
-	for _, h := range hours {
-		c.Succeeded += h.Succeeded
-		c.Failed += h.Failed
-		c.Max = max(c.Max, h.Succeeded+h.Failed)
+// chartWindow fits the chart to what there can be: the last hour in
+// 5-minute bars while the thing charted is younger than an hour (and has no
+// older attempts), else one bar an hour since it began, up to 24.
+func chartWindow(created, now time.Time) (start time.Time, step time.Duration, n int, label string) {
+	if !created.IsZero() && now.Sub(created) < time.Hour {
+		step = 5 * time.Minute
+		end := now.Truncate(step).Add(step)
+		return end.Add(-time.Hour), step, 12, "the last hour"
 	}
-	slot := c.Width / float64(max(len(hours), 1))
-	scale := 0.0
-	if c.Max > 0 {
-		scale = c.Height / float64(c.Max)
+	end := now.Truncate(time.Hour).Add(time.Hour)
+	n = 24
+	if !created.IsZero() {
+		n = min(24, max(2, int((end.Sub(created)+time.Hour-1)/time.Hour)))
 	}
-	for i, h := range hours {
-		b := templates.ChartBar{X: float64(i)*slot + 1, Width: slot - 2, Succeeded: h.Succeeded, Failed: h.Failed,
-			Label: h.Hour.UTC().Format("15:04")}
-		b.SuccH = float64(h.Succeeded) * scale
-		b.SuccY = c.Height - b.SuccH
-		b.FailH = float64(h.Failed) * scale
-		b.FailY = b.SuccY - b.FailH
-		c.Bars = append(c.Bars, b)
+	label = "the last 24 hours"
+	if n < 24 {
+		label = "the last " + strconv.Itoa(n) + " hours"
 	}
+	return end.Add(-time.Duration(n) * time.Hour), time.Hour, n, label
+}
+
+// fineStep is the bar of the shortest window; a day of them is what the
+// chart asks the store for.
+const fineStep = 5 * time.Minute
+
+// chartData asks the store once for the last day in 5-minute buckets, fits
+// the window to the older of the creation time and the first attempt in
+// that day (imported or backdated history counts), and sums the buckets
+// into the window's bars.
+func (s *Server) chartData(r *http.Request, appID, webhookID string, created time.Time) (templates.Chart, error) {
+	now := s.now()
+	dayStart, _, hours, _ := chartWindow(time.Time{}, now)
+	fine, err := s.store.AttemptBuckets(r.Context(), appID, webhookID, dayStart, fineStep, hours*int(time.Hour/fineStep))
+	if err != nil {
+		return templates.Chart{}, err
+	}
+	begin := created
+	for _, b := range fine {
+		if b.Succeeded+b.Failed > 0 {
+			if begin.IsZero() || b.Start.Before(begin) {
+				begin = b.Start
+			}
+			break
+		}
+	}
+	start, step, n, window := chartWindow(begin, now)
+	bars := make([]store.Bucket, n)
+	for i := range bars {
+		bars[i].Start = start.Add(time.Duration(i) * step)
+	}
+	for _, b := range fine {
+		if i := int(b.Start.Sub(start) / step); !b.Start.Before(start) && i < n {
+			bars[i].Succeeded += b.Succeeded
+			bars[i].Failed += b.Failed
+		}
+	}
+	return buildChart(bars, step, window), nil
+}
+
+// Chart geometry, in SVG units: the plot sits right of the count labels
+// and above the hour labels.
+const (
+	chartW      = 900.0
+	chartH      = 200.0
+	chartLeft   = 44.0
+	chartRight  = 8.0
+	chartTop    = 10.0
+	chartBottom = 24.0
+)
+
+// buildChart lays out the buckets as stacked bars with both axes.
+func buildChart(buckets []store.Bucket, step time.Duration, window string) templates.Chart {
+	c := templates.Chart{Width: chartW, Height: chartH, PlotX: chartLeft, PlotY: chartTop,
+		PlotW: chartW - chartLeft - chartRight, PlotH: chartH - chartTop - chartBottom, Window: window}
+	for _, b := range buckets {
+		c.Succeeded += b.Succeeded
+		c.Failed += b.Failed
+		c.Max = max(c.Max, b.Succeeded+b.Failed)
+	}
+	top := niceCeil(c.Max)
+	slot := c.PlotW / float64(max(len(buckets), 1))
+	scale := c.PlotH / float64(top)
+	base := c.PlotY + c.PlotH
+	for _, v := range []int{0, top / 2, top} {
+		c.YTicks = append(c.YTicks, templates.ChartTick{Pos: base - float64(v)*scale, Label: strconv.Itoa(v)})
+	}
+	every := max(1, (len(buckets)+5)/6) // at most about 6 time labels
+	format := "15:04"
+	for i, b := range buckets {
+		bar := templates.ChartBar{X: c.PlotX + float64(i)*slot + 1, Width: max(slot-2, 1), Succeeded: b.Succeeded, Failed: b.Failed,
+			Label: b.Start.UTC().Format(format) + "–" + b.Start.Add(step).UTC().Format(format)}
+		bar.SuccH = float64(b.Succeeded) * scale
+		bar.SuccY = base - bar.SuccH
+		bar.FailH = float64(b.Failed) * scale
+		bar.FailY = bar.SuccY - bar.FailH
+		c.Bars = append(c.Bars, bar)
+		if i%every == 0 {
+			c.XTicks = append(c.XTicks, templates.ChartTick{Pos: c.PlotX + float64(i)*slot, Label: b.Start.UTC().Format(format)})
+		}
+	}
+	c.Summary = fmt.Sprintf("%d succeeded and %d failed in %s.", c.Succeeded, c.Failed, window)
 	return c
+}
+
+// niceCeil rounds a bar height up to a round, even axis top (2, 4, 6, 8
+// × 10ⁿ), so the middle tick is a whole number too.
+func niceCeil(v int) int {
+	for p := 1; ; p *= 10 {
+		for _, m := range []int{2, 4, 6, 8, 10} {
+			if m*p >= v {
+				return m * p
+			}
+		}
+	}
 }

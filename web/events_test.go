@@ -486,11 +486,11 @@ func TestSuccessRateAndChart(t *testing.T) {
 	if svg.Length() != 1 || svg.AttrOr("role", "") != "img" {
 		t.Fatal("no chart")
 	}
-	if desc := strings.TrimSpace(svg.Find("desc").Text()); desc != "0 succeeded and 3 failed in the last 24 hours." {
+	if desc := strings.TrimSpace(svg.Find("desc").Text()); desc != "0 succeeded and 3 failed in the last hour." { // a new webhook: its first hour
 		t.Errorf("chart text alternative %q", desc)
 	}
-	if n := doc.Find("[data-testid=chart-table] tbody tr").Length(); n != 24 {
-		t.Errorf("chart table has %d hours", n)
+	if n := doc.Find("[data-testid=chart-table] tbody tr").Length(); n != 12 {
+		t.Errorf("chart table has %d rows, want 12 5-minute ones", n)
 	}
 	if svg.Find("rect[fill]").Length() != 1 {
 		t.Errorf("failed bars: %d", svg.Find("rect[fill]").Length())

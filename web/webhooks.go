@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hookboard/hookboard/internal/hook"
+	"github.com/hookboard/hookboard/internal/store"
 	"github.com/hookboard/hookboard/templates"
 )
 
@@ -20,22 +21,68 @@ func (s *Server) webhookList(w http.ResponseWriter, r *http.Request, c *reqCtx) 
 		s.error(w, r, c, err)
 		return
 	}
-	rates, err := s.store.SuccessRates(r.Context(), c.appID(), s.now().Add(-24*time.Hour))
+	rows, err := s.webhookRows(r, c, webhooks)
 	if err != nil {
 		s.error(w, r, c, err)
 		return
 	}
-	vm := templates.WebhookList{Page: s.page(r, c, "Webhooks", "webhooks"), AppID: c.appID()}
-	for _, wh := range webhooks {
-		row := templates.WebhookRow{ID: wh.ID, Name: wh.Name, URL: wh.URL, Active: wh.Active, Disabled: wh.DisabledReason,
-			SuccessRate: "—", RateTitle: "No attempts in the last 24 hours"}
-		if rate, ok := rates[wh.ID]; ok && rate.Total > 0 {
-			row.SuccessRate = formatRate(rate.Succeeded, rate.Total)
-			row.RateTitle = fmt.Sprintf("%d of %d attempts succeeded in the last 24 hours", rate.Succeeded, rate.Total)
-		}
-		vm.Rows = append(vm.Rows, row)
-	}
+	vm := templates.WebhookList{Page: s.page(r, c, "Webhooks", "webhooks"), AppID: c.appID(), Rows: rows}
 	s.render(w, r, c, http.StatusOK, templates.WebhookListPage(vm))
+}
+
+// webhookRows builds the list's rows, with each webhook's health from one
+// query for the whole app.
+func (s *Server) webhookRows(r *http.Request, c *reqCtx, webhooks []hook.Webhook) ([]templates.WebhookRow, error) {
+	now := s.now()
+	figures, err := s.store.WebhookHealth(r.Context(), c.appID(), now.Add(-24*time.Hour))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]templates.WebhookRow, 0, len(webhooks))
+	for _, wh := range webhooks {
+		f := figures[wh.ID]
+		row := templates.WebhookRow{ID: wh.ID, Name: wh.Name, URL: wh.URL, Active: wh.Active, Disabled: wh.DisabledReason,
+			SuccessRate: "—", RateTitle: "No attempts in the last 24 hours", Health: healthVM(wh, f, now)}
+		if f.Total > 0 {
+			row.SuccessRate = formatRate(f.Succeeded, f.Total)
+			row.RateTitle = fmt.Sprintf("%d of %d attempts succeeded in the last 24 hours", f.Succeeded, f.Total)
+			if f.Total >= store.HealthCap {
+				row.RateTitle = fmt.Sprintf("%d of the latest %d attempts of the last 24 hours succeeded", f.Succeeded, f.Total)
+			}
+		}
+		out = append(out, row)
+	}
+	return out, nil
+}
+
+// healthVM judges a webhook's figures (hook.HealthOf) for the pages.
+func healthVM(wh hook.Webhook, f store.HealthFigures, now time.Time) templates.Health {
+	state, reason := hook.HealthOf(hook.HealthInput{Active: wh.Active, Total24h: f.Total, Succeeded24h: f.Succeeded,
+		RecentFailed: f.RecentFailed, AnyAttempt: !f.LastAt.IsZero()})
+	if f.Total >= store.HealthCap && state != hook.HealthDisabled {
+		reason += fmt.Sprintf(" (Busy: figures of the latest %d attempts.)", store.HealthCap)
+	}
+	if wh.DisabledReason != "" {
+		reason = "Hookboard turned it off: " + wh.DisabledReason
+	} else if !wh.Active {
+		reason = "An administrator turned it off: nothing is being delivered."
+	}
+	h := templates.Health{State: string(state), Label: hook.HealthLabel(state), Reason: reason, LastAt: f.LastAt,
+		LastOK: f.LastSucceeded, Latency: "—", Now: now}
+	if !f.LastAt.IsZero() {
+		h.LastStatus = hook.ResponseStatusLabel(f.LastStatus, f.LastError)
+	}
+	if f.Total > 0 && f.LatencyP50 >= 0 {
+		h.Latency = formatLatency(f.LatencyP50)
+	}
+	return h
+}
+
+func formatLatency(ms int) string {
+	if ms < 1 {
+		return "<1 ms"
+	}
+	return fmt.Sprintf("%d ms", ms)
 }
 
 func formatRate(ok, total int) string {
@@ -176,7 +223,7 @@ func (s *Server) renderWebhookDetail(w http.ResponseWriter, r *http.Request, c *
 		s.error(w, r, c, err)
 		return
 	}
-	hours, err := s.store.HourlyAttempts(r.Context(), wh.ID)
+	chart, err := s.chartData(r, c.appID(), wh.ID, wh.CreatedAt)
 	if err != nil {
 		s.error(w, r, c, err)
 		return
@@ -186,8 +233,14 @@ func (s *Server) renderWebhookDetail(w http.ResponseWriter, r *http.Request, c *
 		Description: wh.Description, Active: wh.Active, DisabledReason: wh.DisabledReason, Events: wh.Events,
 		AuthType: hook.AuthTypeLabel(wh.AuthType), CreatedAt: wh.CreatedAt, UpdatedAt: wh.UpdatedAt,
 		Secret: maskSecret(info.Last4), SecretID: info.ID, Revealed: revealed != "", PreviousExpires: info.PreviousExpires,
-		Chart: buildChart(hours),
+		Chart: chart,
 	}
+	figures, err := s.store.WebhookHealth(r.Context(), c.appID(), s.now().Add(-24*time.Hour))
+	if err != nil {
+		s.error(w, r, c, err)
+		return
+	}
+	vm.Health = healthVM(wh, figures[wh.ID], s.now())
 	if revealed != "" {
 		vm.Secret = revealed
 	}

@@ -87,7 +87,8 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !strings.HasSuffix(resp.Request.URL.Path, "/webhooks") {
+	// Sign-in lands on the app's overview, /apps/{appID}.
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Request.URL.Path, "/apps/") || strings.Count(resp.Request.URL.Path, "/") != 2 {
 		t.Errorf("after sign-in: %d at %s", resp.StatusCode, resp.Request.URL.Path)
 	}
 
@@ -111,6 +112,11 @@ func TestServeEndToEnd(t *testing.T) {
 	if strings.Contains(out.String(), "First start") {
 		t.Error("second start bootstrapped again")
 	}
+	// Every start prints where to sign in, as a URL a terminal can open.
+	_, port, _ := net.SplitHostPort(addr)
+	if !strings.Contains(out.String(), "│ Hookboard is running: open http://localhost:"+port+"/login ") {
+		t.Errorf("no sign-in URL at the second start:\n%s", out.String())
+	}
 }
 
 func TestGeneratedAdminPasswordPrintedOnce(t *testing.T) {
@@ -129,6 +135,7 @@ func TestGeneratedAdminPasswordPrintedOnce(t *testing.T) {
 		t.Fatalf("no generated password in output:\n%s", out.String())
 	}
 	pw, _, _ = strings.Cut(pw, "\n")
+	pw = strings.Fields(pw)[0] // the start box's border follows
 	if len(pw) < 16 {
 		t.Errorf("generated password %q is short", pw)
 	}

@@ -2,7 +2,10 @@
 // it starts Hookboard in-process on a temporary database with the demo app,
 // lets a few events go out, and photographs the pages in headless Chromium.
 //
-//	go run ./cmd/screenshots [-out docs/screenshots]
+//	go run ./cmd/screenshots [-out docs/screenshots] [-width 1280] [-dark]
+//
+// -width and -dark take the same pages at another width or in dark mode,
+// to look at them (the README uses the default, light, 1280 px).
 package main
 
 import (
@@ -14,6 +17,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/hookboard/hookboard/internal/assembly"
@@ -26,6 +30,8 @@ import (
 
 func main() {
 	out := flag.String("out", "docs/screenshots", "folder for the PNG files")
+	flag.IntVar(&look.width, "width", 1280, "viewport width in CSS pixels")
+	flag.BoolVar(&look.dark, "dark", false, "emulate prefers-color-scheme: dark")
 	flag.Parse()
 	if err := run(*out); err != nil {
 		fmt.Fprintln(os.Stderr, "screenshots:", err)
@@ -62,9 +68,15 @@ func run(out string) error {
 
 const email, password = "admin@example.com", "screenshot password"
 
+// look is how the pages are taken: width and colour scheme.
+var look struct {
+	width int
+	dark  bool
+}
+
 // startDemo opens Hookboard on a fresh SQLite database in dir with the demo
-// app, its receiver and 24 events waiting to go out. The receiver stops
-// with ctx.
+// app (and its day of history), its receiver and 8 events waiting to go
+// out. The receiver stops with ctx.
 func startDemo(ctx context.Context, dir string) (*assembly.Program, hook.App, error) {
 	cfg, err := config.Load([]string{"-database-url", "sqlite:" + filepath.Join(dir, "demo.db"), "-addr", "127.0.0.1:0",
 		"-delivery-timeout", "300ms", "-allow-private-targets", "true", "-allow-http-targets", "true"},
@@ -96,7 +108,7 @@ func seedDemo(ctx context.Context, st *store.Store) (hook.App, error) {
 	if err != nil {
 		return app, err
 	}
-	for i := range 24 {
+	for i := range 8 {
 		types := []string{"invoice.paid", "customer.created", "invoice.payment_failed", "subscription.canceled"}
 		payload := fmt.Sprintf(`{"sequence": %d, "invoiceId": "inv_%04d", "amount": %d, "currency": "EUR"}`, i, 1000+i, 1200+i*37)
 		if _, err := st.IngestEvent(ctx, app.ID, types[i%len(types)], []byte(payload), ""); err != nil {
@@ -124,8 +136,9 @@ func waitSent(ctx context.Context, st *store.Store) error {
 
 type shot struct{ file, path string }
 
-// demoPages are the pages photographed: the webhooks, one webhook, and the
-// responses of a failed delivery.
+// demoPages are the pages photographed: the app's overview, the webhooks,
+// one webhook, a failed delivery with its diagnosing hint, and the
+// responses of a retrying one.
 func demoPages(ctx context.Context, st *store.Store, app hook.App) ([]shot, error) {
 	webhooks, err := st.ListWebhooks(ctx, app.ID)
 	if err != nil {
@@ -137,11 +150,17 @@ func demoPages(ctx context.Context, st *store.Store, app hook.App) ([]shot, erro
 	}
 	failed, _, err := st.ListDeliveries(ctx, app.ID, store.DeliveryFilter{WebhookID: byName["Data warehouse"].ID, Status: hook.StatusRetrying, Limit: 1})
 	if err != nil || len(failed) == 0 {
+		return nil, fmt.Errorf("no retrying delivery to show: %v", err)
+	}
+	tls, _, err := st.ListDeliveries(ctx, app.ID, store.DeliveryFilter{WebhookID: byName["Legacy CRM"].ID, Status: hook.StatusFailed, Limit: 1})
+	if err != nil || len(tls) == 0 {
 		return nil, fmt.Errorf("no failed delivery to show: %v", err)
 	}
 	return []shot{
+		{"overview.png", "/apps/" + app.ID},
 		{"webhooks.png", "/apps/" + app.ID + "/webhooks"},
-		{"webhook.png", "/apps/" + app.ID + "/webhooks/" + byName["Billing system"].ID},
+		{"webhook.png", "/apps/" + app.ID + "/webhooks/" + byName["CRM sync"].ID},
+		{"delivery-failed.png", "/apps/" + app.ID + "/deliveries/" + tls[0].ID + "?tab=response"},
 		{"delivery-responses.png", "/apps/" + app.ID + "/deliveries/" + failed[0].ID + "?tab=response"},
 	}, nil
 }
@@ -149,12 +168,21 @@ func demoPages(ctx context.Context, st *store.Store, app hook.App) ([]shot, erro
 // photograph signs in at url in headless Chromium and writes a PNG of each
 // page to out.
 func photograph(ctx context.Context, url, out string, pages []shot) error {
-	bctx, closeBrowser, err := browser.New(ctx, 1280, 900)
+	bctx, closeBrowser, err := browser.New(ctx, look.width, 900)
 	if err != nil {
 		return err
 	}
 	defer closeBrowser()
-	if err := chromedp.Do(bctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(url+"/login"),
+	scheme := "light"
+	if look.dark {
+		scheme = "dark"
+	}
+	if _, err := chromedp.Call(bctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
+	}); err != nil {
+		return err
+	}
+	if err := chromedp.Do(bctx, chromedp.EmulateViewport(int64(look.width), 900), chromedp.Navigate(url+"/login"),
 		chromedp.SendKeys(chromedp.CSS("#email"), email), chromedp.SendKeys(chromedp.CSS("#password"), password+"\r"),
 		chromedp.WaitVisible(chromedp.CSS("[data-testid=current-app]"))); err != nil {
 		return err

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/hookboard/hookboard/internal/config"
+	"github.com/hookboard/hookboard/internal/demo"
 	"github.com/hookboard/hookboard/internal/hook"
 	"github.com/hookboard/hookboard/internal/metrics"
 	"github.com/hookboard/hookboard/internal/secretbox"
@@ -39,6 +40,9 @@ type Program struct {
 	delivery delivery
 	ln       net.Listener
 	ingester *sender.Ingester
+	// quiet is the demo's log handler (cfg.Demo): the demo's attempts
+	// become a summary line a minute.
+	quiet *demo.QuietLog
 
 	ran       atomic.Bool
 	closeOnce sync.Once
@@ -89,6 +93,10 @@ func Open(ctx context.Context, cfg config.Config, opts ...Option) (*Program, err
 	p := &Program{cfg: cfg, log: o.logger, store: o.store}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Demo {
+		p.quiet = demo.NewQuietLog(p.log.Handler())
+		p.log = slog.New(p.quiet)
 	}
 	p.targets = targetPolicy(cfg, p.log)
 	if o.targets != nil {

@@ -200,7 +200,7 @@ func (d *demoRun) receiver(p *Program) func(context.Context) (func() error, erro
 			stop()
 			return nil, err
 		}
-		p.log.Info("demo app ready; events flow every 2s", "app", d.app.Name, "receiver", base)
+		p.log.Info("demo app ready; events flow every 2s, summed up in one line a minute", "app", d.app.Name, "receiver", base)
 		return func() error { stop(); return nil }, nil
 	}
 }
@@ -212,6 +212,7 @@ func (d *demoRun) stream(p *Program) func(context.Context) (func() error, error)
 			return func() error { return nil }, nil
 		}
 		stop := goLoop(ctx, func(ctx context.Context) { demo.Stream(ctx, p.ingester, d.app.ID, 2*time.Second, p.log) })
-		return func() error { stop(); return nil }, nil
+		stopSummary := goLoop(ctx, func(ctx context.Context) { demo.Summarize(ctx, p.store, d.app.ID, p.quiet, p.log, time.Minute) })
+		return func() error { stop(); stopSummary(); return nil }, nil
 	}
 }

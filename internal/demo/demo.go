@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/hookboard/hookboard/internal/hook"
@@ -40,7 +41,7 @@ var endpoints = []struct {
 		in.AuthType, in.AuthHeader, in.AuthValue = hook.AuthAPIKey, "X-Api-Key", "demo-key"
 	}},
 	{"Analytics (slow)", "/slow", "Takes 3 s to answer: every request times out", []string{"*"}, nil},
-	{"Old endpoint", "/missing", "Answers 404: the URL is wrong", []string{"invoice.paid"}, nil},
+	{"Old endpoint", "/gone", "Answers 410 Gone: Hookboard stops at once", []string{"invoice.paid"}, nil},
 	{"Data warehouse", "/error", "Answers 500 with a stack trace", []string{"customer.created"}, nil},
 }
 
@@ -66,6 +67,9 @@ func Receiver(ctx context.Context) (string, error) {
 		case <-r.Context().Done():
 		}
 	})
+	mux.HandleFunc("POST /gone", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "this endpoint was removed", http.StatusGone)
+	})
 	mux.HandleFunc("POST /error", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Traceback (most recent call last):\n  File \"handler.py\", line 42, in receive\nKeyError: 'customer'", http.StatusInternalServerError)
 	})
@@ -82,9 +86,19 @@ func Receiver(ctx context.Context) (string, error) {
 	return "http://" + ln.Addr().String(), nil
 }
 
-// Setup makes sure the demo app exists with its event types and webhooks
-// pointing at base, and that adminEmail is an admin of it. It returns the
-// app.
+// legacy is the demo's webhook that Hookboard turned off: its certificate
+// expired days ago. It never gets a live attempt (it is off), so its URL
+// is not the receiver's.
+var legacy = struct {
+	name, url, description string
+	events                 []string
+}{"Legacy CRM", "https://legacy-crm.example.com/webhooks", "Its TLS certificate expired; Hookboard turned it off", []string{"customer.created", "invoice.paid"}}
+
+// Setup makes sure the demo app exists with its event types and that
+// adminEmail is an admin of it. On the first start it creates the webhooks
+// and a day of history; on later starts it only re-points the webhooks
+// that still point at a demo receiver (whose port changes with every
+// start) to base, keeping whatever the user changed, deleted or added.
 func Setup(ctx context.Context, st *store.Store, adminEmail, base string) (hook.App, error) {
 	res, err := st.AddUser(ctx, adminEmail, "", AppName, hook.RoleAdmin)
 	if hook.ErrorCode(err) == hook.EINVALID {
@@ -111,32 +125,79 @@ func Setup(ctx context.Context, st *store.Store, adminEmail, base string) (hook.
 			}
 		}
 	}
-	webhooks, err := st.ListWebhooks(ctx, app.ID)
-	if err != nil {
-		return app, err
+	if len(existing) == 0 {
+		return app, firstStart(ctx, st, app.ID, base)
 	}
-	byName := map[string]hook.Webhook{}
-	for _, wh := range webhooks {
-		byName[wh.Name] = wh
-	}
-	policy := hook.TargetPolicy{AllowHTTP: true, AllowPrivate: true}
+	return app, repoint(ctx, st, app.ID, base)
+}
+
+// policy lets the demo's webhooks point at its receiver on loopback.
+var policy = hook.TargetPolicy{AllowHTTP: true, AllowPrivate: true}
+
+// firstStart creates the demo's webhooks and a day of history.
+func firstStart(ctx context.Context, st *store.Store, appID, base string) error {
+	actor := hook.Actor{Label: "demo"}
+	var hooks []historyHook
 	for _, e := range endpoints {
 		in := hook.WebhookInput{Name: e.name, URL: base + e.path, Description: e.description, Events: e.events, Active: true, AuthType: hook.AuthNone}
 		if e.auth != nil {
 			e.auth(&in)
 		}
-		if wh, ok := byName[e.name]; ok {
-			// The receiver's port changes with every start.
-			if _, err := st.UpdateWebhook(ctx, actor, app.ID, wh.ID, in, policy); err != nil {
-				return app, err
-			}
+		wh, _, err := st.CreateWebhook(ctx, actor, appID, in, policy)
+		if err != nil {
+			return err
+		}
+		hooks = append(hooks, historyHook{id: wh.ID, url: wh.URL, path: e.path, events: e.events})
+	}
+	in := hook.WebhookInput{Name: legacy.name, URL: legacy.url, Description: legacy.description, Events: legacy.events, Active: true, AuthType: hook.AuthNone}
+	wh, _, err := st.CreateWebhook(ctx, actor, appID, in, policy)
+	if err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	offAt := now.Add(-legacyOffFor)
+	hooks = append(hooks, historyHook{id: wh.ID, url: wh.URL, path: "legacy", events: legacy.events, until: offAt})
+	if err := st.AddHistory(ctx, appID, history(hooks, now)); err != nil {
+		return fmt.Errorf("demo history: %w", err)
+	}
+	reason := "every delivery failed for 5 days (last error: TLS: certificate expired). Fix the endpoint, then turn the webhook back on."
+	return st.MarkDisabled(ctx, wh.ID, reason, offAt.Add(-5*24*time.Hour))
+}
+
+// repoint moves the webhooks that point at a demo receiver (http on
+// 127.0.0.1, one of the receiver's paths) to this start's receiver,
+// changing nothing else.
+func repoint(ctx context.Context, st *store.Store, appID, base string) error {
+	webhooks, err := st.ListWebhooks(ctx, appID)
+	if err != nil {
+		return err
+	}
+	for _, wh := range webhooks {
+		path, ok := receiverPath(wh.URL)
+		if !ok || wh.URL == base+path {
 			continue
 		}
-		if _, _, err := st.CreateWebhook(ctx, actor, app.ID, in, policy); err != nil {
-			return app, err
+		in := hook.WebhookInput{Name: wh.Name, URL: base + path, Description: wh.Description, Events: wh.Events,
+			Active: wh.Active, AuthType: wh.AuthType, AuthUsername: wh.AuthUsername, AuthHeader: wh.AuthHeader}
+		if _, err := st.UpdateWebhook(ctx, hook.Actor{Label: "demo"}, appID, wh.ID, in, policy); err != nil {
+			return fmt.Errorf("demo: re-point %s: %w", wh.Name, err)
 		}
 	}
-	return app, nil
+	return nil
+}
+
+// receiverPath returns the path of a URL on a demo receiver.
+func receiverPath(raw string) (string, bool) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "http" || u.Hostname() != "127.0.0.1" || u.RawQuery != "" {
+		return "", false
+	}
+	for _, e := range endpoints {
+		if u.Path == e.path {
+			return e.path, true
+		}
+	}
+	return "", false
 }
 
 // Ingester is how Stream ingests (sender.Ingester).

@@ -33,6 +33,8 @@ type dialect interface {
 	lockApp(ctx context.Context, tx *sqlx.Tx, appID string) error
 	// hourBucket is the hour since the epoch of created_at, as an integer.
 	hourBucket() string
+	// minuteBucket is the minute since the epoch of created_at, as an integer.
+	minuteBucket() string
 	// explain starts a statement that returns its query plan.
 	explain() string
 	// outcomeRow is one row of recordBatch's VALUES list of outcomes.

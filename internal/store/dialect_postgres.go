@@ -47,6 +47,11 @@ func (d *postgresDialect) hourBucket() string {
 	return `CAST(FLOOR(EXTRACT(EPOCH FROM created_at) / 3600) AS BIGINT)`
 }
 
+// minuteBucket: PostgreSQL keeps timestamps.
+func (d *postgresDialect) minuteBucket() string {
+	return `CAST(FLOOR(EXTRACT(EPOCH FROM created_at) / 60) AS BIGINT)`
+}
+
 func (d *postgresDialect) explain() string { return "EXPLAIN " }
 
 // outcomeRow casts each value: PostgreSQL cannot infer a VALUES list's types.

@@ -50,6 +50,9 @@ func (d *sqliteDialect) lockApp(context.Context, *sqlx.Tx, string) error { retur
 // hourBucket: SQLite keeps times as integer microseconds.
 func (d *sqliteDialect) hourBucket() string { return `CAST(created_at / 3600000000 AS INTEGER)` }
 
+// minuteBucket: SQLite keeps times as integer microseconds.
+func (d *sqliteDialect) minuteBucket() string { return `CAST(created_at / 60000000 AS INTEGER)` }
+
 func (d *sqliteDialect) explain() string { return "EXPLAIN QUERY PLAN " }
 
 func (d *sqliteDialect) outcomeRow() string { return "(?, ?, ?, ?, ?)" }

@@ -1,0 +1,90 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/hookboard/hookboard/internal/hook"
+)
+
+// Bucket is one bar of a chart: the attempts that started in
+// [Start, Start+step).
+type Bucket struct {
+	Start     time.Time
+	Succeeded int
+	Failed    int
+}
+
+// AttemptBuckets counts attempts in n buckets of step from start, oldest
+// first, empty ones included: one webhook's when webhookID is set, else
+// every webhook's of the app. It groups by minute in the database (at most
+// one row a minute comes back) and by bucket here; step is a whole number
+// of minutes.
+func (s *Store) AttemptBuckets(ctx context.Context, appID, webhookID string, start time.Time, step time.Duration, n int) ([]Bucket, error) {
+	start = start.UTC()
+	end := start.Add(time.Duration(n) * step)
+	scope, arg := `webhook_id IN (SELECT id FROM webhooks WHERE app_id = ?)`, appID
+	if webhookID != "" {
+		scope, arg = `webhook_id = ?`, webhookID
+	}
+	var rows []struct {
+		Minute    int64 `db:"minute"`
+		Succeeded int   `db:"succeeded"`
+		Total     int   `db:"total"`
+	}
+	q := `SELECT ` + s.sqlDialect.minuteBucket() + ` AS minute, SUM(CASE WHEN succeeded THEN 1 ELSE 0 END) AS succeeded, COUNT(*) AS total
+		FROM attempts WHERE ` + scope + ` AND created_at >= ? AND created_at < ? GROUP BY minute`
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), arg, start, end); err != nil {
+		return nil, err
+	}
+	out := make([]Bucket, n)
+	for i := range out {
+		out[i].Start = start.Add(time.Duration(i) * step)
+	}
+	stepMin := int64(step / time.Minute)
+	first := start.Unix() / 60
+	for _, r := range rows {
+		i := (r.Minute - first) / max(stepMin, 1)
+		if i >= 0 && i < int64(n) {
+			out[i].Succeeded += r.Succeeded
+			out[i].Failed += r.Total - r.Succeeded
+		}
+	}
+	return out, nil
+}
+
+// StatusCap bounds each count of StatusCounts: a count of StatusCap means
+// "at least", so the overview costs the same however busy the app is.
+const StatusCap = 10000
+
+// StatusCounts counts the app's deliveries created since the given time by
+// status (pending, retrying, succeeded, failed), each up to StatusCap: one
+// index range (deliveries_app_status) per status, read up to the cap.
+func (s *Store) StatusCounts(ctx context.Context, appID string, since time.Time) (map[string]int, error) {
+	var row struct {
+		Pending   int `db:"pending"`
+		Retrying  int `db:"retrying"`
+		Succeeded int `db:"succeeded"`
+		Failed    int `db:"failed"`
+	}
+	one := `(SELECT COUNT(*) FROM (SELECT 1 AS one FROM deliveries WHERE app_id = ? AND status = ? AND id >= ? LIMIT ` + statusCapText + `) t)`
+	q := `SELECT ` + one + ` AS pending, ` + one + ` AS retrying, ` + one + ` AS succeeded, ` + one + ` AS failed`
+	from := idAt(since)
+	var args []any
+	for _, st := range []string{hook.StatusPending, hook.StatusRetrying, hook.StatusSucceeded, hook.StatusFailed} {
+		args = append(args, appID, st, from)
+	}
+	if err := s.db.GetContext(ctx, &row, s.db.Rebind(q), args...); err != nil {
+		return nil, err
+	}
+	out := map[string]int{}
+	for st, n := range map[string]int{hook.StatusPending: row.Pending, hook.StatusRetrying: row.Retrying,
+		hook.StatusSucceeded: row.Succeeded, hook.StatusFailed: row.Failed} {
+		if n > 0 {
+			out[st] = n
+		}
+	}
+	return out, nil
+}
+
+const statusCapText = "10000" // StatusCap, in the SQL text
