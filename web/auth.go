@@ -177,7 +177,13 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, c, http.StatusOK, templates.NoAppsPage(templates.NoApps{Page: p}))
 		return
 	}
-	http.Redirect(w, r, "/apps/"+ms[0].App.ID, http.StatusSeeOther)
+	land := ms[0]
+	for _, m := range ms {
+		if s.landing != "" && m.App.Name == s.landing {
+			land = m
+		}
+	}
+	http.Redirect(w, r, "/apps/"+land.App.ID, http.StatusSeeOther)
 }
 
 // appHome is the app's overview, the landing page.

@@ -30,6 +30,9 @@ type Options struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
 	// X-Forwarded-Proto are believed (HOOKBOARD_TRUSTED_PROXIES).
 	TrustedProxies []netip.Prefix
+	// LandingApp is the name of the app a member of several lands on
+	// after sign-in (the demo's); otherwise the first by name.
+	LandingApp string
 	// Now is the clock for sign-in throttling; defaults to time.Now.
 	Now func() time.Time
 	// Ingester stores API events (sender.Ingester: batched, handed to the
@@ -55,6 +58,7 @@ type Server struct {
 	targets  hook.TargetPolicy
 	now      func() time.Time
 	trusted  []netip.Prefix
+	landing  string
 	static   *staticFiles
 	mux      *http.ServeMux
 	handler  http.Handler
@@ -74,6 +78,7 @@ func New(opts Options) *Server {
 		targets:  opts.Targets,
 		now:      opts.Now,
 		trusted:  opts.TrustedProxies,
+		landing:  opts.LandingApp,
 		static:   newStaticFiles(),
 	}
 	if s.deliver == nil {

@@ -149,6 +149,7 @@ func openDelivery(p *Program, o *options) {
 	p.handler = web.New(web.Options{
 		Store: p.store, Deliverer: sender.NewService(p.store, snd), Ingester: p.ingester, Metrics: mx, Logger: p.log, SessionKey: p.cfg.SessionKey, SessionLifetime: p.cfg.SessionLifetime,
 		SecureCookies: p.cfg.SecureCookies, Targets: p.targets, TrustedProxies: p.cfg.TrustedProxies, Now: o.now,
+		LandingApp: landingApp(p.cfg),
 	})
 	p.delivery.start = func(ctx context.Context) (func() error, error) {
 		// The sender owns its leases while this process lives, and takes
@@ -181,6 +182,15 @@ func openDelivery(p *Program, o *options) {
 			return nil
 		}, nil
 	}
+}
+
+// landingApp is the app members of several land on: with -demo, the Demo
+// app, though a plain start on the same database made "Default" first.
+func landingApp(cfg config.Config) string {
+	if cfg.Demo {
+		return demo.AppName
+	}
+	return ""
 }
 
 // targetPolicy is where webhooks may point, from the configuration.
