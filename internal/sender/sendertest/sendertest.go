@@ -24,6 +24,8 @@ type Driver struct {
 	st     *store.Store
 	now    func() time.Time
 	claims atomic.Int64
+	// claimed counts the claim queries that returned.
+	claimed atomic.Int64
 	// recorded counts the attempts Run's recorders wrote, and stepped
 	// what the last Step had seen of it.
 	recorded  atomic.Int64
@@ -53,6 +55,7 @@ func (c counting) RecordAttempts(ctx context.Context, owner string, recs []store
 
 func (c counting) ClaimDue(ctx context.Context, owner string, limit int, lease time.Duration, exclude []string) ([]hook.Job, error) {
 	c.d.claims.Add(1)
+	defer c.d.claimed.Add(1)
 	return c.Store.ClaimDue(ctx, owner, limit, lease, exclude)
 }
 
@@ -77,6 +80,16 @@ func Start(tb testing.TB, st *store.Store, opts sender.Options) *Driver {
 	var once sync.Once
 	d.stop = func() { once.Do(func() { cancel(); <-done }) }
 	tb.Cleanup(d.stop)
+	// Run claims once as it starts. Wait for that claim, so it takes only
+	// what was due before Start (a test's later set-up is left alone until
+	// it steps), however late the scheduler runs Run's goroutine.
+	deadline := time.Now().Add(StepTimeout)
+	for d.claimed.Load() == 0 {
+		if time.Now().After(deadline) {
+			tb.Fatalf("sendertest: Run did not make its first claim within %v", StepTimeout)
+		}
+		time.Sleep(time.Millisecond)
+	}
 	return d
 }
 
