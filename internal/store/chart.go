@@ -17,12 +17,49 @@ type Bucket struct {
 
 // AttemptBuckets counts attempts in n buckets of step from start, oldest
 // first, empty ones included: one webhook's when webhookID is set, else
-// every webhook's of the app. It groups by minute in the database (at most
-// one row a minute comes back) and by bucket here; step is a whole number
-// of minutes.
+// every webhook's of the app. With whole hours from a whole hour, the hours
+// RollUpAttemptHours has counted come from attempt_hours and only the
+// others (the current and latest hours, any not reached yet) from attempts;
+// with shorter steps everything comes from attempts. Attempts are grouped
+// by minute in the database (at most one row a minute comes back) and by
+// bucket here; step is a whole number of minutes.
 func (s *Store) AttemptBuckets(ctx context.Context, appID, webhookID string, start time.Time, step time.Duration, n int) ([]Bucket, error) {
 	start = start.UTC()
 	end := start.Add(time.Duration(n) * step)
+	out := make([]Bucket, n)
+	for i := range out {
+		out[i].Start = start.Add(time.Duration(i) * step)
+	}
+	lo, hi := start, start
+	if n > 0 && step%time.Hour == 0 && start.Equal(start.Truncate(time.Hour)) {
+		var err error
+		if lo, hi, err = s.rolledRange(ctx, start, end); err != nil {
+			return nil, err
+		}
+	}
+	if lo.Before(hi) {
+		scope, arg := `app_id = ?`, appID
+		if webhookID != "" {
+			scope, arg = `webhook_id = ?`, webhookID
+		}
+		if err := s.addRolledHours(ctx, out, scope, arg, lo, hi, step); err != nil {
+			return nil, err
+		}
+	}
+	for _, r := range [][2]time.Time{{start, lo}, {hi, end}} {
+		if err := s.addLiveAttempts(ctx, out, appID, webhookID, r[0], r[1], step); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// addLiveAttempts adds the attempts of [from, to) to the buckets, counted
+// in attempts.
+func (s *Store) addLiveAttempts(ctx context.Context, out []Bucket, appID, webhookID string, from, to time.Time, step time.Duration) error {
+	if !from.Before(to) {
+		return nil
+	}
 	scope, arg := `webhook_id IN (SELECT id FROM webhooks WHERE app_id = ?)`, appID
 	if webhookID != "" {
 		scope, arg = `webhook_id = ?`, webhookID
@@ -34,23 +71,19 @@ func (s *Store) AttemptBuckets(ctx context.Context, appID, webhookID string, sta
 	}
 	q := `SELECT ` + s.sqlDialect.minuteBucket() + ` AS minute, SUM(CASE WHEN succeeded THEN 1 ELSE 0 END) AS succeeded, COUNT(*) AS total
 		FROM attempts WHERE ` + scope + ` AND created_at >= ? AND created_at < ? GROUP BY minute`
-	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), arg, start, end); err != nil {
-		return nil, err
-	}
-	out := make([]Bucket, n)
-	for i := range out {
-		out[i].Start = start.Add(time.Duration(i) * step)
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), arg, from, to); err != nil {
+		return err
 	}
 	stepMin := int64(step / time.Minute)
-	first := start.Unix() / 60
+	first := out[0].Start.Unix() / 60
 	for _, r := range rows {
 		i := (r.Minute - first) / max(stepMin, 1)
-		if i >= 0 && i < int64(n) {
+		if i >= 0 && i < int64(len(out)) {
 			out[i].Succeeded += r.Succeeded
 			out[i].Failed += r.Total - r.Succeeded
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // StatusCap bounds each count of StatusCounts: a count of StatusCap means
