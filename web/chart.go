@@ -31,42 +31,63 @@ func chartWindow(created, now time.Time) (start time.Time, step time.Duration, n
 	return end.Add(-time.Duration(n) * time.Hour), time.Hour, n, label
 }
 
-// fineStep is the bar of the shortest window; a day of them is what the
-// chart asks the store for.
+// fineStep is the bar of the shortest window.
 const fineStep = 5 * time.Minute
 
-// chartData asks the store once for the last day in 5-minute buckets, fits
-// the window to the older of the creation time and the first attempt in
-// that day (imported or backdated history counts), and sums the buckets
-// into the window's bars.
+// chartData asks the store for the last day in hours (closed hours come
+// from the roll-up), and for the last two hours in 5-minute bars only when
+// the short window may be the one: then they place the first attempt to
+// five minutes. It fits the window to the older of the creation time and
+// the first attempt in that day (imported or backdated history counts),
+// and sums the buckets into the window's bars.
 func (s *Server) chartData(r *http.Request, appID, webhookID string, created time.Time) (templates.Chart, error) {
 	now := s.now()
 	dayStart, _, hours, _ := chartWindow(time.Time{}, now)
-	fine, err := s.store.AttemptBuckets(r.Context(), appID, webhookID, dayStart, fineStep, hours*int(time.Hour/fineStep))
+	hourly, err := s.store.AttemptBuckets(r.Context(), appID, webhookID, dayStart, time.Hour, hours)
 	if err != nil {
 		return templates.Chart{}, err
 	}
-	begin := created
-	for _, b := range fine {
-		if b.Succeeded+b.Failed > 0 {
-			if begin.IsZero() || b.Start.Before(begin) {
-				begin = b.Start
-			}
-			break
+	first := firstBusy(hourly)
+	recent := now.Truncate(time.Hour).Add(-time.Hour)
+	var fine []store.Bucket
+	if (!first.IsZero() && !first.Before(recent)) || (!created.IsZero() && now.Sub(created) < time.Hour) {
+		if fine, err = s.store.AttemptBuckets(r.Context(), appID, webhookID, recent, fineStep, int(2*time.Hour/fineStep)); err != nil {
+			return templates.Chart{}, err
+		}
+		if f := firstBusy(fine); !f.IsZero() && !first.Before(recent) {
+			first = f
 		}
 	}
+	begin := created
+	if !first.IsZero() && (begin.IsZero() || first.Before(begin)) {
+		begin = first
+	}
 	start, step, n, window := chartWindow(begin, now)
+	src := hourly
+	if step < time.Hour {
+		src = fine
+	}
 	bars := make([]store.Bucket, n)
 	for i := range bars {
 		bars[i].Start = start.Add(time.Duration(i) * step)
 	}
-	for _, b := range fine {
+	for _, b := range src {
 		if i := int(b.Start.Sub(start) / step); !b.Start.Before(start) && i < n {
 			bars[i].Succeeded += b.Succeeded
 			bars[i].Failed += b.Failed
 		}
 	}
 	return buildChart(bars, step, window), nil
+}
+
+// firstBusy is the start of the first bucket with attempts (zero if none).
+func firstBusy(buckets []store.Bucket) time.Time {
+	for _, b := range buckets {
+		if b.Succeeded+b.Failed > 0 {
+			return b.Start
+		}
+	}
+	return time.Time{}
 }
 
 // Chart geometry, in SVG units: the plot sits right of the count labels

@@ -107,7 +107,7 @@ func TestRunStartsInOrderStopsInReverseAndLeavesNothing(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			want := []string{"demo receiver", "retention", "clean-up", "delivery", "demo events", "http"}
+			want := []string{"demo receiver", "retention", "chart roll-up", "clean-up", "delivery", "demo events", "http"}
 			if got := parts(logs.String(), "started"); !slices.Equal(got, want) {
 				t.Errorf("started %q, want each once, in the order %q", got, want)
 			}

@@ -23,8 +23,8 @@ var errRunTwice = errors.New("assembly: Run called twice")
 // Run starts the parts in order and serves HTTP until ctx ends or the HTTP
 // server fails; then it stops them in reverse: the HTTP server (within the
 // shutdown timeout), the demo's events, the sender (claiming first, then
-// the requests in flight, bounded), the clean-up and retention loops, the
-// demo's receiver. A part that fails to start stops those before it.
+// the requests in flight, bounded), the clean-up, chart roll-up and
+// retention loops, the demo's receiver. A part that fails to start stops those before it.
 func (p *Program) Run(ctx context.Context) (err error) {
 	if p.ln == nil {
 		return errors.New("assembly: Run needs a listener (Open without WithoutListener)")
@@ -47,6 +47,7 @@ func (p *Program) Run(ctx context.Context) (err error) {
 	for _, pt := range []part{
 		{"demo receiver", d.receiver(p)},
 		{"retention", p.loop(p.retentionLoop)},
+		{"chart roll-up", p.loop(p.rollUpLoop)},
 		{"clean-up", p.loop(p.cleanupLoop)},
 		{"delivery", p.delivery.start},
 		{"demo events", d.stream(p)},
@@ -144,6 +145,36 @@ func (p *Program) retentionLoop(ctx context.Context) {
 		}
 		if total > 0 {
 			p.log.Info("retention: deleted old events with their deliveries and attempts", "events", total)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// rollUpEvery is how often the chart's closed hours are counted, and
+// rollUpMargin how long after an hour ends it is: an attempt is written
+// when its request is over (its created_at is when it started), and the
+// default request timeout plus the recording batch stay well under it (a
+// longer delivery timeout lengthens it). Until then the chart reads the
+// hour live.
+const (
+	rollUpEvery  = time.Minute
+	rollUpMargin = 2 * time.Minute
+)
+
+// rollUpLoop counts the chart's closed hours into attempt_hours every
+// minute (store.RollUpAttemptHours), so the chart reads a row per webhook
+// and hour instead of every attempt.
+func (p *Program) rollUpLoop(ctx context.Context) {
+	margin := max(rollUpMargin, p.cfg.DeliveryTimeout+time.Minute)
+	t := time.NewTicker(rollUpEvery)
+	defer t.Stop()
+	for {
+		if err := p.store.RollUpAttemptHours(ctx, time.Now().Add(-margin)); err != nil && ctx.Err() == nil {
+			p.log.Error("chart roll-up", "err", err)
 		}
 		select {
 		case <-ctx.Done():

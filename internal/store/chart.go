@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/hookboard/hookboard/internal/hook"
 )
 
@@ -17,40 +19,82 @@ type Bucket struct {
 
 // AttemptBuckets counts attempts in n buckets of step from start, oldest
 // first, empty ones included: one webhook's when webhookID is set, else
-// every webhook's of the app. It groups by minute in the database (at most
-// one row a minute comes back) and by bucket here; step is a whole number
-// of minutes.
+// every webhook's of the app. With whole hours from a whole hour, the hours
+// RollUpAttemptHours has counted come from attempt_hours and only the
+// others (the current and latest hours, any not reached yet) from attempts;
+// with shorter steps everything comes from attempts. Attempts are grouped
+// by minute in the database (at most one row a minute comes back) and by
+// bucket here; step is a whole number of minutes.
 func (s *Store) AttemptBuckets(ctx context.Context, appID, webhookID string, start time.Time, step time.Duration, n int) ([]Bucket, error) {
 	start = start.UTC()
 	end := start.Add(time.Duration(n) * step)
-	scope, arg := `webhook_id IN (SELECT id FROM webhooks WHERE app_id = ?)`, appID
-	if webhookID != "" {
-		scope, arg = `webhook_id = ?`, webhookID
+	out := make([]Bucket, n)
+	for i := range out {
+		out[i].Start = start.Add(time.Duration(i) * step)
+	}
+	lo, hi := start, start
+	if n > 0 && step%time.Hour == 0 && start.Equal(start.Truncate(time.Hour)) {
+		var err error
+		if lo, hi, err = s.rolledRange(ctx, start, end); err != nil {
+			return nil, err
+		}
+	}
+	if lo.Before(hi) {
+		scope, arg := `app_id = ?`, appID
+		if webhookID != "" {
+			scope, arg = `webhook_id = ?`, webhookID
+		}
+		if err := s.addRolledHours(ctx, out, scope, arg, lo, hi, step); err != nil {
+			return nil, err
+		}
+	}
+	for _, r := range [][2]time.Time{{start, lo}, {hi, end}} {
+		if err := s.addLiveAttempts(ctx, out, appID, webhookID, r[0], r[1], step); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// addLiveAttempts adds the attempts of [from, to) to the buckets, counted
+// in attempts.
+func (s *Store) addLiveAttempts(ctx context.Context, out []Bucket, appID, webhookID string, from, to time.Time, step time.Duration) error {
+	if !from.Before(to) {
+		return nil
+	}
+	ids := []string{webhookID}
+	if webhookID == "" {
+		// The app's webhooks as a list, not a subquery: PostgreSQL then
+		// reads each one's range of attempts_webhook instead of scanning
+		// attempts when the hours read live are a large part of the table.
+		ids = nil
+		if err := s.db.SelectContext(ctx, &ids, s.db.Rebind(`SELECT id FROM webhooks WHERE app_id = ?`), appID); err != nil || len(ids) == 0 {
+			return err
+		}
 	}
 	var rows []struct {
 		Minute    int64 `db:"minute"`
 		Succeeded int   `db:"succeeded"`
 		Total     int   `db:"total"`
 	}
-	q := `SELECT ` + s.sqlDialect.minuteBucket() + ` AS minute, SUM(CASE WHEN succeeded THEN 1 ELSE 0 END) AS succeeded, COUNT(*) AS total
-		FROM attempts WHERE ` + scope + ` AND created_at >= ? AND created_at < ? GROUP BY minute`
-	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), arg, start, end); err != nil {
-		return nil, err
+	q, args, err := sqlx.In(`SELECT `+s.sqlDialect.minuteBucket()+` AS minute, SUM(CASE WHEN succeeded THEN 1 ELSE 0 END) AS succeeded, COUNT(*) AS total
+		FROM attempts WHERE webhook_id IN (?) AND created_at >= ? AND created_at < ? GROUP BY minute`, ids, from, to)
+	if err != nil {
+		return err
 	}
-	out := make([]Bucket, n)
-	for i := range out {
-		out[i].Start = start.Add(time.Duration(i) * step)
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), args...); err != nil {
+		return err
 	}
 	stepMin := int64(step / time.Minute)
-	first := start.Unix() / 60
+	first := out[0].Start.Unix() / 60
 	for _, r := range rows {
 		i := (r.Minute - first) / max(stepMin, 1)
-		if i >= 0 && i < int64(n) {
+		if i >= 0 && i < int64(len(out)) {
 			out[i].Succeeded += r.Succeeded
 			out[i].Failed += r.Total - r.Succeeded
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // StatusCap bounds each count of StatusCounts: a count of StatusCap means

@@ -223,8 +223,12 @@ func (s *Store) Event(ctx context.Context, appID, id string) (hook.Event, error)
 
 // DeleteOlderThan removes events (with their deliveries and attempts) created
 // before cutoff, at most batch events per call; it returns how many went.
-// Call it until it returns less than batch.
+// Call it until it returns less than batch. The chart's hours that ended
+// by cutoff (attempt_hours) go too.
 func (s *Store) DeleteOlderThan(ctx context.Context, cutoff time.Time, batch int) (int, error) {
+	if _, err := s.db.ExecContext(ctx, s.db.Rebind(`DELETE FROM attempt_hours WHERE hour <= ?`), cutoff.UTC().Add(-time.Hour)); err != nil {
+		return 0, err
+	}
 	var ids []string
 	if err := s.db.SelectContext(ctx, &ids, s.db.Rebind(`SELECT id FROM events WHERE created_at < ? ORDER BY created_at LIMIT ?`), cutoff.UTC(), batch); err != nil {
 		return 0, err
