@@ -12,6 +12,7 @@ import (
 	"github.com/hookboard/hookboard/internal/assembly"
 	"github.com/hookboard/hookboard/internal/config"
 	"github.com/hookboard/hookboard/internal/hook"
+	"github.com/hookboard/hookboard/internal/store"
 )
 
 func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -42,15 +43,7 @@ func userAdd(ctx context.Context, args []string, getenv func(string) string, std
 	if *email == "" || *appName == "" || *role == "" {
 		return fmt.Errorf("--email, --app and --role are required (usage: hookboard user add --email E --password P --app NAME --role admin|support)")
 	}
-	var cfgArgs []string
-	if *dbURL != "" {
-		cfgArgs = []string{"-database-url", *dbURL}
-	}
-	cfg, err := config.Load(cfgArgs, getenv, stderr)
-	if err != nil {
-		return err
-	}
-	st, err := assembly.OpenStore(ctx, &cfg, slog.New(slog.NewTextHandler(stderr, nil)))
+	st, err := openUserStore(ctx, *dbURL, getenv, stderr)
 	if err != nil {
 		return err
 	}
@@ -109,15 +102,7 @@ func userPasswd(ctx context.Context, args []string, getenv func(string) string, 
 	if msg := hook.ValidatePassword(pw); msg != "" {
 		return fmt.Errorf("%s", msg)
 	}
-	var cfgArgs []string
-	if *dbURL != "" {
-		cfgArgs = []string{"-database-url", *dbURL}
-	}
-	cfg, err := config.Load(cfgArgs, getenv, stderr)
-	if err != nil {
-		return err
-	}
-	st, err := assembly.OpenStore(ctx, &cfg, slog.New(slog.NewTextHandler(stderr, nil)))
+	st, err := openUserStore(ctx, *dbURL, getenv, stderr)
 	if err != nil {
 		return err
 	}
@@ -161,4 +146,18 @@ func askPassword(stdin io.Reader, prompt io.Writer, email string) (string, error
 		return "", fmt.Errorf("the two passwords are not the same; nothing was changed")
 	}
 	return first, nil
+}
+
+// openUserStore opens the database the user commands work on: --database-url,
+// else DATABASE_URL, else hookboard.db, as the server would.
+func openUserStore(ctx context.Context, dbURL string, getenv func(string) string, stderr io.Writer) (*store.Store, error) {
+	var cfgArgs []string
+	if dbURL != "" {
+		cfgArgs = []string{"-database-url", dbURL}
+	}
+	cfg, err := config.Load(cfgArgs, getenv, stderr)
+	if err != nil {
+		return nil, err
+	}
+	return assembly.OpenStore(ctx, &cfg, slog.New(slog.NewTextHandler(stderr, nil)))
 }

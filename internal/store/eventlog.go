@@ -318,31 +318,5 @@ func (s *Store) ExplainListDeliveries(ctx context.Context, appID string, f Deliv
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, s.db.Rebind(s.sqlDialect.explain()+q), args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return nil, err
-	}
-	var plan []string
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, err
-		}
-		switch v := vals[len(vals)-1].(type) { // the plan text is the last column
-		case []byte:
-			plan = append(plan, string(v))
-		case string:
-			plan = append(plan, v)
-		}
-	}
-	return plan, rows.Err()
+	return s.explainPlan(ctx, q, args...)
 }
