@@ -168,44 +168,6 @@ func (s *Store) ClaimForResend(ctx context.Context, actor hook.Actor, appID, id,
 	return job, err
 }
 
-// HourCount is one hour of a webhook's attempts.
-type HourCount struct {
-	Hour      time.Time
-	Succeeded int
-	Failed    int
-}
-
-// HourlyAttempts counts a webhook's attempts per hour for the 24 hours
-// before now, oldest first, with empty hours included.
-func (s *Store) HourlyAttempts(ctx context.Context, webhookID string) ([]HourCount, error) {
-	now := s.now()
-	end := now.Truncate(time.Hour).Add(time.Hour)
-	start := end.Add(-24 * time.Hour)
-	// Grouping by hour is the one dialect-specific part.
-	bucket := s.sqlDialect.hourBucket()
-	var rows []struct {
-		Bucket    int64 `db:"bucket"`
-		Succeeded int   `db:"succeeded"`
-		Total     int   `db:"total"`
-	}
-	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(`SELECT `+bucket+` AS bucket,
-		SUM(CASE WHEN succeeded THEN 1 ELSE 0 END) AS succeeded, COUNT(*) AS total
-		FROM attempts WHERE webhook_id = ? AND created_at >= ? GROUP BY bucket`), webhookID, start); err != nil {
-		return nil, err
-	}
-	out := make([]HourCount, 24)
-	for i := range out {
-		out[i].Hour = start.Add(time.Duration(i) * time.Hour)
-	}
-	for _, r := range rows {
-		i := int(r.Bucket - start.Unix()/3600)
-		if i >= 0 && i < 24 {
-			out[i].Succeeded, out[i].Failed = r.Succeeded, r.Total-r.Succeeded
-		}
-	}
-	return out, nil
-}
-
 // listDeliveriesQuery builds the event log query (f.Limit already set).
 // The page is chosen on the deliveries' indexes first; only its rows then
 // look up their latest attempt, one probe of attempts_delivery each, so the
