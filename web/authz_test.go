@@ -37,6 +37,9 @@ var kinds = map[string]map[string]string{
 	"admin":        {anon: "303 /login", admin: "ok", support: "403", other: "404", revoked: "303 /login"},
 	"api":          {anon: "401", admin: "ok", support: "401", other: "401", revoked: "401"},
 	"not-an-actor": {anon: "404", admin: "404", support: "404", other: "404", revoked: "404"},
+	// Starting a recovery job: support starts it, so the admin's same
+	// request (past authorization) meets that job running: 409.
+	"member-once": {anon: "303 /login", admin: "409", support: "ok", other: "404", revoked: "303 /login"},
 }
 
 // matrix has one row per route: its kind and the body that makes it
@@ -96,6 +99,22 @@ var matrix = map[string]struct {
 	"POST /account/password":            {"signed-in", "current_password=correct+horse+battery&new_password=a+new+long+password&confirm_password=a+new+long+password"},
 	"POST /account/sessions/end-others": {"signed-in", ""},
 
+	"GET /apps/{appID}/webhooks/{id}/recover":                  {"member", ""},
+	"POST /apps/{appID}/webhooks/{id}/recover":                 {"member-once", "since=" + matrixSince},
+	"GET /apps/{appID}/webhooks/{id}/replay":                   {"admin", ""},
+	"POST /apps/{appID}/webhooks/{id}/replay":                  {"admin", "since=" + matrixSince},
+	"GET /apps/{appID}/deliveries/bulk-resend":                 {"member", ""},
+	"POST /apps/{appID}/deliveries/bulk-resend":                {"member-once", "status=failed"},
+	"GET /apps/{appID}/recoveries":                             {"member", ""},
+	"GET /apps/{appID}/recoveries/{recoveryID}":                {"member", ""},
+	"POST /apps/{appID}/recoveries/{recoveryID}/cancel":        {"member", "confirm=yes"},
+	"POST /api/v1/apps/{appID}/webhooks/{id}/recover":          {"api", `{"since":"` + matrixSince + `"}`},
+	"POST /api/v1/apps/{appID}/webhooks/{id}/replay-missing":   {"api", `{"since":"` + matrixSince + `"}`},
+	"POST /api/v1/apps/{appID}/deliveries/bulk-resend":         {"api", `{"status":"failed"}`},
+	"GET /api/v1/apps/{appID}/recoveries":                      {"api", ""},
+	"GET /api/v1/apps/{appID}/recoveries/{recoveryID}":         {"api", ""},
+	"POST /api/v1/apps/{appID}/recoveries/{recoveryID}/cancel": {"api", ""},
+
 	"POST /api/v1/apps/{appID}/webhooks":                       {"api", `{"name":"New","url":"https://example.com/x","events":["*"]}`},
 	"GET /api/v1/apps/{appID}/webhooks":                        {"api", ""},
 	"GET /api/v1/apps/{appID}/webhooks/{id}":                   {"api", ""},
@@ -125,6 +144,7 @@ type matrixFixture struct {
 	betaKey    string
 	revokedKey string
 	supportID  string
+	recoveryID string // made on first use (matrixRecovery)
 }
 
 func newMatrixFixture(t *testing.T) *matrixFixture {
@@ -177,6 +197,9 @@ func (f *matrixFixture) path(pattern string) string {
 	id := f.webhookID
 	if strings.Contains(p, "/deliveries/{id}") {
 		id = f.deliveryID
+	}
+	if strings.Contains(p, "{recoveryID}") {
+		p = strings.ReplaceAll(p, "{recoveryID}", f.matrixRecovery())
 	}
 	return strings.NewReplacer("{appID}", f.h.acme.ID, "{id}", id, "{deliveryID}", f.deliveryID, "{eventID}", f.eventID, "{keyID}", f.keyID,
 		"{userID}", f.supportID, "{name}", "invoice.paid").Replace(p)

@@ -48,6 +48,19 @@ func (s *Server) routes(mux *http.ServeMux) {
 	// Support agents may resend: it is how they fix a failure.
 	handle("POST /apps/{appID}/deliveries/{id}/resend", s.member(s.resend))
 
+	// Outage recovery (recoveries*.go): support agents may Recover and Bulk
+	// resend (they are resends); Replay missing is for admins. Cancel
+	// follows the job's kind (checked in the handler).
+	handle("GET /apps/{appID}/webhooks/{id}/recover", s.member(s.recoverPreview))
+	handle("POST /apps/{appID}/webhooks/{id}/recover", s.member(s.recoverStart))
+	handle("GET /apps/{appID}/webhooks/{id}/replay", s.admin(s.replayPreview))
+	handle("POST /apps/{appID}/webhooks/{id}/replay", s.admin(s.replayStart))
+	handle("GET /apps/{appID}/deliveries/bulk-resend", s.member(s.bulkResendPreview))
+	handle("POST /apps/{appID}/deliveries/bulk-resend", s.member(s.bulkResendStart))
+	handle("GET /apps/{appID}/recoveries", s.member(s.recoveryList))
+	handle("GET /apps/{appID}/recoveries/{recoveryID}", s.member(s.recoveryPage))
+	handle("POST /apps/{appID}/recoveries/{recoveryID}/cancel", s.member(s.recoveryCancel))
+
 	handle("GET /apps/{appID}/api-keys", s.admin(s.apiKeyList))
 	handle("POST /apps/{appID}/api-keys", s.admin(s.apiKeyCreate))
 	handle("POST /apps/{appID}/api-keys/{keyID}/revoke", s.admin(s.apiKeyRevoke))
@@ -99,6 +112,12 @@ func (s *Server) apiRoutes() []APIRoute {
 		{"GET", apiBase + "/events", s.apiEventList},
 		{"GET", apiBase + "/event-types", s.apiEventTypeList},
 		{"POST", apiBase + "/event-types", s.apiEventTypeCreate},
+		{"POST", apiBase + "/webhooks/{id}/recover", s.apiRecover},
+		{"POST", apiBase + "/webhooks/{id}/replay-missing", s.apiReplayMissing},
+		{"POST", apiBase + "/deliveries/bulk-resend", s.apiBulkResend},
+		{"GET", apiBase + "/recoveries", s.apiRecoveryList},
+		{"GET", apiBase + "/recoveries/{recoveryID}", s.apiRecoveryGet},
+		{"POST", apiBase + "/recoveries/{recoveryID}/cancel", s.apiRecoveryCancel},
 	}
 }
 

@@ -38,6 +38,9 @@ type Options struct {
 	// Ingester stores API events (sender.Ingester: batched, handed to the
 	// sender); nil: straight into Store, one transaction each.
 	Ingester Ingester
+	// RecoveryRate is the requests per second a recovery job sends to one
+	// webhook (HOOKBOARD_RECOVERY_RATE); 0: 20.
+	RecoveryRate int
 }
 
 // Ingester is how the API ingests an event.
@@ -63,6 +66,8 @@ type Server struct {
 	mux      *http.ServeMux
 	handler  http.Handler
 	patterns []string
+	// recoveryRate: see Options.RecoveryRate.
+	recoveryRate int
 }
 
 // New builds the server and its routes.
@@ -80,6 +85,11 @@ func New(opts Options) *Server {
 		trusted:  opts.TrustedProxies,
 		landing:  opts.LandingApp,
 		static:   newStaticFiles(),
+
+		recoveryRate: opts.RecoveryRate,
+	}
+	if s.recoveryRate <= 0 {
+		s.recoveryRate = defaultRecoveryRate
 	}
 	if s.deliver == nil {
 		s.deliver = noDeliverer{}

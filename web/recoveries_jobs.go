@@ -1,0 +1,152 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/hookboard/hookboard/internal/hook"
+	"github.com/hookboard/hookboard/templates"
+)
+
+// recoveryList lists the app's recovery jobs, newest first.
+func (s *Server) recoveryList(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	q := r.URL.Query()
+	cursor := q.Get("cursor")
+	jobs, next, err := s.store.ListRecoveries(r.Context(), c.appID(), cursor, 50)
+	if err != nil {
+		s.error(w, r, c, err)
+		return
+	}
+	names, err := s.webhookNames(r, c)
+	if err != nil {
+		s.error(w, r, c, err)
+		return
+	}
+	vm := templates.RecoveryList{Page: s.page(r, c, "Recovery jobs", "recoveries"), AppID: c.appID()}
+	for _, j := range jobs {
+		vm.Rows = append(vm.Rows, recoveryVM(j, names[j.WebhookID]))
+	}
+	vm.NextURL, vm.NewestURL = eventLogLinks(q, next, cursor)
+	s.render(w, r, c, http.StatusOK, templates.RecoveryListPage(vm))
+}
+
+// webhookNames maps the app's webhook ids to their names.
+func (s *Server) webhookNames(r *http.Request, c *reqCtx) (map[string]string, error) {
+	webhooks, err := s.store.ListWebhooks(r.Context(), c.appID())
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[string]string, len(webhooks))
+	for _, wh := range webhooks {
+		names[wh.ID] = wh.Name
+	}
+	return names, nil
+}
+
+// recoveryPage shows a job: its figures as of now (recovery.js refreshes
+// them while it runs), what it covers, who started it, and Cancel.
+func (s *Server) recoveryPage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	job, err := s.store.GetRecovery(r.Context(), c.appID(), r.PathValue("recoveryID"))
+	if err != nil {
+		s.error(w, r, c, err)
+		return
+	}
+	name := ""
+	if job.WebhookID != "" {
+		wh, err := s.store.Webhook(r.Context(), c.appID(), job.WebhookID)
+		switch {
+		case err == nil:
+			name = wh.Name
+		case hook.ErrorCode(err) != hook.ENOTFOUND:
+			s.error(w, r, c, err)
+			return
+		}
+	}
+	vm := templates.RecoveryPage{Page: s.page(r, c, templates.KindLabel(string(job.Kind))+" · Recovery job", "recoveries"),
+		AppID: c.appID(), Job: recoveryVM(job, name), AsOf: s.now()}
+	vm.CanCancel = vm.Job.Live() && mayRun(c, job.Kind)
+	s.render(w, r, c, http.StatusOK, templates.RecoveryPageView(vm))
+}
+
+// mayRun reports whether the user may start or cancel a job of kind:
+// support agents may resend (Recover, Bulk resend); Replay is for admins.
+func mayRun(c *reqCtx, kind hook.RecoveryKind) bool {
+	return kind != hook.RecoveryReplay || c.canChange()
+}
+
+// recoveryCancel cancels a queued or running job, once confirmed (the
+// form carries confirm=yes; without it, a confirm page asks).
+func (s *Server) recoveryCancel(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	job, err := s.store.GetRecovery(r.Context(), c.appID(), r.PathValue("recoveryID"))
+	if err != nil {
+		s.error(w, r, c, err)
+		return
+	}
+	if !mayRun(c, job.Kind) {
+		s.error(w, r, c, hook.Errorf(hook.EFORBIDDEN, "Only admins may cancel a replay."))
+		return
+	}
+	page := "/apps/" + c.appID() + "/recoveries/" + job.ID
+	if r.PostForm.Get("confirm") != "yes" {
+		s.confirm(w, r, c, "Cancel this job?", "What it has sent stays sent; the rest is not sent.", "Cancel the job", page)
+		return
+	}
+	job, err = s.store.CancelRecovery(r.Context(), c.actor(), c.appID(), job.ID)
+	if err != nil {
+		s.error(w, r, c, err)
+		return
+	}
+	s.log.Info("recovery cancelled", "app", c.appID(), "recovery", job.ID, "user", c.user.ID)
+	c.flash("success", templates.KindLabel(string(job.Kind))+" cancelled: nothing more is sent by it.")
+	s.redirect(w, r, c, page)
+}
+
+// recoveryVM is a job as the pages show it; webhookName names its webhook
+// ("" when it has none or it was deleted).
+func recoveryVM(j hook.Recovery, webhookName string) templates.RecoveryVM {
+	vm := templates.RecoveryVM{
+		ID: j.ID, Kind: string(j.Kind), KindLabel: templates.KindLabel(string(j.Kind)), Status: string(j.Status),
+		WebhookID: j.WebhookID, WebhookName: webhookName, Rate: j.Rate,
+		Total: j.Total, Sent: j.Sent, Succeeded: j.Succeeded, Failed: j.Failed, Skipped: j.Skipped,
+		Done: j.Succeeded + j.Failed + j.Skipped, StartedBy: j.StartedBy, CreatedAt: j.CreatedAt,
+		StartedAt: j.StartedAt, FinishedAt: j.FinishedAt, Error: j.Error,
+	}
+	if j.WebhookID != "" && webhookName == "" {
+		vm.WebhookName = "(deleted webhook)"
+	}
+	if vm.Live() && vm.Total > vm.Done {
+		vm.Remaining = durationWords(vm.Total-vm.Done, j.Rate)
+	}
+	vm.Scope = recoveryScope(j.Spec)
+	return vm
+}
+
+// recoveryScope says in words what a job's spec covers.
+func recoveryScope(sp hook.RecoverySpec) []templates.Fact {
+	var out []templates.Fact
+	add := func(label, field string, v string) {
+		if v != "" {
+			out = append(out, templates.Fact{Label: label, Value: v, Field: field})
+		}
+	}
+	add("Since", "since", formatTime(sp.Since))
+	add("Until", "until", formatTime(sp.Until))
+	if sp.Kind == hook.RecoveryBulkResend {
+		status := sp.Status
+		if status == "" {
+			status = "failed or retrying"
+		}
+		add("Status", "filter-status", status)
+		add("Event type", "filter-event-type", sp.EventType)
+		add("From", "filter-from", formatTime(sp.From))
+		add("To", "filter-to", formatTime(sp.To))
+	}
+	return out
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
+}
