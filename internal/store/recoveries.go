@@ -128,6 +128,30 @@ func (s *Store) PreviewRecovery(ctx context.Context, appID string, sp hook.Recov
 	return hook.NewRecoveryPreview(total, len(counts), largest, rate), nil
 }
 
+// CountRecovery counts what a job of sp would cover, up to limit: more is
+// true when there are more than limit (the count is then limit). One
+// query that stops at limit+1 rows, for a page that shows it on every
+// load. Field errors as StartRecovery.
+func (s *Store) CountRecovery(ctx context.Context, appID string, sp hook.RecoverySpec, limit int) (n int, more bool, err error) {
+	if sp.WebhookID != "" && !validID(sp.WebhookID) {
+		return 0, false, hook.FieldErrors{{Field: "webhookId", Message: "No such webhook in this app."}}
+	}
+	if err := s.checkRecoverySpec(ctx, s.db, appID, sp); err != nil {
+		return 0, false, err
+	}
+	sel, args, err := s.recoverySelection(appID, sp)
+	if err != nil {
+		return 0, false, err
+	}
+	if err := s.db.GetContext(ctx, &n, s.db.Rebind(`SELECT COUNT(*) FROM (`+sel+` LIMIT ?) sel`), append(args, limit+1)...); err != nil {
+		return 0, false, fmt.Errorf("count recovery: %w", err)
+	}
+	if n > limit {
+		return limit, true, nil
+	}
+	return n, false, nil
+}
+
 // StartRecovery creates a queued job of sp sending at rate requests per
 // second to each webhook: it snapshots the items the job covers and audits
 // the start. Errors: hook.FieldErrors for a bad spec (the caller checks
@@ -389,7 +413,8 @@ func (s *Store) OpenRecovery(ctx context.Context, appID, webhookID string) (hook
 
 // CancelRecovery stops an open job of the app and audits it: its runner
 // stops at its next batch (within a second), recording what is in flight;
-// the items not sent stay unsent. ECONFLICT when the job has ended.
+// the items not sent stay unsent. A job cancelled already is returned as
+// it is (no new audit entry); ECONFLICT when it is done or failed.
 func (s *Store) CancelRecovery(ctx context.Context, actor hook.Actor, appID, id string) (hook.Recovery, error) {
 	if !validID(id) {
 		return hook.Recovery{}, hook.Errorf(hook.ENOTFOUND, "Recovery job not found.")
@@ -399,8 +424,11 @@ func (s *Store) CancelRecovery(ctx context.Context, actor hook.Actor, appID, id 
 		if err := tx.GetContext(ctx, &row, tx.Rebind(`SELECT `+recoveryColumns+` FROM recoveries WHERE id = ? AND app_id = ?`+s.sqlDialect.forUpdate()), id, appID); err != nil {
 			return notFound(err, "Recovery job")
 		}
+		if row.Status == hook.RecoveryCancelled {
+			return nil // a second click: nothing to do, nothing to audit
+		}
 		if !row.Status.Open() {
-			return hook.Errorf(hook.ECONFLICT, "This recovery job has already ended (%s).", row.Status)
+			return hook.Errorf(hook.ECONFLICT, "This recovery job has already finished (%s).", row.Status)
 		}
 		if err := s.endRecovery(ctx, tx, id, hook.RecoveryCancelled, ""); err != nil {
 			return err

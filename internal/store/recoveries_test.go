@@ -134,6 +134,12 @@ func TestRecoverySelection(t *testing.T) {
 		if n := count(hook.RecoverySpec{Kind: hook.BulkResend, EventType: "order.created", From: since, To: until}); n != 1 {
 			t.Errorf("bulk resend of order.created in range: %d, want 1", n)
 		}
+		if n, more, err := s.CountRecovery(ctx, f.app.ID, hook.RecoverySpec{Kind: hook.BulkResend}, 5); n != 5 || !more || err != nil {
+			t.Errorf("capped count: %d %v %v", n, more, err)
+		}
+		if n, more, err := s.CountRecovery(ctx, f.app.ID, hook.RecoverySpec{Kind: hook.BulkResend}, 9); n != 9 || more || err != nil {
+			t.Errorf("count at the cap: %d %v %v", n, more, err)
+		}
 		p, err := s.PreviewRecovery(ctx, f.app.ID, hook.RecoverySpec{Kind: hook.BulkResend, WebhookID: f.b.ID}, 2)
 		if err != nil || p.Count != 5 || p.Webhooks != 1 || p.ETA != 2500*time.Millisecond {
 			t.Errorf("bulk resend of B at 2/s: %+v, %v; want 5 deliveries in 2.5s", p, err)
@@ -217,7 +223,7 @@ func TestRecoveryOneJobPerWebhook(t *testing.T) {
 		if err != nil || cancelled.Status != hook.RecoveryCancelled || cancelled.FinishedAt == nil {
 			t.Fatalf("cancel: %+v, %v", cancelled, err)
 		}
-		if _, err := s.CancelRecovery(ctx, actor, f.app.ID, job.ID); hook.ErrorCode(err) != hook.ECONFLICT {
+		if again, err := s.CancelRecovery(ctx, actor, f.app.ID, job.ID); err != nil || again.Status != hook.RecoveryCancelled {
 			t.Errorf("cancel twice: %v", err)
 		}
 		if _, err := s.StartRecovery(ctx, actor, f.app.ID, spec, 20); err != nil {
