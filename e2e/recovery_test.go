@@ -101,7 +101,7 @@ func TestRecoveryProgressMovesByItself(t *testing.T) {
 	e.startBrowser(1280)
 	e.do(chromedp.Navigate(e.base+"/apps/"+e.app.ID+"/webhooks/"+e.webhook.ID+"/recover?since="+url.QueryEscape(since)),
 		chromedp.WaitVisible(chromedp.CSS("[data-testid=recover-count]")))
-	if got := run(e, chromedp.AttributeValue(chromedp.CSS("[data-testid=recover-count]"), "data-count")); got != strconv.Itoa(n) {
+	if got := run(e, chromedp.AttributeValue(chromedp.CSS("[data-testid=recover-count]"), "data-count")).Value; got != strconv.Itoa(n) {
 		t.Fatalf("preview counts %q, want %d", got, n)
 	}
 	e.screenshot("preview")

@@ -22,6 +22,7 @@ type RecoveryRef struct {
 type BulkResendOffer struct {
 	AppID  string
 	Count  int
+	More   bool     // more than Count match (the count stopped there)
 	Filter []Hidden // the filter, carried to the preview
 }
 
@@ -55,10 +56,12 @@ type RecoveryPreview struct {
 	Action      string // where the form and Confirm go (GET previews, POST starts)
 	Back        string // the page the user came from
 	Errors      map[string]string
-	Previewed   bool // Count, Rate and Duration are set
+	Previewed   bool // Count, Webhooks, Rate and Duration are set
 	Count       int
-	Rate        int    // requests per second per webhook
-	Duration    string // how long Count takes at Rate, in words
+	Webhooks    int          // how many webhooks they go to
+	Rate        int          // requests per second per webhook
+	Duration    string       // how long the job takes at Rate, in words
+	Refused     string       // why the store will not start it (nothing to do, webhook off)
 	Conflict    *RecoveryRef // the start ran into this job (409)
 	Running     *RecoveryRef // a job runs for the webhook: no Confirm until it ends
 }
@@ -78,6 +81,7 @@ type RecoveryVM struct {
 	Succeeded   int
 	Failed      int
 	Skipped     int
+	Interrupted int // of Failed: in flight when Hookboard stopped, not sent again
 	Done        int // succeeded + failed + skipped: the progress bar's value
 	StartedBy   string
 	CreatedAt   time.Time

@@ -36,7 +36,7 @@ func (s *Server) apiRecover(w http.ResponseWriter, r *http.Request, c *apiCtx) {
 	if !s.decodeJSON(w, r, &req) {
 		return
 	}
-	s.apiWebhookJob(w, r, c, hook.RecoveryRecover, req.Since, req.Until)
+	s.apiWebhookJob(w, r, c, hook.RecoverFailed, req.Since, req.Until)
 }
 
 func (s *Server) apiReplayMissing(w http.ResponseWriter, r *http.Request, c *apiCtx) {
@@ -44,7 +44,7 @@ func (s *Server) apiReplayMissing(w http.ResponseWriter, r *http.Request, c *api
 	if !s.decodeJSON(w, r, &req) {
 		return
 	}
-	s.apiWebhookJob(w, r, c, hook.RecoveryReplay, req.Since, "")
+	s.apiWebhookJob(w, r, c, hook.ReplayMissing, req.Since, "")
 }
 
 // apiWebhookJob starts a recover or replay job of the webhook in the path.
@@ -63,11 +63,7 @@ func (s *Server) apiWebhookJob(w http.ResponseWriter, r *http.Request, c *apiCtx
 	if spec.Until, ok = parseDateTime(until); !ok {
 		fe.Add("until", "until "+apiDateTimeHint)
 	}
-	if len(fe) > 0 {
-		s.apiError(w, r, fe)
-		return
-	}
-	s.apiStartRecovery(w, r, c, spec)
+	s.apiStartRecovery(w, r, c, spec, fe)
 }
 
 func (s *Server) apiBulkResend(w http.ResponseWriter, r *http.Request, c *apiCtx) {
@@ -75,11 +71,8 @@ func (s *Server) apiBulkResend(w http.ResponseWriter, r *http.Request, c *apiCtx
 	if !s.decodeJSON(w, r, &req) {
 		return
 	}
-	spec := hook.RecoverySpec{Kind: hook.RecoveryBulkResend, Status: req.Status, EventType: req.EventType, WebhookID: req.WebhookID}
+	spec := hook.RecoverySpec{Kind: hook.BulkResend, Status: req.Status, EventType: req.EventType, WebhookID: req.WebhookID}
 	var fe hook.FieldErrors
-	if !bulkResendable(req.Status) {
-		fe.Add("status", "status must be failed, retrying, or empty for both: only those are resent.")
-	}
 	var ok bool
 	if spec.From, ok = parseDay(req.From, false); !ok {
 		fe.Add("from", "from "+apiDateTimeHint+" A date (YYYY-MM-DD) means its start.")
@@ -87,34 +80,36 @@ func (s *Server) apiBulkResend(w http.ResponseWriter, r *http.Request, c *apiCtx
 	if spec.To, ok = parseDay(req.To, true); !ok {
 		fe.Add("to", "to "+apiDateTimeHint+" A date (YYYY-MM-DD) means its end.")
 	}
-	if len(fe) > 0 {
-		s.apiError(w, r, fe)
-		return
-	}
-	if spec.WebhookID != "" {
-		if _, err := s.store.Webhook(r.Context(), c.appID, spec.WebhookID); err != nil {
-			if hook.ErrorCode(err) == hook.ENOTFOUND {
-				err = hook.FieldErrors{{Field: "webhookId", Message: "This app has no webhook " + spec.WebhookID + "."}}
-			}
+	s.apiStartRecovery(w, r, c, spec, fe)
+}
+
+// apiStartRecovery starts the job, unless fe (what could not be read) or
+// the spec's checks find invalid fields: 202 with the job, 409 naming the
+// job that runs for the webhook, 422 naming the fields or saying there is
+// nothing to do.
+func (s *Server) apiStartRecovery(w http.ResponseWriter, r *http.Request, c *apiCtx, spec hook.RecoverySpec, fe hook.FieldErrors) {
+	if len(fe) == 0 {
+		if err := spec.Validate(s.now(), s.retention); err != nil {
 			s.apiError(w, r, err)
 			return
 		}
 	}
-	s.apiStartRecovery(w, r, c, spec)
-}
-
-// apiStartRecovery starts the job: 202 with it, 409 naming the job that
-// runs for the webhook, 422 with the fields the store refused.
-func (s *Server) apiStartRecovery(w http.ResponseWriter, r *http.Request, c *apiCtx, spec hook.RecoverySpec) {
-	job, err := s.store.StartRecovery(r.Context(), c.actor(), c.appID, spec, s.recoveryRate)
-	var conflict *store.RecoveryConflict
-	if errors.As(err, &conflict) {
-		s.problem(w, r, http.StatusConflict, hook.ErrorMessage(err), map[string]any{
-			"recoveryId": conflict.ID, "recovery": appAPIPath(c.appID) + "/recoveries/" + conflict.ID,
-		})
+	if len(fe) > 0 {
+		s.apiError(w, r, fe)
 		return
 	}
-	if err != nil {
+	job, err := s.store.StartRecovery(r.Context(), c.actor(), c.appID, spec, s.recoveryRate)
+	var running *hook.RecoveryRunningError
+	switch {
+	case errors.As(err, &running):
+		s.problem(w, r, http.StatusConflict, hook.ErrorMessage(err), map[string]any{
+			"recoveryId": running.RecoveryID, "recovery": appAPIPath(c.appID) + "/recoveries/" + running.RecoveryID,
+		})
+		return
+	case hook.ErrorCode(err) == hook.EINVALID && !errors.As(err, new(hook.FieldErrors)):
+		s.problem(w, r, http.StatusUnprocessableEntity, hook.ErrorMessage(err), nil) // nothing to do
+		return
+	case err != nil:
 		s.apiError(w, r, err)
 		return
 	}
@@ -131,7 +126,7 @@ func (s *Server) apiRecoveryList(w http.ResponseWriter, r *http.Request, c *apiC
 	if !ok {
 		return
 	}
-	jobs, next, err := s.store.ListRecoveries(r.Context(), c.appID, cursor, limit)
+	jobs, next, err := s.store.ListRecoveries(r.Context(), c.appID, store.RecoveryFilter{Cursor: cursor, Limit: limit})
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -168,17 +163,11 @@ func (s *Server) apiRecoveryCancel(w http.ResponseWriter, r *http.Request, c *ap
 
 // recoveryJSON is a job in API answers: what it covers and its counts.
 func recoveryJSON(j hook.Recovery) map[string]any {
-	opt := func(t time.Time) any {
-		if t.IsZero() {
+	opt := func(t *time.Time) any {
+		if t == nil || t.IsZero() {
 			return nil
 		}
-		return isoTime(t)
-	}
-	optPtr := func(t *time.Time) any {
-		if t == nil {
-			return nil
-		}
-		return opt(*t)
+		return isoTime(*t)
 	}
 	var webhookID any
 	if j.WebhookID != "" {
@@ -186,14 +175,14 @@ func recoveryJSON(j hook.Recovery) map[string]any {
 	}
 	out := map[string]any{
 		"id": j.ID, "kind": string(j.Kind), "status": string(j.Status), "webhookId": webhookID,
-		"since": opt(j.Spec.Since), "until": opt(j.Spec.Until), "rate": j.Rate,
-		"total": j.Total, "sent": j.Sent, "succeeded": j.Succeeded, "failed": j.Failed, "skipped": j.Skipped,
-		"startedBy": j.StartedBy, "createdAt": isoTime(j.CreatedAt), "startedAt": optPtr(j.StartedAt), "finishedAt": optPtr(j.FinishedAt),
+		"since": opt(j.Since), "until": opt(j.Until), "rate": j.Rate,
+		"total": j.Total, "sent": j.Sent, "succeeded": j.Succeeded, "failed": j.Failed, "skipped": j.Skipped, "interrupted": j.Interrupted,
+		"startedBy": j.StartedBy, "createdAt": isoTime(j.CreatedAt), "startedAt": opt(j.StartedAt), "finishedAt": opt(j.FinishedAt),
 		"error": j.Error,
 	}
-	if j.Kind == hook.RecoveryBulkResend {
-		out["filter"] = map[string]any{"status": j.Spec.Status, "eventType": j.Spec.EventType, "webhookId": j.Spec.WebhookID,
-			"from": opt(j.Spec.From), "to": opt(j.Spec.To)}
+	if j.Kind == hook.BulkResend {
+		out["filter"] = map[string]any{"status": j.FilterStatus, "eventType": j.EventType, "webhookId": j.WebhookID,
+			"from": opt(j.From), "to": opt(j.To)}
 	}
 	return out
 }

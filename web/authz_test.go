@@ -104,13 +104,13 @@ var matrix = map[string]struct {
 	"GET /apps/{appID}/webhooks/{id}/replay":                   {"admin", ""},
 	"POST /apps/{appID}/webhooks/{id}/replay":                  {"admin", "since=" + matrixSince},
 	"GET /apps/{appID}/deliveries/bulk-resend":                 {"member", ""},
-	"POST /apps/{appID}/deliveries/bulk-resend":                {"member-once", "status=failed"},
+	"POST /apps/{appID}/deliveries/bulk-resend":                {"member-once", "status=retrying"},
 	"GET /apps/{appID}/recoveries":                             {"member", ""},
 	"GET /apps/{appID}/recoveries/{recoveryID}":                {"member", ""},
 	"POST /apps/{appID}/recoveries/{recoveryID}/cancel":        {"member", "confirm=yes"},
 	"POST /api/v1/apps/{appID}/webhooks/{id}/recover":          {"api", `{"since":"` + matrixSince + `"}`},
 	"POST /api/v1/apps/{appID}/webhooks/{id}/replay-missing":   {"api", `{"since":"` + matrixSince + `"}`},
-	"POST /api/v1/apps/{appID}/deliveries/bulk-resend":         {"api", `{"status":"failed"}`},
+	"POST /api/v1/apps/{appID}/deliveries/bulk-resend":         {"api", `{"status":"retrying"}`},
 	"GET /api/v1/apps/{appID}/recoveries":                      {"api", ""},
 	"GET /api/v1/apps/{appID}/recoveries/{recoveryID}":         {"api", ""},
 	"POST /api/v1/apps/{appID}/recoveries/{recoveryID}/cancel": {"api", ""},
@@ -145,6 +145,7 @@ type matrixFixture struct {
 	revokedKey string
 	supportID  string
 	recoveryID string // made on first use (matrixRecovery)
+	lateID     string // made on first use (matrixLateWebhook)
 }
 
 func newMatrixFixture(t *testing.T) *matrixFixture {
@@ -200,6 +201,9 @@ func (f *matrixFixture) path(pattern string) string {
 	}
 	if strings.Contains(p, "{recoveryID}") {
 		p = strings.ReplaceAll(p, "{recoveryID}", f.matrixRecovery())
+	}
+	if strings.HasSuffix(p, "/replay") || strings.HasSuffix(p, "/replay-missing") {
+		id = f.matrixLateWebhook() // one with an event to replay
 	}
 	return strings.NewReplacer("{appID}", f.h.acme.ID, "{id}", id, "{deliveryID}", f.deliveryID, "{eventID}", f.eventID, "{keyID}", f.keyID,
 		"{userID}", f.supportID, "{name}", "invoice.paid").Replace(p)

@@ -6,7 +6,6 @@ import (
 	"strconv"
 
 	"github.com/hookboard/hookboard/internal/hook"
-	"github.com/hookboard/hookboard/internal/store"
 	"github.com/hookboard/hookboard/templates"
 )
 
@@ -16,19 +15,19 @@ import (
 // the job's page shows it as it runs.
 
 func (s *Server) recoverPreview(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	s.webhookJob(w, r, c, hook.RecoveryRecover, false)
+	s.webhookJob(w, r, c, hook.RecoverFailed, false)
 }
 
 func (s *Server) recoverStart(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	s.webhookJob(w, r, c, hook.RecoveryRecover, true)
+	s.webhookJob(w, r, c, hook.RecoverFailed, true)
 }
 
 func (s *Server) replayPreview(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	s.webhookJob(w, r, c, hook.RecoveryReplay, false)
+	s.webhookJob(w, r, c, hook.ReplayMissing, false)
 }
 
 func (s *Server) replayStart(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	s.webhookJob(w, r, c, hook.RecoveryReplay, true)
+	s.webhookJob(w, r, c, hook.ReplayMissing, true)
 }
 
 // webhookJob previews (GET) or starts (POST) a recover or replay job of
@@ -49,7 +48,7 @@ func (s *Server) webhookJob(w http.ResponseWriter, r *http.Request, c *reqCtx, k
 		Heading: "Recover failed deliveries", WebhookID: wh.ID, WebhookName: wh.Name,
 		Since: vals.Get("since"), Until: vals.Get("until"), Action: base + "/recover", Back: base, Errors: map[string]string{},
 	}
-	if kind == hook.RecoveryReplay {
+	if kind == hook.ReplayMissing {
 		vm.Page.Title, vm.Heading, vm.Action, vm.Until = "Replay missing events · "+wh.Name, "Replay missing events", base+"/replay", ""
 	}
 	if !start {
@@ -72,53 +71,73 @@ func (s *Server) webhookJob(w http.ResponseWriter, r *http.Request, c *reqCtx, k
 }
 
 // previewOrStart finishes a preview page: with the form's errors as they
-// are, else the store's count (or its field errors), or, when start is
-// set, the job started and its page.
+// are, else the spec's (retention included) or the store's, else the count
+// and pace, or, when start is set, the job started and its page.
 func (s *Server) previewOrStart(w http.ResponseWriter, r *http.Request, c *reqCtx, vm *templates.RecoveryPreview, spec hook.RecoverySpec, start bool) {
+	if len(vm.Errors) == 0 {
+		s.addFieldErrors(vm, spec.Validate(s.now(), s.retention))
+	}
 	if len(vm.Errors) > 0 {
 		s.render(w, r, c, http.StatusUnprocessableEntity, templates.RecoveryPreviewPage(*vm))
 		return
 	}
 	if !start {
-		n, err := s.store.PreviewRecovery(r.Context(), c.appID(), spec)
-		if !s.recoveryFieldErrors(w, r, c, vm, err) {
+		p, err := s.store.PreviewRecovery(r.Context(), c.appID(), spec, s.recoveryRate)
+		if s.recoveryRefused(w, r, c, vm, err) {
 			return
 		}
-		vm.Previewed, vm.Count, vm.Rate, vm.Duration = true, n, s.recoveryRate, durationWords(n, s.recoveryRate)
+		vm.Previewed, vm.Count, vm.Rate, vm.Duration, vm.Webhooks = true, p.Count, p.Rate, etaWords(p.ETA), p.Webhooks
 		s.render(w, r, c, http.StatusOK, templates.RecoveryPreviewPage(*vm))
 		return
 	}
 	job, err := s.store.StartRecovery(r.Context(), c.actor(), c.appID(), spec, s.recoveryRate)
-	var conflict *store.RecoveryConflict
-	if errors.As(err, &conflict) {
-		vm.Conflict = s.conflictRef(r, c, conflict.ID)
-		s.render(w, r, c, http.StatusConflict, templates.RecoveryPreviewPage(*vm))
-		return
-	}
-	if !s.recoveryFieldErrors(w, r, c, vm, err) {
+	if s.recoveryRefused(w, r, c, vm, err) {
 		return
 	}
 	s.log.Info("recovery started", "app", c.appID(), "recovery", job.ID, "kind", string(job.Kind), "total", job.Total, "user", c.user.ID)
-	c.flash("success", templates.KindLabel(string(job.Kind))+" started: "+countOf(job.Total, "delivery", "deliveries")+" to send at "+strconv.Itoa(job.Rate)+" per second.")
+	c.flash("success", templates.KindLabel(string(job.Kind))+" started: "+countOf(job.Total, "delivery", "deliveries")+
+		" to send at "+strconv.Itoa(job.Rate)+" per second per webhook.")
 	s.redirect(w, r, c, "/apps/"+c.appID()+"/recoveries/"+job.ID)
 }
 
-// recoveryFieldErrors shows the store's field errors beside the fields
-// (422) and reports true when err is nil; any other error is the error page.
-func (s *Server) recoveryFieldErrors(w http.ResponseWriter, r *http.Request, c *reqCtx, vm *templates.RecoveryPreview, err error) bool {
-	if err == nil {
-		return true
-	}
+// addFieldErrors puts a spec's field errors beside the form's fields; any
+// other error is left for the store to say again.
+func (s *Server) addFieldErrors(vm *templates.RecoveryPreview, err error) {
 	var fe hook.FieldErrors
-	if !errors.As(err, &fe) {
-		s.error(w, r, c, err)
+	if errors.As(err, &fe) {
+		for _, e := range fe {
+			vm.Errors[recoveryFormField(e.Field)] = e.Message
+		}
+	}
+}
+
+// recoveryRefused shows why the store refused a preview or start, and
+// reports whether it did: field errors beside the fields (422), nothing to
+// do or a webhook that is off on the page (422, 409), another job running
+// for the webhook as a flash linking it (409); anything else is the error page.
+func (s *Server) recoveryRefused(w http.ResponseWriter, r *http.Request, c *reqCtx, vm *templates.RecoveryPreview, err error) bool {
+	var fe hook.FieldErrors
+	var running *hook.RecoveryRunningError
+	switch {
+	case err == nil:
 		return false
+	case errors.As(err, &running):
+		vm.Conflict = s.conflictRef(r, c, running.RecoveryID)
+		s.render(w, r, c, http.StatusConflict, templates.RecoveryPreviewPage(*vm))
+	case errors.As(err, &fe):
+		s.addFieldErrors(vm, fe)
+		s.render(w, r, c, http.StatusUnprocessableEntity, templates.RecoveryPreviewPage(*vm))
+	case hook.ErrorCode(err) == hook.EINVALID || hook.ErrorCode(err) == hook.ECONFLICT:
+		status := http.StatusUnprocessableEntity
+		if hook.ErrorCode(err) == hook.ECONFLICT {
+			status = http.StatusConflict
+		}
+		vm.Refused = hook.ErrorMessage(err)
+		s.render(w, r, c, status, templates.RecoveryPreviewPage(*vm))
+	default:
+		s.error(w, r, c, err)
 	}
-	for _, e := range fe {
-		vm.Errors[recoveryFormField(e.Field)] = e.Message
-	}
-	s.render(w, r, c, http.StatusUnprocessableEntity, templates.RecoveryPreviewPage(*vm))
-	return false
+	return true
 }
 
 // recoveryFormField names a spec field (as the API does) the way the
@@ -135,7 +154,7 @@ func recoveryFormField(f string) string {
 
 // conflictRef is the running job a start ran into, for the flash's link.
 func (s *Server) conflictRef(r *http.Request, c *reqCtx, id string) *templates.RecoveryRef {
-	ref := &templates.RecoveryRef{ID: id, Kind: "recovery", Status: "running"}
+	ref := &templates.RecoveryRef{ID: id, Kind: "recovery", Status: string(hook.RecoveryRunning)}
 	if job, err := s.store.GetRecovery(r.Context(), c.appID(), id); err == nil {
 		ref.Kind, ref.Status = string(job.Kind), string(job.Status)
 	}
@@ -149,13 +168,13 @@ func (s *Server) recoveryForms(r *http.Request, c *reqCtx, webhookID string) tem
 }
 
 // runningRef is the job queued or running for a webhook, or nil. Not
-// knowing is no reason to fail the page: the start would say 409.
+// knowing is no reason to fail the page: a start would say 409.
 func (s *Server) runningRef(r *http.Request, c *reqCtx, webhookID string) *templates.RecoveryRef {
-	job, err := s.store.RunningRecovery(r.Context(), c.appID(), webhookID)
-	if err != nil || job == nil {
-		if err != nil && !clientGone(r) {
-			s.log.Warn("running recovery", "app", c.appID(), "webhook", webhookID, "err", err)
-		}
+	job, ok, err := s.store.OpenRecovery(r.Context(), c.appID(), webhookID)
+	if err != nil && !clientGone(r) {
+		s.log.Warn("open recovery of a webhook", "app", c.appID(), "webhook", webhookID, "err", err)
+	}
+	if err != nil || !ok {
 		return nil
 	}
 	return &templates.RecoveryRef{ID: job.ID, Kind: string(job.Kind), Status: string(job.Status)}

@@ -21,21 +21,15 @@ func bulkResendable(status string) bool {
 
 // bulkSpec reads a bulk resend's filter as the all-events page writes it
 // (dates are whole UTC days, "to" inclusive; RFC 3339 is accepted too),
-// noting what is invalid in errs.
+// noting dates it cannot read in errs; the spec's Validate checks the rest.
 func bulkSpec(vals url.Values, errs map[string]string) hook.RecoverySpec {
-	spec := hook.RecoverySpec{Kind: hook.RecoveryBulkResend, Status: vals.Get("status"), EventType: vals.Get("event_type"), WebhookID: vals.Get("webhook")}
-	if !bulkResendable(spec.Status) {
-		errs["status"] = "Only failed and retrying deliveries are resent: choose Failed, Retrying or All."
-	}
+	spec := hook.RecoverySpec{Kind: hook.BulkResend, Status: vals.Get("status"), EventType: vals.Get("event_type"), WebhookID: vals.Get("webhook")}
 	var ok bool
 	if spec.From, ok = parseDay(vals.Get("from"), false); !ok {
 		errs["from"] = "Enter a date as YYYY-MM-DD."
 	}
 	if spec.To, ok = parseDay(vals.Get("to"), true); !ok {
 		errs["to"] = "Enter a date as YYYY-MM-DD."
-	}
-	if !spec.From.IsZero() && !spec.To.IsZero() && !spec.To.After(spec.From) {
-		errs["to"] = "“To” must be on or after “From”."
 	}
 	return spec
 }
@@ -55,7 +49,7 @@ func (s *Server) bulkResend(w http.ResponseWriter, r *http.Request, c *reqCtx, s
 	}
 	filter := keepFilled(vals, bulkFilterNames...)
 	vm := templates.RecoveryPreview{
-		Page: s.page(r, c, "Bulk resend", "events"), AppID: c.appID(), Kind: string(hook.RecoveryBulkResend),
+		Page: s.page(r, c, "Bulk resend", "events"), AppID: c.appID(), Kind: string(hook.BulkResend),
 		Heading: "Resend all matching failed deliveries", Action: "/apps/" + c.appID() + "/deliveries/bulk-resend",
 		Back: "/apps/" + c.appID() + "/events?" + filter.Encode(), Errors: map[string]string{},
 	}
@@ -109,6 +103,10 @@ func (s *Server) bulkFacts(r *http.Request, c *reqCtx, spec hook.RecoverySpec, f
 	}, nil
 }
 
+// bulkOfferCap bounds the events page's count of what a bulk resend would
+// cover: past it the offer says "more than".
+const bulkOfferCap = 100_000
+
 // bulkResendOffer is the all-events page's "Resend all N matching failed
 // deliveries": offered when its filter can match failed deliveries (any
 // status, failed or retrying; not a search for one ID) and some match.
@@ -116,15 +114,18 @@ func (s *Server) bulkResendOffer(r *http.Request, c *reqCtx, q url.Values, f sto
 	if f.Query != "" || !bulkResendable(f.Status) {
 		return nil
 	}
-	spec := hook.RecoverySpec{Kind: hook.RecoveryBulkResend, Status: f.Status, EventType: f.EventType, WebhookID: f.WebhookID, From: f.From, To: f.To}
-	n, err := s.store.PreviewRecovery(r.Context(), c.appID(), spec)
+	spec := hook.RecoverySpec{Kind: hook.BulkResend, Status: f.Status, EventType: f.EventType, WebhookID: f.WebhookID, From: f.From, To: f.To}
+	if spec.Validate(s.now(), s.retention) != nil {
+		return nil
+	}
+	n, more, err := s.store.CountRecovery(r.Context(), c.appID(), spec, bulkOfferCap)
 	if err != nil {
 		if !clientGone(r) && hook.ErrorCode(err) == hook.EINTERNAL {
 			s.log.Error("bulk resend count", "app", c.appID(), "err", err)
 		}
 		return nil
 	}
-	return &templates.BulkResendOffer{AppID: c.appID(), Count: n, Filter: bulkHidden(keepFilled(q, bulkFilterNames...))}
+	return &templates.BulkResendOffer{AppID: c.appID(), Count: n, More: more, Filter: bulkHidden(keepFilled(q, bulkFilterNames...))}
 }
 
 // bulkHidden carries a bulk resend's filter as hidden inputs, in form order.

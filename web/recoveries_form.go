@@ -7,11 +7,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hookboard/hookboard/internal/hook"
 )
 
 // defaultRecoveryRate is HOOKBOARD_RECOVERY_RATE's default: requests per
 // second a job sends to one webhook.
-const defaultRecoveryRate = 20
+const defaultRecoveryRate = hook.DefaultRecoveryRate
 
 // parseDateTime reads a date-time of a recovery form or request, in UTC
 // unless it says otherwise: RFC 3339, or what a datetime-local input
@@ -43,15 +45,20 @@ func formDateTime(t time.Time) string {
 	return t.Format("2006-01-02T15:04:05")
 }
 
-// durationWords says how long n requests take at rate per second, for
-// people: "under a second", "40 seconds", "3 minutes", "2 h 5 min".
+// durationWords says how long n requests take at rate per second.
 func durationWords(n, rate int) string {
 	if rate <= 0 {
 		rate = defaultRecoveryRate
 	}
-	secs := int(math.Ceil(float64(n) / float64(rate)))
+	return etaWords(time.Duration(n) * time.Second / time.Duration(rate))
+}
+
+// etaWords says a duration for people: "under a second", "40 seconds",
+// "3 minutes", "2 h 5 min".
+func etaWords(d time.Duration) string {
+	secs := int(math.Ceil(d.Seconds()))
 	switch {
-	case secs <= 1 && n <= rate:
+	case secs <= 1:
 		return "under a second"
 	case secs < 90:
 		return fmt.Sprintf("%d seconds", secs)

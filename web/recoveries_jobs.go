@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/hookboard/hookboard/internal/hook"
+	"github.com/hookboard/hookboard/internal/store"
 	"github.com/hookboard/hookboard/templates"
 )
 
@@ -12,7 +13,7 @@ import (
 func (s *Server) recoveryList(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	q := r.URL.Query()
 	cursor := q.Get("cursor")
-	jobs, next, err := s.store.ListRecoveries(r.Context(), c.appID(), cursor, 50)
+	jobs, next, err := s.store.ListRecoveries(r.Context(), c.appID(), store.RecoveryFilter{Cursor: cursor})
 	if err != nil {
 		s.error(w, r, c, err)
 		return
@@ -64,14 +65,14 @@ func (s *Server) recoveryPage(w http.ResponseWriter, r *http.Request, c *reqCtx)
 	}
 	vm := templates.RecoveryPage{Page: s.page(r, c, templates.KindLabel(string(job.Kind))+" · Recovery job", "recoveries"),
 		AppID: c.appID(), Job: recoveryVM(job, name), AsOf: s.now()}
-	vm.CanCancel = vm.Job.Live() && mayRun(c, job.Kind)
+	vm.CanCancel = job.Status.Open() && mayRun(c, job.Kind)
 	s.render(w, r, c, http.StatusOK, templates.RecoveryPageView(vm))
 }
 
 // mayRun reports whether the user may start or cancel a job of kind:
 // support agents may resend (Recover, Bulk resend); Replay is for admins.
 func mayRun(c *reqCtx, kind hook.RecoveryKind) bool {
-	return kind != hook.RecoveryReplay || c.canChange()
+	return kind != hook.ReplayMissing || c.canChange()
 }
 
 // recoveryCancel cancels a queued or running job, once confirmed (the
@@ -87,7 +88,7 @@ func (s *Server) recoveryCancel(w http.ResponseWriter, r *http.Request, c *reqCt
 		return
 	}
 	page := "/apps/" + c.appID() + "/recoveries/" + job.ID
-	if r.PostForm.Get("confirm") != "yes" {
+	if confirmed(w, r) != nil {
 		s.confirm(w, r, c, "Cancel this job?", "What it has sent stays sent; the rest is not sent.", "Cancel the job", page)
 		return
 	}
@@ -107,45 +108,46 @@ func recoveryVM(j hook.Recovery, webhookName string) templates.RecoveryVM {
 	vm := templates.RecoveryVM{
 		ID: j.ID, Kind: string(j.Kind), KindLabel: templates.KindLabel(string(j.Kind)), Status: string(j.Status),
 		WebhookID: j.WebhookID, WebhookName: webhookName, Rate: j.Rate,
-		Total: j.Total, Sent: j.Sent, Succeeded: j.Succeeded, Failed: j.Failed, Skipped: j.Skipped,
-		Done: j.Succeeded + j.Failed + j.Skipped, StartedBy: j.StartedBy, CreatedAt: j.CreatedAt,
+		Total: j.Total, Sent: j.Sent, Succeeded: j.Succeeded, Failed: j.Failed, Skipped: j.Skipped, Interrupted: j.Interrupted,
+		Done: j.Processed(), StartedBy: j.StartedBy, CreatedAt: j.CreatedAt,
 		StartedAt: j.StartedAt, FinishedAt: j.FinishedAt, Error: j.Error,
 	}
 	if j.WebhookID != "" && webhookName == "" {
 		vm.WebhookName = "(deleted webhook)"
 	}
-	if vm.Live() && vm.Total > vm.Done {
-		vm.Remaining = durationWords(vm.Total-vm.Done, j.Rate)
+	if j.Status.Open() && j.Remaining() > 0 {
+		vm.Remaining = durationWords(j.Remaining(), j.Rate)
 	}
-	vm.Scope = recoveryScope(j.Spec)
+	vm.Scope = recoveryScope(j)
 	return vm
 }
 
-// recoveryScope says in words what a job's spec covers.
-func recoveryScope(sp hook.RecoverySpec) []templates.Fact {
+// recoveryScope says in words what a job covers.
+func recoveryScope(j hook.Recovery) []templates.Fact {
 	var out []templates.Fact
 	add := func(label, field string, v string) {
 		if v != "" {
 			out = append(out, templates.Fact{Label: label, Value: v, Field: field})
 		}
 	}
-	add("Since", "since", formatTime(sp.Since))
-	add("Until", "until", formatTime(sp.Until))
-	if sp.Kind == hook.RecoveryBulkResend {
-		status := sp.Status
+	add("Since", "since", formatTime(j.Since))
+	add("Until", "until", formatTime(j.Until))
+	if j.Kind == hook.BulkResend {
+		status := j.FilterStatus
 		if status == "" {
 			status = "failed or retrying"
 		}
 		add("Status", "filter-status", status)
-		add("Event type", "filter-event-type", sp.EventType)
-		add("From", "filter-from", formatTime(sp.From))
-		add("To", "filter-to", formatTime(sp.To))
+		add("Event type", "filter-event-type", j.EventType)
+		add("From", "filter-from", formatTime(j.From))
+		add("To", "filter-to", formatTime(j.To))
 	}
 	return out
 }
 
-func formatTime(t time.Time) string {
-	if t.IsZero() {
+// formatTime is an optional time in UTC, "" when unset.
+func formatTime(t *time.Time) string {
+	if t == nil || t.IsZero() {
 		return ""
 	}
 	return t.UTC().Format("2006-01-02 15:04:05") + " UTC"

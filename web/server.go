@@ -41,6 +41,9 @@ type Options struct {
 	// RecoveryRate is the requests per second a recovery job sends to one
 	// webhook (HOOKBOARD_RECOVERY_RATE); 0: 20.
 	RecoveryRate int
+	// Retention is how long history is kept (HOOKBOARD_RETENTION): a
+	// recovery may not reach further back. 0: not checked.
+	Retention time.Duration
 }
 
 // Ingester is how the API ingests an event.
@@ -66,8 +69,9 @@ type Server struct {
 	mux      *http.ServeMux
 	handler  http.Handler
 	patterns []string
-	// recoveryRate: see Options.RecoveryRate.
+	// recoveryRate and retention: see Options.
 	recoveryRate int
+	retention    time.Duration
 }
 
 // New builds the server and its routes.
@@ -87,6 +91,7 @@ func New(opts Options) *Server {
 		static:   newStaticFiles(),
 
 		recoveryRate: opts.RecoveryRate,
+		retention:    opts.Retention,
 	}
 	if s.recoveryRate <= 0 {
 		s.recoveryRate = defaultRecoveryRate
