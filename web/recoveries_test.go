@@ -197,9 +197,11 @@ func TestRecoverPreviewStartAndCancel(t *testing.T) {
 				t.Error("a cancelled job still offers Cancel")
 			}
 			_, doc = a.get("/apps/" + f.acme.ID + "/audit")
-			audit := doc.Find("main").Text()
-			if strings.Count(audit, "support@acme.test") < 2 {
-				t.Errorf("the audit log does not show the start and the cancel by support: %.600s", strings.Join(strings.Fields(audit), " "))
+			for _, action := range []string{"Started recovery job", "Cancelled recovery job"} {
+				row := doc.Find("tr").FilterFunction(func(_ int, s *goquery.Selection) bool { return strings.Contains(s.Text(), action) })
+				if row.Length() != 1 || !strings.Contains(row.Text(), "support@acme.test") || row.Find(`a[href="`+jobURL+`"]`).Length() != 1 {
+					t.Errorf("audit log: %q by support linking the job: %d rows %q", action, row.Length(), strings.Join(strings.Fields(row.Text()), " "))
+				}
 			}
 		})
 	}
