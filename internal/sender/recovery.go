@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hookboard/hookboard/internal/hook"
@@ -37,8 +38,8 @@ type RecoveryOptions struct {
 // A job never sends an item twice: a batch of items is marked in flight in
 // the database before its requests, and recorded after. Items a dead
 // process left in flight are marked interrupted instead of being sent
-// again, so at most one batch per process death is in doubt; the batch is
-// a quarter second of the job's rate, at most MaxRecoveryBatch.
+// again, so at most InFlightBound items per process death are in doubt:
+// two batches of 50 ms of the job's rate.
 type RecoveryRunner struct {
 	store   RecoveryStore
 	sender  *Sender
@@ -49,13 +50,16 @@ type RecoveryRunner struct {
 	running map[string]bool
 }
 
-// MaxRecoveryBatch bounds how many items of a job are in flight at once,
-// and so how many can be in doubt (interrupted) when its process dies.
-const MaxRecoveryBatch = 100
+// MaxRecoveryBatch bounds how many items of a job one batch takes.
+const MaxRecoveryBatch = 50
 
-// RecoveryBatchSize is how many items a job at rate takes at a time: a
-// quarter second's worth, from 1 to MaxRecoveryBatch.
-func RecoveryBatchSize(rate int) int { return max(1, min(MaxRecoveryBatch, rate/4)) }
+// RecoveryBatchSize is how many items a job at rate takes at a time: 50 ms
+// worth, from 1 to MaxRecoveryBatch.
+func RecoveryBatchSize(rate int) int { return max(1, min(MaxRecoveryBatch, rate/20)) }
+
+// InFlightBound is how many of a job's items can be in flight at once (two
+// batches), and so in doubt (interrupted) when its process dies.
+func InFlightBound(rate int) int { return 2 * RecoveryBatchSize(rate) }
 
 // NewRecoveryRunner returns a runner sending with snd; call Run after
 // snd.Hold, beside snd.Run.
@@ -125,58 +129,100 @@ func (r *RecoveryRunner) claim(ctx context.Context, jobs *sync.WaitGroup) {
 }
 
 // runJob takes, sends and records batches until the job ends, is lost
-// (cancelled, taken over) or ctx ends.
+// (cancelled, taken over) or ctx ends. It is a pipeline: the next batch is
+// taken while the last one's requests are still out, so the rate holds
+// whatever the receiver's latency, and at most two batches are in flight
+// (taken, not recorded) at any time: InFlightBound.
 func (r *RecoveryRunner) runJob(ctx context.Context, job hook.Recovery) {
 	s := r.sender
 	bg := context.WithoutCancel(ctx)
 	size := RecoveryBatchSize(job.Rate)
 	pacers := map[string]*pacer{}
-	for {
-		if ctx.Err() != nil {
+	slots := make(chan struct{}, 2) // batches in flight
+	var out sync.WaitGroup
+	var broken atomic.Bool // a batch could not be recorded
+	defer func() {
+		out.Wait()
+		if ctx.Err() != nil || broken.Load() {
+			// The next process (or this one's next claim) resumes it; what
+			// could not be recorded is marked interrupted then.
 			if err := r.store.ReleaseRecovery(bg, s.owner, job.ID); err != nil {
 				s.log.Error("release recovery job", "recovery", job.ID, "err", err)
 			}
-			return
 		}
+	}()
+	var recorded sync.Mutex // batches are recorded in order, one at a time
+	for ctx.Err() == nil && !broken.Load() {
+		slots <- struct{}{}
 		b, err := r.store.TakeRecoveryBatch(bg, s.owner, job.ID, size, s.lease)
-		switch {
-		case errors.Is(err, store.ErrRecoveryLost):
-			s.log.Info("recovery job stopped here (cancelled, or taken over)", "recovery", job.ID)
-			return
-		case err != nil:
-			s.log.Error("recovery job: take a batch", "recovery", job.ID, "err", err)
-			sleepCtx(ctx, time.Second)
-			continue
-		case b.Finished:
-			s.log.Info("recovery job done", "recovery", job.ID)
-			return
-		case len(b.Jobs) == 0:
-			// Every item left is being retried by the sender right now.
-			sleepCtx(ctx, 200*time.Millisecond)
+		if err != nil || b.Finished || len(b.Jobs) == 0 {
+			<-slots
+			if !r.idle(ctx, job.ID, b, err) {
+				return
+			}
 			continue
 		}
-		recs := r.send(b.Recovery, b.Jobs, pacers)
-		r.record(bg, job.ID, recs)
+		at := schedule(job.Rate, b.Jobs, pacers)
+		out.Go(func() {
+			defer func() { <-slots }()
+			recs := r.send(b.Jobs, at)
+			recorded.Lock()
+			defer recorded.Unlock()
+			if !r.record(bg, job.ID, recs) {
+				broken.Store(true)
+			}
+		})
 	}
 }
 
-// send makes the batch's requests, each at its webhook's next slot of the
-// job's rate, concurrently, and returns them to record. A batch is sent
-// whole even if the job is cancelled or the process stops meanwhile
-// (it lasts about a quarter of a second): its items are in flight.
-func (r *RecoveryRunner) send(job hook.Recovery, jobs []hook.Job, pacers map[string]*pacer) []store.AttemptRecord {
-	recs := make([]store.AttemptRecord, len(jobs))
-	var wg sync.WaitGroup
+// idle handles a take that brought nothing to send, and reports whether
+// the job goes on: it waits when items are being retried by the sender or
+// its own are still out, and ends on a finished or lost job.
+func (r *RecoveryRunner) idle(ctx context.Context, id string, b store.RecoveryBatch, err error) bool {
+	s := r.sender
+	switch {
+	case errors.Is(err, store.ErrRecoveryLost):
+		s.log.Info("recovery job stopped here (cancelled, or taken over)", "recovery", id)
+		return false
+	case err != nil:
+		s.log.Error("recovery job: take a batch", "recovery", id, "err", err)
+		sleepCtx(ctx, time.Second)
+	case b.Finished:
+		s.log.Info("recovery job done", "recovery", id, "total", b.Recovery.Total)
+		return false
+	default:
+		// Every item left is being retried by the sender right now, or
+		// this runner's last batches are still out.
+		sleepCtx(ctx, 20*time.Millisecond)
+	}
+	return true
+}
+
+// schedule books each job's slot at its webhook's pacer.
+func schedule(rate int, jobs []hook.Job, pacers map[string]*pacer) []time.Time {
 	now := time.Now()
+	at := make([]time.Time, len(jobs))
 	for i, j := range jobs {
 		p := pacers[j.WebhookID]
 		if p == nil {
-			p = newPacer(job.Rate)
+			p = newPacer(rate)
 			pacers[j.WebhookID] = p
 		}
-		at := p.slot(now)
+		at[i] = p.slot(now)
+	}
+	return at
+}
+
+// send makes the batch's requests, each at its slot, concurrently, and
+// returns them to record. A batch is sent whole even if the job is
+// cancelled or the process stops meanwhile (it lasts about 50 ms): its
+// items are in flight.
+func (r *RecoveryRunner) send(jobs []hook.Job, at []time.Time) []store.AttemptRecord {
+	recs := make([]store.AttemptRecord, len(jobs))
+	var wg sync.WaitGroup
+	for i, j := range jobs {
 		wg.Go(func() {
-			if d := time.Until(at); d > 0 {
+			if d := time.Until(at[i]); d > 0 {
 				time.Sleep(d)
 			}
 			recs[i] = r.attempt(j)
@@ -210,9 +256,9 @@ func (r *RecoveryRunner) attempt(j hook.Job) store.AttemptRecord {
 }
 
 // record stores a batch's outcomes, trying a few times: until it is
-// recorded its items stay in flight, and a later take marks them
-// interrupted rather than send them again.
-func (r *RecoveryRunner) record(ctx context.Context, id string, recs []store.AttemptRecord) {
+// recorded its items stay in flight, and the job's next claim marks them
+// interrupted rather than send them again. false when it could not.
+func (r *RecoveryRunner) record(ctx context.Context, id string, recs []store.AttemptRecord) bool {
 	s := r.sender
 	var err error
 	for try := range 3 {
@@ -223,9 +269,12 @@ func (r *RecoveryRunner) record(ctx context.Context, id string, recs []store.Att
 			break
 		}
 	}
+	if errors.Is(err, store.ErrRecoveryLost) {
+		return true // taken over: the new owner marked them interrupted
+	}
 	if err != nil {
 		s.log.Error("recovery job: record a batch", "recovery", id, "count", len(recs), "err", err)
-		return
+		return false
 	}
 	for _, rec := range recs {
 		s.metrics.Attempt(rec.Attempt.Trigger, rec.Outcome.Status, rec.Attempt.Duration)
@@ -233,6 +282,7 @@ func (r *RecoveryRunner) record(ctx context.Context, id string, recs []store.Att
 			"status", rec.Attempt.ResponseStatus, "succeeded", rec.Attempt.Succeeded, "duration_ms", rec.Attempt.Duration.Milliseconds(),
 			"outcome", rec.Outcome.Status, "error", rec.Attempt.Error)
 	}
+	return true
 }
 
 // pacer spaces one webhook's requests of a job at its rate. After a pause
