@@ -421,13 +421,3 @@ func (s *Store) ReleaseRecovery(ctx context.Context, owner, id string) error {
 	_, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE recoveries SET lease_owner = '', lease_until = NULL WHERE id = ? AND lease_owner = ?`), id, owner)
 	return err
 }
-
-// FailRecovery ends a job owner runs as failed, with the reason to show.
-func (s *Store) FailRecovery(ctx context.Context, owner, id, reason string) error {
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := s.leasedRecovery(ctx, tx, owner, id); err != nil {
-			return err
-		}
-		return s.endRecovery(ctx, tx, id, hook.RecoveryFailed, reason)
-	})
-}
