@@ -452,3 +452,28 @@ func (s *Store) endRecovery(ctx context.Context, tx *sqlx.Tx, id string, status 
 	_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE recovery_webhooks SET active = ? WHERE recovery_id = ? AND active`), false, id)
 	return err
 }
+
+// DeleteRecoveriesOlderThan removes the jobs that ended before cutoff, with
+// their items, one job per transaction; it returns how many went. The
+// retention loop calls it with the retention's cutoff: by then every
+// delivery a job covered is gone too.
+func (s *Store) DeleteRecoveriesOlderThan(ctx context.Context, cutoff time.Time) (int, error) {
+	var ids []string
+	if err := s.db.SelectContext(ctx, &ids, s.db.Rebind(`SELECT id FROM recoveries WHERE finished_at < ? ORDER BY id LIMIT 100`), cutoff.UTC()); err != nil {
+		return 0, err
+	}
+	for i, id := range ids {
+		err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+			for _, q := range []string{`DELETE FROM recovery_items WHERE recovery_id = ?`, `DELETE FROM recovery_webhooks WHERE recovery_id = ?`, `DELETE FROM recoveries WHERE id = ?`} {
+				if _, err := tx.ExecContext(ctx, tx.Rebind(q), id); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return i, err
+		}
+	}
+	return len(ids), nil
+}

@@ -133,6 +133,9 @@ type RecoveryBatch struct {
 	// Waiting is how many items were left for now because their delivery
 	// is leased elsewhere (an automatic retry under way).
 	Waiting int
+	// InFlight, when no item is left to take, is how many the caller has
+	// in flight (taken, not recorded): the job is done once they are.
+	InFlight int
 	// Finished: nothing is left to send; the job is done.
 	Finished bool
 }
@@ -157,8 +160,10 @@ type recoveryItem struct {
 // went, or whose webhook is off) is skipped and counted; one leased
 // elsewhere waits; the rest are marked in flight, committed, before the
 // caller sends them. ErrRecoveryLost when owner no longer runs the job
-// (cancelled, or taken over). Items still in flight from an earlier batch
-// (its outcome never recorded) are marked interrupted first.
+// (cancelled, or taken over). The caller may take the next batch before
+// it recorded the last (a pipeline); items it never records are marked
+// interrupted when the job is next claimed (ClaimRecovery), so a runner
+// that cannot record gives the job back (ReleaseRecovery).
 func (s *Store) TakeRecoveryBatch(ctx context.Context, owner, id string, limit int, lease time.Duration) (RecoveryBatch, error) {
 	var b RecoveryBatch
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -171,14 +176,16 @@ func (s *Store) TakeRecoveryBatch(ctx context.Context, owner, id string, limit i
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE recoveries SET lease_until = ? WHERE id = ?`), now.Add(lease), id); err != nil {
 			return err
 		}
-		if err := s.interruptInFlight(ctx, tx, id, owner, now); err != nil {
-			return err
-		}
 		items, err := s.queuedItems(ctx, tx, id, limit)
 		if err != nil {
 			return err
 		}
 		if len(items) == 0 {
+			// Done once the caller has recorded what it has in flight.
+			if err := tx.GetContext(ctx, &b.InFlight, tx.Rebind(`SELECT COUNT(*) FROM recovery_items WHERE recovery_id = ? AND state = 'inflight'`), id); err != nil || b.InFlight > 0 {
+				b.Recovery = row
+				return err
+			}
 			b.Finished = true
 			return s.endRecovery(ctx, tx, id, hook.RecoveryDone, "")
 		}
@@ -413,14 +420,4 @@ func (s *Store) RecordRecoveryBatch(ctx context.Context, owner, id string, recs 
 func (s *Store) ReleaseRecovery(ctx context.Context, owner, id string) error {
 	_, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE recoveries SET lease_owner = '', lease_until = NULL WHERE id = ? AND lease_owner = ?`), id, owner)
 	return err
-}
-
-// FailRecovery ends a job owner runs as failed, with the reason to show.
-func (s *Store) FailRecovery(ctx context.Context, owner, id, reason string) error {
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := s.leasedRecovery(ctx, tx, owner, id); err != nil {
-			return err
-		}
-		return s.endRecovery(ctx, tx, id, hook.RecoveryFailed, reason)
-	})
 }

@@ -246,6 +246,17 @@ func TestRecoveryOneJobPerWebhook(t *testing.T) {
 		if _, err := s.StartRecovery(ctx, actor, f.app.ID, hook.RecoverySpec{Kind: hook.RecoverFailed, WebhookID: f.a.ID, Since: clock.Now()}, 20); hook.ErrorCode(err) != hook.EINVALID {
 			t.Errorf("a job over nothing: %v, want EINVALID", err)
 		}
+		// Retention: ended jobs go with their items; open ones stay.
+		clock.Advance(time.Hour)
+		if n, err := s.DeleteRecoveriesOlderThan(ctx, clock.Now()); err != nil || n != 1 {
+			t.Errorf("deleted %d old jobs, %v; want the cancelled one", n, err)
+		}
+		if _, err := s.GetRecovery(ctx, f.app.ID, job.ID); hook.ErrorCode(err) != hook.ENOTFOUND {
+			t.Errorf("the cancelled job after retention: %v", err)
+		}
+		if list, _, _ := s.ListRecoveries(ctx, f.app.ID, store.RecoveryFilter{Open: true}); len(list) != 2 {
+			t.Errorf("%d open jobs after retention, want 2", len(list))
+		}
 	})
 }
 
