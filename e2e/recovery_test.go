@@ -78,6 +78,9 @@ func TestRecoveryProgressMovesByItself(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.app = res.App
+	if _, err := e.st.CreateEventType(bg, hook.Actor{}, e.app.ID, hook.EventTypeInput{Name: "invoice.paid"}); err != nil {
+		t.Fatal(err)
+	}
 	e.webhook, _, err = e.st.CreateWebhook(bg, hook.Actor{}, e.app.ID, hook.WebhookInput{
 		Name: "Billing", URL: receiver.URL + "/hooks", Events: []string{"*"}, Active: true, AuthType: hook.AuthNone,
 	}, hook.TargetPolicy{AllowHTTP: true, AllowPrivate: true})
