@@ -416,3 +416,85 @@ func (f *matrixFixture) matrixLateWebhook() string {
 	}
 	return f.lateID
 }
+
+// A job that ran: its page, loaded without JavaScript, shows it done with
+// its counts, the bar full and no Cancel; cancelling it now is a 409; the
+// resends are attempts with trigger "recovery".
+func TestRecoveryJobPageWhenDone(t *testing.T) {
+	for _, dialect := range storetest.Dialects(t) {
+		t.Run(dialect, func(t *testing.T) {
+			var drv *sendertest.Driver
+			h := newHarnessOnWith(t, dialect, storetest.Options{}, func(st *store.Store) *sender.Sender {
+				drv = sendertest.Start(t, st, sender.Options{AllowPrivate: true, Jitter: func() float64 { return 0 }})
+				return drv.Sender
+			})
+			h.mustEventTypes("invoice.paid")
+			var down atomic.Bool
+			down.Store(true)
+			rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if down.Load() {
+					w.WriteHeader(http.StatusBadGateway)
+				}
+			}))
+			t.Cleanup(rcv.Close)
+			f := &recoveryFixture{harness: h, drv: drv}
+			wh := f.mustLocalWebhook("Billing", rcv.URL, "*")
+			f.send(3, "invoice.paid", true)
+			down.Store(false)
+
+			a := h.admin()
+			resp, doc := a.get(f.webhookPage(wh) + "/recover?since=" + url.QueryEscape(when(time.Now().Add(-time.Hour))))
+			wantStatus(t, resp, http.StatusOK)
+			id, _ := startedJob(t, a, first(a.submit(doc.Find("form[data-testid=confirm-recovery]"), nil)))
+
+			ctx, stop := context.WithCancel(context.Background())
+			ran := make(chan struct{})
+			go func() {
+				defer close(ran)
+				sender.NewRecoveryRunner(h.store, drv.Sender, sender.RecoveryOptions{Poll: 20 * time.Millisecond}).Run(ctx)
+			}()
+			t.Cleanup(func() { stop(); <-ran })
+			deadline := time.Now().Add(15 * time.Second)
+			for {
+				job, err := h.store.GetRecovery(context.Background(), h.acme.ID, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if job.Status == hook.RecoveryDone {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the job is %s after 15 s: %+v", job.Status, job)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+
+			jobURL := "/apps/" + h.acme.ID + "/recoveries/" + id
+			_, job := a.get(jobURL)
+			for field, want := range map[string]string{"status": "done", "total": "3", "sent": "3", "succeeded": "3", "failed": "0", "skipped": "0", "done": "3"} {
+				wantText(t, job, "[data-field="+field+"]", want)
+			}
+			bar := job.Find("progress[data-testid=recover-progress]")
+			if bar.AttrOr("value", "") != "3" || bar.AttrOr("max", "") != "3" {
+				t.Errorf("progress value=%s max=%s, want full", bar.AttrOr("value", ""), bar.AttrOr("max", ""))
+			}
+			if job.Find("form[data-testid=cancel-recovery]").Length() != 0 || job.Find("[data-field=finished] time").Length() != 1 {
+				t.Error("a finished job offers Cancel, or does not say when it finished")
+			}
+			resp, _ = a.post(jobURL+"/cancel", url.Values{"confirm": {"yes"}})
+			wantStatus(t, resp, http.StatusConflict)
+			_, doc = a.get(f.webhookPage(wh))
+			if doc.Find("[data-testid=running-recovery]").Length() != 0 {
+				t.Error("the webhook page still links a running job")
+			}
+			rows, _, err := h.store.ListDeliveries(context.Background(), h.acme.ID, store.DeliveryFilter{WebhookID: wh.ID})
+			if err != nil || len(rows) != 3 {
+				t.Fatalf("%d deliveries (%v)", len(rows), err)
+			}
+			_, doc = a.get("/apps/" + h.acme.ID + "/deliveries/" + rows[0].ID + "?tab=response")
+			if got := text(doc, "[data-testid=attempt] [data-field=trigger]"); got != hook.TriggerRecovery {
+				t.Errorf("the latest attempt's trigger is %q, want %q", got, hook.TriggerRecovery)
+			}
+		})
+	}
+}
