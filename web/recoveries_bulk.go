@@ -105,7 +105,7 @@ func (s *Server) bulkFacts(r *http.Request, c *reqCtx, spec hook.RecoverySpec, f
 
 // bulkOfferCap bounds the events page's count of what a bulk resend would
 // cover: past it the offer says "more than".
-const bulkOfferCap = 100_000
+const bulkOfferCap = 10_000
 
 // bulkResendOffer is the all-events page's "Resend all N matching failed
 // deliveries": offered when its filter can match failed deliveries (any

@@ -48,18 +48,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	// Support agents may resend: it is how they fix a failure.
 	handle("POST /apps/{appID}/deliveries/{id}/resend", s.member(s.resend))
 
-	// Outage recovery (recoveries*.go): support agents may Recover and Bulk
-	// resend (they are resends); Replay missing is for admins. Cancel
-	// follows the job's kind (checked in the handler).
-	handle("GET /apps/{appID}/webhooks/{id}/recover", s.member(s.recoverPreview))
-	handle("POST /apps/{appID}/webhooks/{id}/recover", s.member(s.recoverStart))
-	handle("GET /apps/{appID}/webhooks/{id}/replay", s.admin(s.replayPreview))
-	handle("POST /apps/{appID}/webhooks/{id}/replay", s.admin(s.replayStart))
-	handle("GET /apps/{appID}/deliveries/bulk-resend", s.member(s.bulkResendPreview))
-	handle("POST /apps/{appID}/deliveries/bulk-resend", s.member(s.bulkResendStart))
-	handle("GET /apps/{appID}/recoveries", s.member(s.recoveryList))
-	handle("GET /apps/{appID}/recoveries/{recoveryID}", s.member(s.recoveryPage))
-	handle("POST /apps/{appID}/recoveries/{recoveryID}/cancel", s.member(s.recoveryCancel))
+	s.recoveryRoutes(handle)
 
 	handle("GET /apps/{appID}/api-keys", s.admin(s.apiKeyList))
 	handle("POST /apps/{appID}/api-keys", s.admin(s.apiKeyCreate))
@@ -84,6 +73,21 @@ func (s *Server) routes(mux *http.ServeMux) {
 
 	// Everything else: our 404, or 405 with Allow.
 	handle("/", s.noRoute)
+}
+
+// recoveryRoutes are the outage recovery pages (recoveries*.go): support
+// agents may Recover and Bulk resend (they are resends); Replay missing is
+// for admins. Cancel follows the job's kind (checked in the handler).
+func (s *Server) recoveryRoutes(handle func(string, http.HandlerFunc)) {
+	handle("GET /apps/{appID}/webhooks/{id}/recover", s.member(s.recoverPreview))
+	handle("POST /apps/{appID}/webhooks/{id}/recover", s.member(s.recoverStart))
+	handle("GET /apps/{appID}/webhooks/{id}/replay", s.admin(s.replayPreview))
+	handle("POST /apps/{appID}/webhooks/{id}/replay", s.admin(s.replayStart))
+	handle("GET /apps/{appID}/deliveries/bulk-resend", s.member(s.bulkResendPreview))
+	handle("POST /apps/{appID}/deliveries/bulk-resend", s.member(s.bulkResendStart))
+	handle("GET /apps/{appID}/recoveries", s.member(s.recoveryList))
+	handle("GET /apps/{appID}/recoveries/{recoveryID}", s.member(s.recoveryPage))
+	handle("POST /apps/{appID}/recoveries/{recoveryID}/cancel", s.member(s.recoveryCancel))
 }
 
 // APIRoute is one route of the JSON API; the OpenAPI document must list
