@@ -433,7 +433,7 @@ func TestRecoveryJobPageWhenDone(t *testing.T) {
 			down.Store(true)
 			rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if down.Load() {
-					w.WriteHeader(http.StatusBadGateway)
+					w.WriteHeader(http.StatusGone) // failed for good: no retry competes with the job
 				}
 			}))
 			t.Cleanup(rcv.Close)
