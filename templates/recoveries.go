@@ -1,6 +1,10 @@
 package templates
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/a-h/templ"
+)
 
 // kindLabel names a recovery job's kind in words.
 func kindLabel(kind string) string {
@@ -89,4 +93,16 @@ func sortedErrors(errors map[string]string) []Fact {
 		return 0
 	})
 	return out
+}
+
+// windowAttrs are a date-time input's min and max, those that are set.
+func windowAttrs(w TimeWindow) templ.Attributes {
+	a := templ.Attributes{}
+	if w.Min != "" {
+		a["min"] = w.Min
+	}
+	if w.Max != "" {
+		a["max"] = w.Max
+	}
+	return a
 }

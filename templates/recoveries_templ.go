@@ -73,11 +73,11 @@ func RecoverySection(f RecoveryForms) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = dateTimeField("recover-since", "since", "Since", "", true, nil).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = dateTimeField("recover-since", "since", "Since", "", f.Window, true, nil).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = dateTimeField("recover-until", "until", "Until (optional)", "", false, nil).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = dateTimeField("recover-until", "until", "Until (optional)", "", f.Window, false, nil).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -103,7 +103,7 @@ func RecoverySection(f RecoveryForms) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = dateTimeField("replay-since", "since", "Since", "", true, nil).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = dateTimeField("replay-since", "since", "Since", "", f.Window, true, nil).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -192,7 +192,7 @@ func runningNotice(appID string, job RecoveryRef) templ.Component {
 
 // dateTimeField is a UTC date-time input; the browser's picker gives
 // 2006-01-02T15:04, and RFC 3339 is accepted too.
-func dateTimeField(id, name, label, value string, required bool, errors map[string]string) templ.Component {
+func dateTimeField(id, name, label, value string, window TimeWindow, required bool, errors map[string]string) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -279,6 +279,10 @@ func dateTimeField(id, name, label, value string, required bool, errors map[stri
 			return templ_7745c5c3_Err
 		}
 		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "\"")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templ.RenderAttributes(ctx, templ_7745c5c3_Buffer, windowAttrs(window))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -729,12 +733,12 @@ func RecoveryPreviewPage(vm RecoveryPreview) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = dateTimeField("since", "since", "Since", vm.Since, true, vm.Errors).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = dateTimeField("since", "since", "Since", vm.Since, vm.Window, true, vm.Errors).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				if vm.Kind == "recover" {
-					templ_7745c5c3_Err = dateTimeField("until", "until", "Until (optional)", vm.Until, false, vm.Errors).Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = dateTimeField("until", "until", "Until (optional)", vm.Until, vm.Window, false, vm.Errors).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}

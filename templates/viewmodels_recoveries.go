@@ -8,6 +8,14 @@ type RecoveryForms struct {
 	WebhookID string
 	CanReplay bool         // Replay missing is for admins
 	Running   *RecoveryRef // a job that runs for this webhook now, if any
+	Window    TimeWindow
+}
+
+// TimeWindow bounds a date-time input as datetime-local values: a
+// recovery reaches back no further than the retention, and not past now.
+type TimeWindow struct {
+	Min string // "" when unbounded
+	Max string
 }
 
 // RecoveryRef links a recovery job.
@@ -50,6 +58,7 @@ type RecoveryPreview struct {
 	WebhookID   string // recover and replay
 	WebhookName string
 	Since       string // recover and replay, as typed
+	Window      TimeWindow
 	Until       string // recover
 	Filter      []Hidden
 	FilterFacts []Fact // bulk resend: the filter in words

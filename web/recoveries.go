@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/hookboard/hookboard/internal/hook"
 	"github.com/hookboard/hookboard/templates"
@@ -47,6 +48,7 @@ func (s *Server) webhookJob(w http.ResponseWriter, r *http.Request, c *reqCtx, k
 		Page: s.page(r, c, "Recover failed deliveries · "+wh.Name, "webhooks"), AppID: c.appID(), Kind: string(kind),
 		Heading: "Recover failed deliveries", WebhookID: wh.ID, WebhookName: wh.Name,
 		Since: vals.Get("since"), Until: vals.Get("until"), Action: base + "/recover", Back: base, Errors: map[string]string{},
+		Window: s.recoveryWindow(),
 	}
 	if kind == hook.ReplayMissing {
 		vm.Page.Title, vm.Heading, vm.Action, vm.Until = "Replay missing events · "+wh.Name, "Replay missing events", base+"/replay", ""
@@ -164,7 +166,19 @@ func (s *Server) conflictRef(r *http.Request, c *reqCtx, id string) *templates.R
 // recoveryForms are the webhook page's Recover and Replay forms, with the
 // job running for it, if any.
 func (s *Server) recoveryForms(r *http.Request, c *reqCtx, webhookID string) templates.RecoveryForms {
-	return templates.RecoveryForms{AppID: c.appID(), WebhookID: webhookID, CanReplay: c.canChange(), Running: s.runningRef(r, c, webhookID)}
+	return templates.RecoveryForms{AppID: c.appID(), WebhookID: webhookID, CanReplay: c.canChange(), Running: s.runningRef(r, c, webhookID),
+		Window: s.recoveryWindow()}
+}
+
+// recoveryWindow is how far back a recovery may reach (the retention) and
+// now, for the forms' date-time inputs (the server checks again).
+func (s *Server) recoveryWindow() templates.TimeWindow {
+	now := s.now().UTC().Truncate(time.Minute)
+	w := templates.TimeWindow{Max: formDateTime(now.Add(time.Minute))}
+	if s.retention > 0 {
+		w.Min = formDateTime(now.Add(-s.retention).Add(time.Minute))
+	}
+	return w
 }
 
 // runningRef is the job queued or running for a webhook, or nil. Not
