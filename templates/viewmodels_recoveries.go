@@ -83,6 +83,7 @@ type RecoveryVM struct {
 	Status      string
 	WebhookID   string
 	WebhookName string
+	WebhookGone bool   // its webhook was deleted
 	Scope       []Fact // what it covers
 	Rate        int
 	Total       int

@@ -113,7 +113,7 @@ func recoveryVM(j hook.Recovery, webhookName string) templates.RecoveryVM {
 		StartedAt: j.StartedAt, FinishedAt: j.FinishedAt, Error: j.Error,
 	}
 	if j.WebhookID != "" && webhookName == "" {
-		vm.WebhookName = "(deleted webhook)"
+		vm.WebhookName, vm.WebhookGone = "(deleted webhook)", true
 	}
 	if j.Status.Open() && j.Remaining() > 0 {
 		vm.Remaining = durationWords(j.Remaining(), j.Rate)

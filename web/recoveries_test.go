@@ -197,6 +197,15 @@ func TestRecoverPreviewStartAndCancel(t *testing.T) {
 				t.Error("a cancelled job still offers Cancel")
 			}
 			_, doc = a.get("/apps/" + f.acme.ID + "/audit")
+			// The job outlives its webhook.
+			if err := f.store.DeleteWebhook(context.Background(), hook.Actor{Label: "test"}, f.acme.ID, f.down.ID); err != nil {
+				t.Fatal(err)
+			}
+			resp, job = a.get(jobURL)
+			wantStatus(t, resp, http.StatusOK)
+			if text(job, "[data-field=webhook]") != "(deleted webhook)" || job.Find(`[data-field=webhook] a`).Length() != 0 {
+				t.Errorf("job of a deleted webhook: %q", text(job, "[data-field=webhook]"))
+			}
 			for _, action := range []string{"Started recovery job", "Cancelled recovery job"} {
 				row := doc.Find("tr").FilterFunction(func(_ int, s *goquery.Selection) bool { return strings.Contains(s.Text(), action) })
 				if row.Length() != 1 || !strings.Contains(row.Text(), "support@acme.test") || row.Find(`a[href="`+jobURL+`"]`).Length() != 1 {
