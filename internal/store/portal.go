@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -83,6 +84,10 @@ func ValidatePortalLink(in *PortalLinkInput) error {
 	return fe.Err()
 }
 
+// hostPattern is a DNS name or IPv4 address with an optional port: the
+// host of a logo URL goes into the portal's CSP, so nothing else may.
+var hostPattern = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?$`)
+
 // validateHTTPSURL accepts an absolute https URL with a host, no user
 // information and no control characters or spaces, at most 2048 bytes.
 func validateHTTPSURL(raw, what string) string {
@@ -90,7 +95,7 @@ func validateHTTPSURL(raw, what string) string {
 		return what + " must be an https URL of at most 2048 characters, without spaces."
 	}
 	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "https" || u.Host == "" || u.Hostname() == "" || u.User != nil || u.Opaque != "" {
+	if err != nil || u.Scheme != "https" || !hostPattern.MatchString(u.Host) || u.User != nil || u.Opaque != "" {
 		return what + " must be an https:// URL."
 	}
 	return ""
@@ -154,9 +159,11 @@ func (s *Store) OpenPortalLink(ctx context.Context, token string) (PortalSession
 		sess = link.PortalSession
 		sess.ExpiresAt = now.Add(time.Duration(link.TTL) * time.Second)
 		sessToken = randomToken(portalTokenBytes)
-		_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO portal_sessions (token_hash, app_id, user_label, role, return_url, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
-			hashToken(sessToken), sess.AppID, sess.User, string(sess.Role), sess.ReturnURL, now, sess.ExpiresAt)
-		return err
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO portal_sessions (token_hash, app_id, user_label, role, return_url, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+			hashToken(sessToken), sess.AppID, sess.User, string(sess.Role), sess.ReturnURL, now, sess.ExpiresAt); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, sess.AppID, hook.Actor{Label: sess.ActorLabel()}, "portal.session.start", "portal", "", string(sess.Role))
 	})
 	if err != nil {
 		return PortalSession{}, "", err
