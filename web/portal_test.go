@@ -299,7 +299,7 @@ func TestSettingsBranding(t *testing.T) {
 			resp, doc := admin.submit(doc.Find("form[data-testid=settings-form]"), url.Values{"display_name": {"Shop Webhooks"}, "accent_color": {"orange"}, "logo_url": {"http://shop.test/logo.png"}})
 			wantStatus(t, resp, http.StatusUnprocessableEntity)
 			for _, f := range []string{"accent_color", "logo_url"} {
-				if doc.Find("[data-error-for=" + f + "]").Length() != 1 {
+				if doc.Find("[data-error-for="+f+"]").Length() != 1 {
 					t.Errorf("no error beside %s", f)
 				}
 			}
