@@ -338,3 +338,28 @@ func TestSettingsBranding(t *testing.T) {
 		})
 	}
 }
+
+// TestAPIPortalShapes: the portal routes answer as the OpenAPI document
+// says, errors included.
+func TestAPIPortalShapes(t *testing.T) {
+	e := newAPIEnv(t)
+	p := "/api/v1/apps/" + e.app.ID
+	resp, out, _ := e.call("POST", p+"/portal-links", b+"/portal-links", `{"user":"ana@shop.test","role":"support","returnUrl":"https://shop.test/","sessionTtl":300}`)
+	if resp.StatusCode != 201 {
+		t.Fatalf("mint: %d %v", resp.StatusCode, out)
+	}
+	wantKeys(t, "link", out["data"], "url", "expiresAt")
+	resp, out, _ = e.call("POST", p+"/portal-links", b+"/portal-links", `{"user":"ana","sessionTtl":60}`)
+	if resp.StatusCode != 422 {
+		t.Errorf("bad ttl: %d %v", resp.StatusCode, out)
+	}
+	resp, out, _ = e.call("POST", p+"/portal-links", b+"/portal-links", `{"user":"ana","extra":1}`)
+	if resp.StatusCode != 400 {
+		t.Errorf("unknown field: %d %v", resp.StatusCode, out)
+	}
+	resp, out, _ = e.call("DELETE", p+"/portal-sessions", b+"/portal-sessions", "")
+	if resp.StatusCode != 200 {
+		t.Fatalf("end: %d %v", resp.StatusCode, out)
+	}
+	wantKeys(t, "ended", out["data"], "ended")
+}
