@@ -253,10 +253,14 @@ func frameDocumentURL(t *testing.T, ctx context.Context, urlPrefix string) strin
 	return url
 }
 
-// writeShot keeps a screenshot for the report (HOOKBOARD_ARTIFACTS, or
-// artifacts/).
+// writeShot keeps a screenshot in HOOKBOARD_ARTIFACTS when it is set (how
+// docs/screenshots/portal-embedded.png was made), or under artifacts/ when
+// the test failed.
 func writeShot(t *testing.T, name string, png []byte) {
 	dir := os.Getenv("HOOKBOARD_ARTIFACTS")
+	if dir == "" && !t.Failed() {
+		return
+	}
 	if dir == "" {
 		dir = "artifacts"
 	}
