@@ -41,6 +41,12 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
 	// X-Forwarded-Proto are believed; empty: none.
 	TrustedProxies []netip.Prefix
+	// PublicURL is the base of portal links (HOOKBOARD_PUBLIC_URL); empty:
+	// the request's scheme and host.
+	PublicURL string
+	// FrameAncestors are the origins that may embed portal pages in an
+	// iframe (HOOKBOARD_FRAME_ANCESTORS); empty: no page may be framed.
+	FrameAncestors []string
 }
 
 // PrintDefaults writes the server's flags with their variables and defaults.
@@ -66,6 +72,7 @@ type rawFlags struct {
 	// the HTTP server's timeouts
 	readHeaderTimeout, readTimeout, writeTimeout, idleTimeout, shutdownTimeout string
 	trustedProxies                                                             string
+	publicURL, frameAncestors                                                  string
 }
 
 func flags(c *Config, getenv func(string) string, stderr io.Writer) (*flag.FlagSet, *rawFlags) {
@@ -97,6 +104,8 @@ func flags(c *Config, getenv func(string) string, stderr io.Writer) (*flag.FlagS
 	fs.StringVar(&raw.allowHTTP, "allow-http-targets", env("HOOKBOARD_ALLOW_HTTP_TARGETS", "false"), "development only: allow plain http:// URLs (HOOKBOARD_ALLOW_HTTP_TARGETS)")
 	fs.StringVar(&raw.secure, "secure-cookies", env("HOOKBOARD_SECURE_COOKIES", "false"), "mark cookies Secure, for a server behind a TLS proxy (HOOKBOARD_SECURE_COOKIES)")
 	fs.StringVar(&raw.trustedProxies, "trusted-proxies", env("HOOKBOARD_TRUSTED_PROXIES", ""), "CIDRs of reverse proxies whose X-Forwarded-For/-Proto are believed, comma or space separated (HOOKBOARD_TRUSTED_PROXIES)")
+	fs.StringVar(&raw.publicURL, "public-url", env("HOOKBOARD_PUBLIC_URL", ""), "base URL of portal links, e.g. https://hooks.example.com (HOOKBOARD_PUBLIC_URL; default: the request's)")
+	fs.StringVar(&raw.frameAncestors, "frame-ancestors", env("HOOKBOARD_FRAME_ANCESTORS", ""), "space-separated origins that may embed portal pages in an iframe (HOOKBOARD_FRAME_ANCESTORS)")
 	fs.BoolVar(&c.Demo, "demo", false, "fill a demo app and keep events flowing")
 	return fs, raw
 }
@@ -140,6 +149,7 @@ func finish(c Config, fs *flag.FlagSet, raw *rawFlags, getenv func(string) strin
 		bad("HOOKBOARD_TRUSTED_PROXIES", "%v", err)
 	}
 	parseKeys(&c, sessionKey, encKey, bad)
+	parsePortal(&c, raw, bad)
 	if err := errors.Join(errs...); err != nil {
 		return c, err
 	}
