@@ -38,6 +38,12 @@ type Options struct {
 	// Ingester stores API events (sender.Ingester: batched, handed to the
 	// sender); nil: straight into Store, one transaction each.
 	Ingester Ingester
+	// PublicURL is the base of portal links (HOOKBOARD_PUBLIC_URL); empty:
+	// the request's scheme and host.
+	PublicURL string
+	// FrameAncestors may embed portal pages (HOOKBOARD_FRAME_ANCESTORS);
+	// with any, portal cookies are SameSite=None; Secure; Partitioned.
+	FrameAncestors []string
 }
 
 // Ingester is how the API ingests an event.
@@ -63,6 +69,7 @@ type Server struct {
 	mux      *http.ServeMux
 	handler  http.Handler
 	patterns []string
+	portal   portalConfig
 }
 
 // New builds the server and its routes.
@@ -80,6 +87,7 @@ func New(opts Options) *Server {
 		trusted:  opts.TrustedProxies,
 		landing:  opts.LandingApp,
 		static:   newStaticFiles(),
+		portal:   newPortalConfig(opts.PublicURL, opts.FrameAncestors),
 	}
 	if s.deliver == nil {
 		s.deliver = noDeliverer{}
