@@ -14,6 +14,11 @@ type Page struct {
 	Flashes   []Flash
 	CanChange bool // the user may change things in App (admin)
 	Static    func(name string) string
+	// Portal: a portal session's page (issue 17): no app switcher, no
+	// Account, sign-out, Members, API keys or Settings; the app's branding.
+	Portal    bool
+	ReturnURL string // the portal's way back to the product, https
+	Brand     Brand
 }
 
 // StaticURL returns the cache-busted URL of a static file.

@@ -122,7 +122,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 
 // endOtherSessions signs the user out everywhere but this browser.
 func (s *Server) endOtherSessions(w http.ResponseWriter, r *http.Request) {
-	c := s.signedIn(w, r) // a must-change user changes the password first
+	c := s.signedInUser(w, r) // a must-change user changes the password first
 	if c == nil {
 		return
 	}

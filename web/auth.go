@@ -80,11 +80,20 @@ type reqCtx struct {
 	member  hook.Membership // the app of the URL and the user's role in it
 	sess    *sessions.Session
 	changed bool // the session needs saving (flashes read or added)
+	// portal is set for a portal session (issue 17): no user, one app,
+	// the role the link gave; sess is then the portal cookie's session.
+	portal *store.PortalSession
+	brand  store.Branding // the portal app's branding
 }
 
-func (c *reqCtx) appID() string          { return c.member.App.ID }
-func (c *reqCtx) canChange() bool        { return c.member.Role.CanChange() }
-func (c *reqCtx) actor() hook.Actor      { return hook.Actor{UserID: c.user.ID, Label: c.user.Email} }
+func (c *reqCtx) appID() string   { return c.member.App.ID }
+func (c *reqCtx) canChange() bool { return c.member.Role.CanChange() }
+func (c *reqCtx) actor() hook.Actor {
+	if c.portal != nil {
+		return hook.Actor{Label: c.portal.ActorLabel()}
+	}
+	return hook.Actor{UserID: c.user.ID, Label: c.user.Email}
+}
 func (c *reqCtx) flash(kind, msg string) { c.sess.AddFlash(kind + "|" + msg); c.changed = true }
 
 // session returns the request's cookie session (a new one when the cookie is
@@ -98,7 +107,10 @@ func (s *Server) session(r *http.Request) *sessions.Session {
 // nil: to the sign-in page, or to the Account page while the user must
 // replace a password someone else set.
 func (s *Server) signedIn(w http.ResponseWriter, r *http.Request) *reqCtx {
-	c := s.signedInAny(w, r)
+	if c, ok := s.portalPrincipal(w, r); ok {
+		return c
+	}
+	c := s.userSession(w, r)
 	if c != nil && c.user.MustChangePassword {
 		next := ""
 		if r.Method == http.MethodGet {
@@ -110,9 +122,31 @@ func (s *Server) signedIn(w http.ResponseWriter, r *http.Request) *reqCtx {
 	return c
 }
 
+// signedInUser is signedIn for a user's own pages: 404 for a portal session.
+func (s *Server) signedInUser(w http.ResponseWriter, r *http.Request) *reqCtx {
+	c := s.signedIn(w, r)
+	if c != nil && c.portal != nil {
+		s.error(w, r, c, hook.Errorf(hook.ENOTFOUND, "Not found."))
+		return nil
+	}
+	return c
+}
+
 // signedInAny is signedIn that lets a must-change user through: only the
-// Account page's own routes use it.
+// Account page's own routes use it, so a portal session gets 404 there.
 func (s *Server) signedInAny(w http.ResponseWriter, r *http.Request) *reqCtx {
+	if c, ok := s.portalPrincipal(w, r); ok {
+		if c != nil {
+			s.error(w, r, c, hook.Errorf(hook.ENOTFOUND, "Not found."))
+		}
+		return nil
+	}
+	return s.userSession(w, r)
+}
+
+// userSession is the signed-in user of the hookboard cookie, or redirects
+// to the sign-in page and returns nil.
+func (s *Server) userSession(w http.ResponseWriter, r *http.Request) *reqCtx {
 	sess := s.session(r)
 	token, _ := sess.Values["token"].(string)
 	user, err := s.store.SessionUser(r.Context(), token)
@@ -141,6 +175,10 @@ func (s *Server) member(h appHandler) http.HandlerFunc {
 		if c == nil {
 			return
 		}
+		if c.portal != nil {
+			s.portalMember(w, r, c, h)
+			return
+		}
 		m, err := s.store.Membership(r.Context(), r.PathValue("appID"), c.user.ID)
 		if err != nil {
 			s.error(w, r, c, err)
@@ -162,9 +200,29 @@ func (s *Server) admin(h appHandler) http.HandlerFunc {
 	})
 }
 
+// team is admin for the app's own team only: Members, API keys and
+// Settings do not exist for a portal session (404, whatever its role).
+func (s *Server) team(h appHandler) http.HandlerFunc {
+	return s.member(func(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+		if c.portal != nil {
+			s.error(w, r, c, hook.Errorf(hook.ENOTFOUND, "Not found."))
+			return
+		}
+		if !c.canChange() {
+			s.error(w, r, c, hook.Errorf(hook.EFORBIDDEN, "Support agents can read this app but not change it. Ask an administrator."))
+			return
+		}
+		h(w, r, c)
+	})
+}
+
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	c := s.signedIn(w, r)
 	if c == nil {
+		return
+	}
+	if c.portal != nil {
+		http.Redirect(w, r, "/apps/"+c.portal.AppID, http.StatusSeeOther)
 		return
 	}
 	ms, err := s.store.Memberships(r.Context(), c.user.ID)
@@ -261,6 +319,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	sess.Values = map[any]any{"token": token}
 	s.saveSession(w, r, sess)
+	s.dropPortalCookie(w, r) // a sign-in replaces a portal session in this browser
 	if err := s.store.AuditSignIn(r.Context(), user, ip); err != nil && !clientGone(r) {
 		s.log.Error("audit sign-in", "err", err)
 	}
@@ -274,6 +333,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if c, ok := s.portalPrincipal(w, r); ok {
+		// A portal session has no sign-out: it ends with its TTL or when
+		// the product ends it.
+		if c != nil {
+			s.error(w, r, c, hook.Errorf(hook.ENOTFOUND, "Not found."))
+		}
+		return
+	}
 	sess := s.session(r)
 	if token, _ := sess.Values["token"].(string); token != "" {
 		if err := s.store.DeleteSession(r.Context(), token); err != nil {
@@ -288,7 +355,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) saveSession(w http.ResponseWriter, r *http.Request, sess *sessions.Session) {
-	sess.Options.Secure = s.secure || r.TLS != nil || s.forwardedHTTPS(r)
+	sess.Options.Secure = sess.Options.Secure || s.secure || r.TLS != nil || s.forwardedHTTPS(r)
 	if err := sess.Save(r, w); err != nil {
 		s.log.Error("save session", "err", err)
 	}

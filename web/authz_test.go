@@ -24,22 +24,31 @@ const (
 	support = "support of the app"
 	other   = "admin of another app"
 	revoked = "revoked API key"
+	// Portal sessions of the app (issue 17), from links minted with its key.
+	portalSupport = "support portal session"
+	portalAdmin   = "admin portal session" // on a fixture of its own: it changes things too
 )
 
-var actors = []string{anon, support, other, revoked, admin} // admin last: it changes things
+var actors = []string{anon, support, portalSupport, other, revoked, admin, portalAdmin} // admins last: they change things
 
 // kinds of route, each with the status every actor gets. "ok" means the
 // request is carried out (200, 201, 202, 204 or 303).
 var kinds = map[string]map[string]string{
-	"public":       {anon: "ok", admin: "ok", support: "ok", other: "ok", revoked: "ok"},
-	"signed-in":    {anon: "303 /login", admin: "ok", support: "ok", other: "ok", revoked: "303 /login"},
-	"member":       {anon: "303 /login", admin: "ok", support: "ok", other: "404", revoked: "303 /login"},
-	"admin":        {anon: "303 /login", admin: "ok", support: "403", other: "404", revoked: "303 /login"},
-	"api":          {anon: "401", admin: "ok", support: "401", other: "401", revoked: "401"},
-	"not-an-actor": {anon: "404", admin: "404", support: "404", other: "404", revoked: "404"},
-	// Starting a recovery job: support starts it, so the admin's same
-	// request (past authorization) meets that job running: 409.
-	"member-once": {anon: "303 /login", admin: "409", support: "ok", other: "404", revoked: "303 /login"},
+	"public":       {anon: "ok", admin: "ok", support: "ok", other: "ok", revoked: "ok", portalAdmin: "ok", portalSupport: "ok"},
+	"signed-in":    {anon: "303 /login", admin: "ok", support: "ok", other: "ok", revoked: "303 /login", portalAdmin: "ok", portalSupport: "ok"},
+	"member":       {anon: "303 /login", admin: "ok", support: "ok", other: "404", revoked: "303 /login", portalAdmin: "ok", portalSupport: "ok"},
+	"admin":        {anon: "303 /login", admin: "ok", support: "403", other: "404", revoked: "303 /login", portalAdmin: "ok", portalSupport: "403"},
+	"api":          {anon: "401", admin: "ok", support: "401", other: "401", revoked: "401", portalAdmin: "401", portalSupport: "401"},
+	"not-an-actor": {anon: "404", admin: "404", support: "404", other: "404", revoked: "404", portalAdmin: "404", portalSupport: "404"},
+	// Routes a portal session does not have (Members, API keys, Settings;
+	// Account; sign-out): 404 for it, whatever its role.
+	"team":     {anon: "303 /login", admin: "ok", support: "403", other: "404", revoked: "303 /login", portalAdmin: "404", portalSupport: "404"},
+	"account":  {anon: "303 /login", admin: "ok", support: "ok", other: "ok", revoked: "303 /login", portalAdmin: "404", portalSupport: "404"},
+	"sign-out": {anon: "ok", admin: "ok", support: "ok", other: "ok", revoked: "ok", portalAdmin: "404", portalSupport: "404"},
+	// Starting a recovery job: the first actor allowed on the fixture
+	// starts it, so the others' same request (past authorization) meets
+	// that job: 409. (The portal admin gets a fixture of its own.)
+	"member-once": {anon: "303 /login", admin: "409", support: "ok", other: "404", revoked: "303 /login", portalAdmin: "ok", portalSupport: "409"},
 }
 
 // matrix has one row per route: its kind and the body that makes it
@@ -55,7 +64,7 @@ var matrix = map[string]struct {
 	"GET /favicon.ico":  {"public", ""},
 	"GET /login":        {"public", ""},
 	"POST /login":       {"public", "email=admin%40acme.test&password=correct+horse+battery"},
-	"POST /logout":      {"public", ""},
+	"POST /logout":      {"sign-out", ""},
 	"GET /{$}":          {"signed-in", ""},
 	"GET /apps/{appID}": {"member", ""},
 
@@ -80,13 +89,17 @@ var matrix = map[string]struct {
 	"GET /apps/{appID}/deliveries/{id}":               {"member", ""},
 	"GET /apps/{appID}/deliveries/{id}/payload.json":  {"member", ""},
 	"POST /apps/{appID}/deliveries/{id}/resend":       {"member", ""},
-	"GET /apps/{appID}/api-keys":                      {"admin", ""},
-	"POST /apps/{appID}/api-keys":                     {"admin", "name=ci"},
-	"POST /apps/{appID}/api-keys/{keyID}/revoke":      {"admin", "confirm=yes"},
-	"GET /apps/{appID}/members":                       {"admin", ""},
-	"POST /apps/{appID}/members":                      {"admin", "email=new%40acme.test&role=support"},
-	"POST /apps/{appID}/members/{userID}/role":        {"admin", "role=admin"},
-	"POST /apps/{appID}/members/{userID}/remove":      {"admin", "confirm=yes"},
+	"GET /apps/{appID}/api-keys":                      {"team", ""},
+	"POST /apps/{appID}/api-keys":                     {"team", "name=ci"},
+	"POST /apps/{appID}/api-keys/{keyID}/revoke":      {"team", "confirm=yes"},
+	"GET /apps/{appID}/members":                       {"team", ""},
+	"POST /apps/{appID}/members":                      {"team", "email=new%40acme.test&role=support"},
+	"POST /apps/{appID}/members/{userID}/role":        {"team", "role=admin"},
+	"POST /apps/{appID}/members/{userID}/remove":      {"team", "confirm=yes"},
+	"GET /apps/{appID}/settings":                      {"team", ""},
+	"POST /apps/{appID}/settings":                     {"team", "display_name=Acme&accent_color=%23aa3300"},
+	"GET /apps/{appID}/brand.css":                     {"member", ""},
+	"GET /portal/{token}":                             {"public", ""}, // a fresh link each time
 	"GET /apps/{appID}/audit":                         {"member", ""},
 	"GET /apps/{appID}/event-types":                   {"member", ""},
 	"POST /apps/{appID}/event-types":                  {"admin", "name=order.shipped"},
@@ -95,9 +108,9 @@ var matrix = map[string]struct {
 	"GET /api/v1/openapi.json":                        {"public", ""},
 	"/":                                               {"not-an-actor", ""}, // the catch-all: 404 for every caller
 
-	"GET /account":                      {"signed-in", ""},
-	"POST /account/password":            {"signed-in", "current_password=correct+horse+battery&new_password=a+new+long+password&confirm_password=a+new+long+password"},
-	"POST /account/sessions/end-others": {"signed-in", ""},
+	"GET /account":                      {"account", ""},
+	"POST /account/password":            {"account", "current_password=correct+horse+battery&new_password=a+new+long+password&confirm_password=a+new+long+password"},
+	"POST /account/sessions/end-others": {"account", ""},
 
 	"GET /apps/{appID}/webhooks/{id}/recover":                  {"member", ""},
 	"POST /apps/{appID}/webhooks/{id}/recover":                 {"member-once", "since=" + matrixSince},
@@ -129,6 +142,8 @@ var matrix = map[string]struct {
 	"GET /api/v1/apps/{appID}/events":                          {"api", ""},
 	"GET /api/v1/apps/{appID}/event-types":                     {"api", ""},
 	"POST /api/v1/apps/{appID}/event-types":                    {"api", `{"name":"order.shipped"}`},
+	"POST /api/v1/apps/{appID}/portal-links":                   {"api", `{"user":"ana@shop.test"}`},
+	"DELETE /api/v1/apps/{appID}/portal-sessions":              {"api", ""},
 }
 
 // matrixFixture is a fresh app per route: a webhook that points at a
@@ -205,6 +220,13 @@ func (f *matrixFixture) path(pattern string) string {
 	if strings.HasSuffix(p, "/replay") || strings.HasSuffix(p, "/replay-missing") {
 		id = f.matrixLateWebhook() // one with an event to replay
 	}
+	if strings.Contains(p, "{token}") {
+		link, err := f.h.store.CreatePortalLink(context.Background(), hook.Actor{}, f.h.acme.ID, store.PortalLinkInput{User: "matrix"})
+		if err != nil {
+			f.h.t.Fatal(err)
+		}
+		p = strings.Replace(p, "{token}", link.Token, 1)
+	}
 	return strings.NewReplacer("{appID}", f.h.acme.ID, "{id}", id, "{deliveryID}", f.deliveryID, "{eventID}", f.eventID, "{keyID}", f.keyID,
 		"{userID}", f.supportID, "{name}", "invoice.paid").Replace(p)
 }
@@ -234,8 +256,16 @@ func TestAuthorizationMatrix(t *testing.T) {
 			}
 			api := strings.HasPrefix(pattern, method+" /api/v1/apps/")
 			for _, who := range actors {
+				f := f
+				if who == portalAdmin {
+					f = newMatrixFixture(t)
+				}
 				var c *client
 				switch who {
+				case portalAdmin:
+					c = f.h.portal(hook.RoleAdmin)
+				case portalSupport:
+					c = f.h.portal(hook.RoleSupport)
 				case admin:
 					c = f.h.signIn("admin@acme.test")
 				case support:

@@ -73,7 +73,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			level = slog.LevelError
 		}
 		status := sw.status
-		attrs := []any{"method", r.Method, "path", r.URL.Path, "route", r.Pattern}
+		attrs := []any{"method", r.Method, "path", logPath(r), "route", r.Pattern}
 		if clientGone(r) && !timedOut {
 			// The client went away: this line is all it costs. 499 is
 			// nginx's "client closed request"; nothing was sent.
@@ -124,7 +124,7 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.log.Error("panic", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+				s.log.Error("panic", "path", logPath(r), "panic", v, "stack", string(debug.Stack()))
 				if strings.HasPrefix(r.URL.Path, "/api/") {
 					s.problem(w, r, http.StatusInternalServerError, "Something went wrong on our side; it has been logged.", nil)
 					return

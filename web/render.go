@@ -28,6 +28,10 @@ func (s *Server) page(r *http.Request, c *reqCtx, title, nav string) templates.P
 		}
 	}
 	p.User = c.user.Email
+	if c.portal != nil {
+		portalPage(&p, c)
+		return p
+	}
 	if c.member.App.ID != "" {
 		p.App = &templates.AppRef{ID: c.member.App.ID, Name: c.member.App.Name, Role: string(c.member.Role)}
 		p.CanChange = c.canChange()

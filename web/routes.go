@@ -50,20 +50,26 @@ func (s *Server) routes(mux *http.ServeMux) {
 
 	s.recoveryRoutes(handle)
 
-	handle("GET /apps/{appID}/api-keys", s.admin(s.apiKeyList))
-	handle("POST /apps/{appID}/api-keys", s.admin(s.apiKeyCreate))
-	handle("POST /apps/{appID}/api-keys/{keyID}/revoke", s.admin(s.apiKeyRevoke))
+	// s.team: admins of the app's own team; 404 for a portal session.
+	handle("GET /apps/{appID}/api-keys", s.team(s.apiKeyList))
+	handle("POST /apps/{appID}/api-keys", s.team(s.apiKeyCreate))
+	handle("POST /apps/{appID}/api-keys/{keyID}/revoke", s.team(s.apiKeyRevoke))
 
-	handle("GET /apps/{appID}/members", s.admin(s.memberList))
-	handle("POST /apps/{appID}/members", s.admin(s.memberAdd))
-	handle("POST /apps/{appID}/members/{userID}/role", s.admin(s.memberRole))
-	handle("POST /apps/{appID}/members/{userID}/remove", s.admin(s.memberRemove))
+	handle("GET /apps/{appID}/members", s.team(s.memberList))
+	handle("POST /apps/{appID}/members", s.team(s.memberAdd))
+	handle("POST /apps/{appID}/members/{userID}/role", s.team(s.memberRole))
+	handle("POST /apps/{appID}/members/{userID}/remove", s.team(s.memberRemove))
 	handle("GET /apps/{appID}/audit", s.member(s.auditLog))
 
 	handle("GET /apps/{appID}/event-types", s.member(s.eventTypeList))
 	handle("POST /apps/{appID}/event-types", s.admin(s.eventTypeCreate))
 	handle("POST /apps/{appID}/event-types/{name}/archive", s.admin(s.eventTypeArchive))
 	handle("POST /apps/{appID}/event-types/{name}/unarchive", s.admin(s.eventTypeUnarchive))
+
+	handle("GET /apps/{appID}/settings", s.team(s.settingsPage))
+	handle("POST /apps/{appID}/settings", s.team(s.settingsSave))
+	handle("GET /apps/{appID}/brand.css", s.member(s.brandCSS))
+	handle("GET /portal/{token}", s.portalOpen)
 
 	// JSON API, authenticated by an API key of the app.
 	for _, rt := range s.apiRoutes() {
@@ -122,6 +128,8 @@ func (s *Server) apiRoutes() []APIRoute {
 		{"GET", apiBase + "/recoveries", s.apiRecoveryList},
 		{"GET", apiBase + "/recoveries/{recoveryID}", s.apiRecoveryGet},
 		{"POST", apiBase + "/recoveries/{recoveryID}/cancel", s.apiRecoveryCancel},
+		{"POST", apiBase + "/portal-links", s.apiPortalLinkCreate},
+		{"DELETE", apiBase + "/portal-sessions", s.apiPortalSessionsEnd},
 	}
 }
 

@@ -38,6 +38,12 @@ type Options struct {
 	// Ingester stores API events (sender.Ingester: batched, handed to the
 	// sender); nil: straight into Store, one transaction each.
 	Ingester Ingester
+	// PublicURL is the base of portal links (HOOKBOARD_PUBLIC_URL); empty:
+	// the request's scheme and host.
+	PublicURL string
+	// FrameAncestors may embed portal pages (HOOKBOARD_FRAME_ANCESTORS);
+	// with any, portal cookies are SameSite=None; Secure; Partitioned.
+	FrameAncestors []string
 	// RecoveryRate is the requests per second a recovery job sends to one
 	// webhook (HOOKBOARD_RECOVERY_RATE); 0: 20.
 	RecoveryRate int
@@ -69,6 +75,7 @@ type Server struct {
 	mux      *http.ServeMux
 	handler  http.Handler
 	patterns []string
+	portal   portalConfig
 	// recoveryRate and retention: see Options.
 	recoveryRate int
 	retention    time.Duration
@@ -89,6 +96,7 @@ func New(opts Options) *Server {
 		trusted:  opts.TrustedProxies,
 		landing:  opts.LandingApp,
 		static:   newStaticFiles(),
+		portal:   newPortalConfig(opts.PublicURL, opts.FrameAncestors),
 
 		recoveryRate: opts.RecoveryRate,
 		retention:    opts.Retention,

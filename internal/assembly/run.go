@@ -201,6 +201,9 @@ func (p *Program) cleanupLoop(ctx context.Context) {
 		if err := p.store.DeleteExpiredSessions(ctx); err != nil && ctx.Err() == nil {
 			p.log.Error("session cleanup", "err", err)
 		}
+		if err := p.store.DeleteExpiredPortal(ctx); err != nil && ctx.Err() == nil {
+			p.log.Error("portal cleanup", "err", err)
+		}
 		if n, err := p.store.DeleteExpiredSecrets(ctx); err != nil && ctx.Err() == nil {
 			p.log.Error("secret cleanup", "err", err)
 		} else if n > 0 {

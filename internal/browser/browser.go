@@ -24,8 +24,9 @@ func Path() (string, error) {
 }
 
 // New starts a headless browser with a window of width×height and returns
-// a context for its first tab. Cancel it to close the browser.
-func New(parent context.Context, width, height int) (context.Context, context.CancelFunc, error) {
+// a context for its first tab. Cancel it to close the browser. extra adds
+// allocator options (a test's host mapping or certificate rule).
+func New(parent context.Context, width, height int, extra ...chromedp.ExecAllocatorOption) (context.Context, context.CancelFunc, error) {
 	path, err := Path()
 	if err != nil {
 		return nil, nil, err
@@ -41,6 +42,7 @@ func New(parent context.Context, width, height int) (context.Context, context.Ca
 		chromedp.Flag("disable-quic", true),
 		chromedp.WindowSize(width, height),
 	)
+	opts = append(opts, extra...)
 	actx, cancelAlloc := chromedp.NewExecAllocator(parent, opts...)
 	ctx, cancelTab := chromedp.NewContext(actx)
 	if err := chromedp.Do(ctx); err != nil {

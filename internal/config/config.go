@@ -44,6 +44,12 @@ type Config struct {
 	// RecoveryRate is how many requests per second a recovery job sends to
 	// each webhook (HOOKBOARD_RECOVERY_RATE; recovery.go).
 	RecoveryRate int
+	// PublicURL is the base of portal links (HOOKBOARD_PUBLIC_URL); empty:
+	// the request's scheme and host.
+	PublicURL string
+	// FrameAncestors are the origins that may embed portal pages in an
+	// iframe (HOOKBOARD_FRAME_ANCESTORS); empty: no page may be framed.
+	FrameAncestors []string
 }
 
 // PrintDefaults writes the server's flags with their variables and defaults.
@@ -70,6 +76,7 @@ type rawFlags struct {
 	readHeaderTimeout, readTimeout, writeTimeout, idleTimeout, shutdownTimeout string
 	trustedProxies                                                             string
 	recoveryRate                                                               string
+	publicURL, frameAncestors                                                  string
 }
 
 func flags(c *Config, getenv func(string) string, stderr io.Writer) (*flag.FlagSet, *rawFlags) {
@@ -102,6 +109,8 @@ func flags(c *Config, getenv func(string) string, stderr io.Writer) (*flag.FlagS
 	fs.StringVar(&raw.allowHTTP, "allow-http-targets", env("HOOKBOARD_ALLOW_HTTP_TARGETS", "false"), "development only: allow plain http:// URLs (HOOKBOARD_ALLOW_HTTP_TARGETS)")
 	fs.StringVar(&raw.secure, "secure-cookies", env("HOOKBOARD_SECURE_COOKIES", "false"), "mark cookies Secure, for a server behind a TLS proxy (HOOKBOARD_SECURE_COOKIES)")
 	fs.StringVar(&raw.trustedProxies, "trusted-proxies", env("HOOKBOARD_TRUSTED_PROXIES", ""), "CIDRs of reverse proxies whose X-Forwarded-For/-Proto are believed, comma or space separated (HOOKBOARD_TRUSTED_PROXIES)")
+	fs.StringVar(&raw.publicURL, "public-url", env("HOOKBOARD_PUBLIC_URL", ""), "base URL of portal links, e.g. https://hooks.example.com (HOOKBOARD_PUBLIC_URL; default: the request's)")
+	fs.StringVar(&raw.frameAncestors, "frame-ancestors", env("HOOKBOARD_FRAME_ANCESTORS", ""), "space-separated origins that may embed portal pages in an iframe (HOOKBOARD_FRAME_ANCESTORS)")
 	fs.BoolVar(&c.Demo, "demo", false, "fill a demo app and keep events flowing")
 	return fs, raw
 }
@@ -146,6 +155,7 @@ func finish(c Config, fs *flag.FlagSet, raw *rawFlags, getenv func(string) strin
 	}
 	parseKeys(&c, sessionKey, encKey, bad)
 	parseRecoveryRate(&c, raw.recoveryRate, bad)
+	parsePortal(&c, raw, bad)
 	if err := errors.Join(errs...); err != nil {
 		return c, err
 	}

@@ -285,17 +285,17 @@ func (r *RecoveryRunner) record(ctx context.Context, id string, recs []store.Att
 	return true
 }
 
-// pacer spaces one webhook's requests of a job at its rate. After a pause
-// (taking and recording batches) it lets up to catchUp of lost time be made
-// up at once, so the rate holds over seconds without bursting above it by
-// more than a few percent.
+// pacer spaces one webhook's requests of a job at its rate. After a stall
+// (a slow database under load) it lets up to catchUp of lost time be made
+// up at once, so the rate holds over seconds: over any 5 s a webhook gets
+// at most rate × 5.25 s of the job's requests (5 % more).
 type pacer struct {
 	every time.Duration
 	next  time.Time
 }
 
 // catchUp is how much time a pacer may make up after a pause.
-const catchUp = 50 * time.Millisecond
+const catchUp = 250 * time.Millisecond
 
 func newPacer(rate int) *pacer { return &pacer{every: time.Second / time.Duration(max(1, rate))} }
 

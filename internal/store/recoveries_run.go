@@ -231,39 +231,124 @@ func (s *Store) queuedItems(ctx context.Context, tx *sqlx.Tx, id string, limit i
 }
 
 // takeItems decides each item's fate: skipped (counted), waiting, or in
-// flight with its delivery leased to owner (made, for a replay).
+// flight with its delivery leased to owner (made, for a replay). A few
+// statements per batch, not per item: SQLite has one writer.
 func (s *Store) takeItems(ctx context.Context, tx *sqlx.Tx, b *RecoveryBatch, kind hook.RecoveryKind, owner, id string, items []recoveryItem, now time.Time, lease time.Duration) error {
-	skipped := 0
+	skips := map[string][]string{} // reason → item ids
+	var send []recoveryItem
 	for _, it := range items {
 		reason := skipReason(kind, it)
-		if reason == "" && kind != hook.ReplayMissing && it.DLeaseUntil != nil && it.DLeaseUntil.After(now) && *it.DLeaseOwner != owner {
-			b.Waiting++
-			continue
+		switch {
+		case reason != "":
+			skips[reason] = append(skips[reason], it.ItemID)
+		case kind != hook.ReplayMissing && it.DLeaseUntil != nil && it.DLeaseUntil.After(now) && *it.DLeaseOwner != owner:
+			b.Waiting++ // an automatic retry of it is under way
+		default:
+			send = append(send, it)
 		}
-		if reason != "" {
-			if err := s.setItem(ctx, tx, id, it.ItemID, "skipped", reason, nil); err != nil {
-				return err
-			}
-			skipped++
-			continue
-		}
-		job, ok, err := s.leaseItem(ctx, tx, kind, owner, it, now, lease)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			b.Waiting++
-			continue
-		}
-		if err := s.setItem(ctx, tx, id, it.ItemID, "inflight", "", &job.ID); err != nil {
-			return err
-		}
-		b.Jobs = append(b.Jobs, job)
 	}
-	if skipped == 0 {
+	skipped := 0
+	for reason, ids := range skips {
+		if err := s.setItems(ctx, tx, id, ids, "skipped", reason); err != nil {
+			return err
+		}
+		skipped += len(ids)
+	}
+	if skipped > 0 {
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE recoveries SET skipped = skipped + ? WHERE id = ?`), skipped, id); err != nil {
+			return err
+		}
+	}
+	if len(send) == 0 {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE recoveries SET skipped = skipped + ? WHERE id = ?`), skipped, id)
+	if kind == hook.ReplayMissing {
+		return s.takeReplays(ctx, tx, b, owner, id, send, now, lease)
+	}
+	return s.takeResends(ctx, tx, b, owner, id, send, now, lease)
+}
+
+// takeResends leases the items' deliveries to owner in one statement (those
+// another owner took meanwhile wait) and marks the leased ones in flight.
+func (s *Store) takeResends(ctx context.Context, tx *sqlx.Tx, b *RecoveryBatch, owner, id string, send []recoveryItem, now time.Time, lease time.Duration) error {
+	ids := make([]string, len(send))
+	for i, it := range send {
+		ids[i] = *it.DeliveryID
+	}
+	q, args, err := sqlx.In(`UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE id IN (?) AND (lease_until IS NULL OR lease_until < ? OR lease_owner = ?)
+		RETURNING `+deliveryColumns, owner, now.Add(lease), ids, now, owner)
+	if err != nil {
+		return err
+	}
+	var leased []hook.Delivery
+	if err := tx.SelectContext(ctx, &leased, tx.Rebind(q), args...); err != nil {
+		return err
+	}
+	b.Waiting += len(send) - len(leased)
+	if len(leased) == 0 {
+		return nil
+	}
+	// In item order (the statement returns them in any).
+	byID := make(map[string]hook.Delivery, len(leased))
+	taken := make([]string, 0, len(leased))
+	for _, d := range leased {
+		byID[d.ID] = d
+	}
+	for _, it := range send {
+		if d, ok := byID[*it.DeliveryID]; ok {
+			b.Jobs = append(b.Jobs, hook.Job{Delivery: d})
+			taken = append(taken, it.ItemID)
+		}
+	}
+	return s.setItems(ctx, tx, id, taken, "inflight", "")
+}
+
+// takeReplays creates each item's delivery, pending and leased to owner
+// (due never: only this job sends it), and marks the item in flight.
+func (s *Store) takeReplays(ctx context.Context, tx *sqlx.Tx, b *RecoveryBatch, owner, id string, send []recoveryItem, now time.Time, lease time.Duration) error {
+	for _, it := range send {
+		var ev struct {
+			AppID     string `db:"app_id"`
+			EventType string `db:"event_type"`
+		}
+		if err := tx.GetContext(ctx, &ev, tx.Rebind(`SELECT app_id, event_type FROM events WHERE id = ?`), it.EventID); err != nil {
+			return err
+		}
+		d := hook.Delivery{ID: s.newID(), AppID: ev.AppID, WebhookID: it.WebhookID, EventID: it.EventID, EventType: ev.EventType,
+			Status: hook.StatusPending, CreatedAt: now, UpdatedAt: now}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO deliveries (id, app_id, webhook_id, event_id, event_type, status, attempts, lease_owner, lease_until, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)`), d.ID, d.AppID, d.WebhookID, d.EventID, d.EventType, owner, now.Add(lease), now, now); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE recovery_items SET state = 'inflight', delivery_id = ? WHERE recovery_id = ? AND item_id = ?`), d.ID, id, it.ItemID); err != nil {
+			return err
+		}
+		b.Jobs = append(b.Jobs, hook.Job{Delivery: d})
+	}
+	return nil
+}
+
+// setItemsFrom moves the job's items that are in state from to state, and
+// returns how many moved.
+func (s *Store) setItemsFrom(ctx context.Context, tx *sqlx.Tx, id string, itemIDs []string, from, state, detail string) (int, error) {
+	if len(itemIDs) == 0 {
+		return 0, nil
+	}
+	q, args, err := sqlx.In(`UPDATE recovery_items SET state = ?, detail = ? WHERE recovery_id = ? AND state = ? AND item_id IN (?)`, state, detail, id, from, itemIDs)
+	if err != nil {
+		return 0, err
+	}
+	res, err := tx.ExecContext(ctx, tx.Rebind(q), args...)
+	if err != nil {
+		return 0, err
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// setItems moves queued items to state.
+func (s *Store) setItems(ctx context.Context, tx *sqlx.Tx, id string, itemIDs []string, state, detail string) error {
+	_, err := s.setItemsFrom(ctx, tx, id, itemIDs, "queued", state, detail)
 	return err
 }
 
@@ -284,51 +369,6 @@ func skipReason(kind hook.RecoveryKind, it recoveryItem) string {
 		return "the delivery succeeded since the job started"
 	}
 	return ""
-}
-
-// leaseItem leases an item's delivery to owner, or for a replay creates it
-// so (pending, due never: only this job sends it). false when another
-// owner holds the delivery.
-func (s *Store) leaseItem(ctx context.Context, tx *sqlx.Tx, kind hook.RecoveryKind, owner string, it recoveryItem, now time.Time, lease time.Duration) (hook.Job, bool, error) {
-	if kind == hook.ReplayMissing {
-		var evType string
-		if err := tx.GetContext(ctx, &evType, tx.Rebind(`SELECT event_type FROM events WHERE id = ?`), it.EventID); err != nil {
-			return hook.Job{}, false, err
-		}
-		var appID string
-		if err := tx.GetContext(ctx, &appID, tx.Rebind(`SELECT app_id FROM webhooks WHERE id = ?`), it.WebhookID); err != nil {
-			return hook.Job{}, false, err
-		}
-		d := hook.Delivery{ID: s.newID(), AppID: appID, WebhookID: it.WebhookID, EventID: it.EventID, EventType: evType,
-			Status: hook.StatusPending, CreatedAt: now, UpdatedAt: now}
-		_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO deliveries (id, app_id, webhook_id, event_id, event_type, status, attempts, lease_owner, lease_until, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)`), d.ID, appID, it.WebhookID, it.EventID, evType, owner, now.Add(lease), now, now)
-		return hook.Job{Delivery: d}, err == nil, err
-	}
-	res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE id = ? AND (lease_until IS NULL OR lease_until < ? OR lease_owner = ?)`),
-		owner, now.Add(lease), *it.DeliveryID, now, owner)
-	if err != nil {
-		return hook.Job{}, false, err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return hook.Job{}, false, nil
-	}
-	var d hook.Delivery
-	err = tx.GetContext(ctx, &d, tx.Rebind(`SELECT `+deliveryColumns+` FROM deliveries WHERE id = ?`), *it.DeliveryID)
-	return hook.Job{Delivery: d}, err == nil, err
-}
-
-// setItem changes one item's state (and, when deliveryID is given, its
-// delivery: a replay's new one).
-func (s *Store) setItem(ctx context.Context, tx *sqlx.Tx, id, itemID, state, detail string, deliveryID *string) error {
-	q := `UPDATE recovery_items SET state = ?, detail = ?`
-	args := []any{state, detail}
-	if deliveryID != nil {
-		q += `, delivery_id = ?`
-		args = append(args, *deliveryID)
-	}
-	_, err := tx.ExecContext(ctx, tx.Rebind(q+` WHERE recovery_id = ? AND item_id = ?`), append(args, id, itemID)...)
-	return err
 }
 
 // attachPayloads fills in the jobs' event payloads.
@@ -385,31 +425,27 @@ func (s *Store) RecordRecoveryBatch(ctx context.Context, owner, id string, recs 
 		if _, err := s.recordIn(ctx, tx, owner, recs); err != nil {
 			return err
 		}
-		succeeded, failed := 0, 0
+		var okIDs, failedIDs []string
 		for _, r := range recs {
 			item := r.Job.ID
 			if job.Kind == hook.ReplayMissing {
 				item = r.Job.EventID
 			}
-			state, detail := "failed", summarize(r.Attempt)
 			if r.Attempt.Succeeded {
-				state, detail = "succeeded", ""
-			}
-			res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE recovery_items SET state = ?, detail = ? WHERE recovery_id = ? AND item_id = ? AND state = 'inflight'`),
-				state, detail, id, item)
-			if err != nil {
-				return err
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				continue
-			}
-			if r.Attempt.Succeeded {
-				succeeded++
+				okIDs = append(okIDs, item)
 			} else {
-				failed++
+				failedIDs = append(failedIDs, item)
 			}
 		}
-		_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE recoveries SET sent = sent + ?, succeeded = succeeded + ?, failed = failed + ? WHERE id = ?`),
+		succeeded, err := s.setItemsFrom(ctx, tx, id, okIDs, "inflight", "succeeded", "")
+		if err != nil {
+			return err
+		}
+		failed, err := s.setItemsFrom(ctx, tx, id, failedIDs, "inflight", "failed", "")
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE recoveries SET sent = sent + ?, succeeded = succeeded + ?, failed = failed + ? WHERE id = ?`),
 			succeeded+failed, succeeded, failed, id)
 		return err
 	})
