@@ -487,6 +487,9 @@ func TestRecoveryJobPageWhenDone(t *testing.T) {
 			if bar.AttrOr("value", "") != "3" || bar.AttrOr("max", "") != "3" {
 				t.Errorf("progress value=%s max=%s, want full", bar.AttrOr("value", ""), bar.AttrOr("max", ""))
 			}
+			if job.Find("[data-field=as-of] time").Length() != 1 {
+				t.Error("the page does not say when its figures are from")
+			}
 			if job.Find("form[data-testid=cancel-recovery]").Length() != 0 || job.Find("[data-field=finished] time").Length() != 1 {
 				t.Error("a finished job offers Cancel, or does not say when it finished")
 			}
