@@ -188,7 +188,7 @@ func (r *RecoveryRunner) idle(ctx context.Context, id string, b store.RecoveryBa
 		s.log.Error("recovery job: take a batch", "recovery", id, "err", err)
 		sleepCtx(ctx, time.Second)
 	case b.Finished:
-		s.log.Info("recovery job done", "recovery", id, "total", b.Recovery.Total)
+		s.log.Info("recovery job done", "recovery", id)
 		return false
 	default:
 		// Every item left is being retried by the sender right now, or
