@@ -30,16 +30,101 @@ import (
 // a recovery and confirms it; the job's page then shows its progress
 // moving and the job ending without a reload, and its counts add up.
 func TestRecoveryProgressMovesByItself(t *testing.T) {
+	const n, rate = 20, 5 // four seconds of sending
+	e, received, since := newRecoveryEnv(t, n, rate)
+	e.do(chromedp.Navigate(e.base+"/apps/"+e.app.ID+"/webhooks/"+e.webhook.ID+"/recover?since="+url.QueryEscape(since)),
+		chromedp.WaitVisible(chromedp.CSS("[data-testid=recover-count]")))
+	if got := run(e, chromedp.AttributeValue(chromedp.CSS("[data-testid=recover-count]"), "data-count")).Value; got != strconv.Itoa(n) {
+		t.Fatalf("preview counts %q, want %d", got, n)
+	}
+	e.screenshot("preview")
+	e.do(chromedp.Click(chromedp.CSS("form[data-testid=confirm-recovery] button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("progress[data-testid=recover-progress]")))
+	// A mark on this document: a reload would lose it.
+	run(e, chromedp.Evaluate[bool](`window.sameDocument = true`))
+	first := run(e, chromedp.Evaluate[int](`Number(document.querySelector("progress[data-testid=recover-progress]").value)`))
+	if first >= n {
+		t.Fatalf("the job was done before its page showed it (%d of %d): nothing to watch", first, n)
+	}
+	moved := fmt.Sprintf(`window.sameDocument === true && Number(document.body.dataset.recoveryRefreshes || 0) > 0 &&
+		Number(document.querySelector("progress[data-testid=recover-progress]").value) > %d &&
+		Number(document.querySelector("progress[data-testid=recover-progress]").value) < %d`, first, n)
+	if _, err := chromedp.Run(e.ctx, chromedp.Poll[bool](moved, chromedp.WithPollingTimeout(15*time.Second))); err != nil {
+		e.screenshot("not-moving")
+		t.Fatalf("the progress did not move by itself mid-way: %v", err)
+	}
+	e.screenshot("running")
+	done := `window.sameDocument === true && document.querySelector("[data-field=status]").textContent.trim() === "done"`
+	if _, err := chromedp.Run(e.ctx, chromedp.Poll[bool](done, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		e.screenshot("not-done")
+		t.Fatalf("the job did not end on the page by itself: %v", err)
+	}
+	e.screenshot("done")
+	figure := func(field string) int {
+		return run(e, chromedp.Evaluate[int](fmt.Sprintf(`Number(document.querySelector("[data-field=%s]").textContent)`, field)))
+	}
+	total, ok, failed, skipped := figure("total"), figure("succeeded"), figure("failed"), figure("skipped")
+	if total != n || ok+failed+skipped != total || ok == 0 {
+		t.Errorf("done: total %d = succeeded %d + failed %d + skipped %d?", total, ok, failed, skipped)
+	}
+	if v := run(e, chromedp.Evaluate[int](`Number(document.querySelector("progress[data-testid=recover-progress]").value)`)); v != n {
+		t.Errorf("progress at the end: %d of %d", v, n)
+	}
+	if c := run(e, chromedp.Evaluate[int](`document.querySelectorAll("[data-testid=cancel-recovery]").length`)); c != 0 {
+		t.Error("Cancel is still offered on a finished job")
+	}
+	if int(received.Load()) < ok {
+		t.Errorf("the receiver got %d requests, the job counts %d succeeded", received.Load(), ok)
+	}
+}
+
+// TestRecoveryStopFromItsPage: Stop on a running job's page asks in a
+// dialog, and once confirmed the job ends as cancelled, sends nothing more,
+// and its page no longer offers Stop.
+func TestRecoveryStopFromItsPage(t *testing.T) {
+	const n, rate = 20, 2 // ten seconds of sending: time to stop it
+	e, received, since := newRecoveryEnv(t, n, rate)
+	e.do(chromedp.Navigate(e.base+"/apps/"+e.app.ID+"/webhooks/"+e.webhook.ID+"/recover?since="+url.QueryEscape(since)),
+		chromedp.Click(chromedp.CSS("form[data-testid=confirm-recovery] button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("form[data-testid=cancel-recovery]")),
+		chromedp.Click(chromedp.CSS("form[data-testid=cancel-recovery] button")),
+		chromedp.WaitVisible(chromedp.CSS("dialog[open] [data-testid=confirm-ok]")))
+	e.screenshot("stop-dialog")
+	e.do(chromedp.Click(chromedp.CSS("dialog[open] [data-testid=confirm-ok]")))
+	// The form posts and the job's page loads again: wait across the navigation.
+	waitFor(t, 10*time.Second, "the job's page to say cancelled", func() bool {
+		st, err := chromedp.Run(e.ctx, chromedp.Evaluate[string](`(document.querySelector("[data-field=status] [data-status]") || {}).textContent || ""`))
+		return err == nil && st == "cancelled"
+	})
+	if c := run(e, chromedp.Evaluate[int](`document.querySelectorAll("[data-testid=cancel-recovery]").length`)); c != 0 {
+		t.Error("a cancelled job still offers Stop")
+	}
+	e.screenshot("stopped")
+	// Within a second of the cancel, nothing more is sent.
+	time.Sleep(time.Second)
+	got := received.Load()
+	time.Sleep(1500 * time.Millisecond)
+	if more := received.Load(); more != got || more >= n {
+		t.Errorf("after the cancel the receiver got %d, then %d more (of %d)", got, more-got, n)
+	}
+}
+
+// newRecoveryEnv runs the whole program (sender and job runner under Run,
+// as serve runs them, jobs at rate per second) with an admin and a webhook
+// whose receiver was gone (410) while n deliveries failed, and is back; it
+// returns the env with Chromium signed in, the receiver's count of
+// requests since it is back, and a since that covers the failures.
+func newRecoveryEnv(t *testing.T, n, rate int) (*env, *atomic.Int64, string) {
+	t.Helper()
 	if _, err := hbbrowser.Path(); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("CI=true but %v", err)
 		}
 		t.Skipf("skipping browser test: %v", err)
 	}
-	const n, rate = 20, 5 // four seconds of sending
 	var down atomic.Bool
 	down.Store(true)
-	var received atomic.Int64
+	received := &atomic.Int64{}
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if down.Load() {
 			// Gone: the deliveries fail for good at once, so no retry
@@ -104,50 +189,7 @@ func TestRecoveryProgressMovesByItself(t *testing.T) {
 	down.Store(false)
 
 	e.startBrowser(1280)
-	e.do(chromedp.Navigate(e.base+"/apps/"+e.app.ID+"/webhooks/"+e.webhook.ID+"/recover?since="+url.QueryEscape(since)),
-		chromedp.WaitVisible(chromedp.CSS("[data-testid=recover-count]")))
-	if got := run(e, chromedp.AttributeValue(chromedp.CSS("[data-testid=recover-count]"), "data-count")).Value; got != strconv.Itoa(n) {
-		t.Fatalf("preview counts %q, want %d", got, n)
-	}
-	e.screenshot("preview")
-	e.do(chromedp.Click(chromedp.CSS("form[data-testid=confirm-recovery] button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS("progress[data-testid=recover-progress]")))
-	// A mark on this document: a reload would lose it.
-	run(e, chromedp.Evaluate[bool](`window.sameDocument = true`))
-	first := run(e, chromedp.Evaluate[int](`Number(document.querySelector("progress[data-testid=recover-progress]").value)`))
-	if first >= n {
-		t.Fatalf("the job was done before its page showed it (%d of %d): nothing to watch", first, n)
-	}
-	moved := fmt.Sprintf(`window.sameDocument === true && Number(document.body.dataset.recoveryRefreshes || 0) > 0 &&
-		Number(document.querySelector("progress[data-testid=recover-progress]").value) > %d &&
-		Number(document.querySelector("progress[data-testid=recover-progress]").value) < %d`, first, n)
-	if _, err := chromedp.Run(e.ctx, chromedp.Poll[bool](moved, chromedp.WithPollingTimeout(15*time.Second))); err != nil {
-		e.screenshot("not-moving")
-		t.Fatalf("the progress did not move by itself mid-way: %v", err)
-	}
-	e.screenshot("running")
-	done := `window.sameDocument === true && document.querySelector("[data-field=status]").textContent.trim() === "done"`
-	if _, err := chromedp.Run(e.ctx, chromedp.Poll[bool](done, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
-		e.screenshot("not-done")
-		t.Fatalf("the job did not end on the page by itself: %v", err)
-	}
-	e.screenshot("done")
-	figure := func(field string) int {
-		return run(e, chromedp.Evaluate[int](fmt.Sprintf(`Number(document.querySelector("[data-field=%s]").textContent)`, field)))
-	}
-	total, ok, failed, skipped := figure("total"), figure("succeeded"), figure("failed"), figure("skipped")
-	if total != n || ok+failed+skipped != total || ok == 0 {
-		t.Errorf("done: total %d = succeeded %d + failed %d + skipped %d?", total, ok, failed, skipped)
-	}
-	if v := run(e, chromedp.Evaluate[int](`Number(document.querySelector("progress[data-testid=recover-progress]").value)`)); v != n {
-		t.Errorf("progress at the end: %d of %d", v, n)
-	}
-	if c := run(e, chromedp.Evaluate[int](`document.querySelectorAll("[data-testid=cancel-recovery]").length`)); c != 0 {
-		t.Error("Cancel is still offered on a finished job")
-	}
-	if int(received.Load()) < ok {
-		t.Errorf("the receiver got %d requests, the job counts %d succeeded", received.Load(), ok)
-	}
+	return e, received, since
 }
 
 // startBrowser starts Chromium at width×900 and signs in as the admin.

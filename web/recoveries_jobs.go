@@ -75,8 +75,9 @@ func mayRun(c *reqCtx, kind hook.RecoveryKind) bool {
 	return kind != hook.ReplayMissing || c.canChange()
 }
 
-// recoveryCancel cancels a queued or running job, once confirmed (the
-// form carries confirm=yes; without it, a confirm page asks).
+// recoveryCancel cancels a queued or running job, once confirmed: app.js's
+// dialog adds confirm=yes; without JavaScript a confirm page asks. (The
+// button says "Stop", so the dialogs' own "Cancel" is not ambiguous.)
 func (s *Server) recoveryCancel(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	job, err := s.store.GetRecovery(r.Context(), c.appID(), r.PathValue("recoveryID"))
 	if err != nil {
@@ -89,7 +90,7 @@ func (s *Server) recoveryCancel(w http.ResponseWriter, r *http.Request, c *reqCt
 	}
 	page := "/apps/" + c.appID() + "/recoveries/" + job.ID
 	if confirmed(w, r) != nil {
-		s.confirm(w, r, c, "Cancel this job?", "What it has sent stays sent; the rest is not sent.", "Cancel the job", page)
+		s.confirm(w, r, c, "Stop this job?", "What it has sent stays sent; the rest is not sent. The job ends as cancelled.", "Stop the job", page)
 		return
 	}
 	job, err = s.store.CancelRecovery(r.Context(), c.actor(), c.appID(), job.ID)
@@ -98,7 +99,7 @@ func (s *Server) recoveryCancel(w http.ResponseWriter, r *http.Request, c *reqCt
 		return
 	}
 	s.log.Info("recovery cancelled", "app", c.appID(), "recovery", job.ID, "user", c.user.ID)
-	c.flash("success", templates.KindLabel(string(job.Kind))+" cancelled: nothing more is sent by it.")
+	c.flash("success", templates.KindLabel(string(job.Kind))+" cancelled: it sends nothing more.")
 	s.redirect(w, r, c, page)
 }
 
