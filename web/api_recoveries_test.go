@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -19,7 +20,8 @@ func TestAPIRecoveries(t *testing.T) {
 		e.call("POST", p+"/events", "", `{"eventType":"invoice.paid","payload":{"n":1}}`)
 	}
 	e.fail = true
-	sendertest.Start(t, e.st, sender.Options{AllowPrivate: true}).Step() // 3 retrying after a failed attempt
+	drv := sendertest.Start(t, e.st, sender.Options{AllowPrivate: true})
+	drv.Step() // 3 retrying after a failed attempt
 	since := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
 
 	resp, out, _ := e.call("POST", p+"/webhooks/"+wh+"/recover", b+"/webhooks/{id}/recover", `{"since":"`+since+`"}`)
@@ -83,6 +85,38 @@ func TestAPIRecoveries(t *testing.T) {
 	resp, out, _ = e.call("POST", p+"/webhooks/"+late+"/replay-missing", b+"/webhooks/{id}/replay-missing", `{"since":"`+since+`"}`)
 	if resp.StatusCode != 409 || out["recoveryId"] != replay {
 		t.Errorf("second replay: %d %v, want 409 naming %v", resp.StatusCode, out, replay)
+	}
+
+	// A job that runs: its counts, and its attempts (trigger "recovery") in
+	// the documented shapes.
+	e.call("POST", p+"/recoveries/"+replay.(string)+"/cancel", b+"/recoveries/{recoveryID}/cancel", "")
+	e.fail = false
+	_, out, _ = e.call("POST", p+"/webhooks/"+wh+"/recover", b+"/webhooks/{id}/recover", `{"since":"`+since+`"}`)
+	ran := out["data"].(map[string]any)["id"].(string)
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sender.NewRecoveryRunner(e.st, drv.Sender, sender.RecoveryOptions{Poll: 20 * time.Millisecond}).Run(ctx)
+	}()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		_, out, _ = e.call("GET", p+"/recoveries/"+ran, b+"/recoveries/{recoveryID}", "")
+		if out["data"].(map[string]any)["status"] == "done" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	<-done
+	if got := out["data"].(map[string]any); got["status"] != "done" || got["succeeded"] != float64(3) || got["finishedAt"] == nil {
+		t.Fatalf("the job that ran: %v", got)
+	}
+	_, out, _ = e.call("GET", p+"/webhooks/"+wh+"/deliveries?limit=1", b+"/webhooks/{id}/deliveries", "")
+	delivery := out["data"].([]any)[0].(map[string]any)["id"].(string)
+	_, out, _ = e.call("GET", p+"/deliveries/"+delivery, b+"/deliveries/{deliveryID}", "")
+	if tr := out["data"].(map[string]any)["attempts"].([]any)[0].(map[string]any)["trigger"]; tr != "recovery" {
+		t.Errorf("the job's attempt has trigger %v", tr)
 	}
 
 	// Bad input.
