@@ -50,7 +50,7 @@ func main() {
 	var o options
 	flag.StringVar(&o.db, "db", "sqlite", "sqlite or postgres")
 	flag.StringVar(&o.dsn, "dsn", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL URL (with -db postgres); a schema is created in it and dropped afterwards")
-	flag.StringVar(&o.scenario, "scenario", "all", "all, or one or more (comma-separated) of throughput, latency, fanout, slow, dashboard; drain and ingest measure the sender and the API alone")
+	flag.StringVar(&o.scenario, "scenario", "all", "all, or one or more (comma-separated) of throughput, latency, fanout, slow, dashboard; drain and ingest measure the sender and the API alone; recovery (minutes) a recovery job beside the throughput load")
 	flag.DurationVar(&o.duration, "duration", 30*time.Second, "how long load is offered (throughput, latency, slow)")
 	flag.IntVar(&o.rate, "rate", 500, "events per second offered in the latency scenario")
 	flag.IntVar(&o.seed, "seed", 1_000_000, "deliveries stored for the dashboard scenario")
@@ -112,6 +112,7 @@ func init() {
 	scenarios = map[string]func(context.Context, options) (result, error){
 		"throughput": throughput, "latency": latency, "fanout": fanout, "slow": slowEndpoint, "dashboard": dashboard,
 		"drain": drain, "ingest": ingestOnly,
+		"recovery": recoveryScenario, // recovery.go
 	}
 }
 

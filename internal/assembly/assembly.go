@@ -146,10 +146,12 @@ func openDelivery(p *Program, o *options) {
 	// New events are batched into the database and their deliveries handed
 	// straight to this process's sender (stored due while it is not running).
 	p.ingester = sender.NewIngester(p.store, snd)
+	recovery := sender.NewRecoveryRunner(p.store, snd, sender.RecoveryOptions{})
 	p.handler = web.New(web.Options{
 		Store: p.store, Deliverer: sender.NewService(p.store, snd), Ingester: p.ingester, Metrics: mx, Logger: p.log, SessionKey: p.cfg.SessionKey, SessionLifetime: p.cfg.SessionLifetime,
 		SecureCookies: p.cfg.SecureCookies, Targets: p.targets, TrustedProxies: p.cfg.TrustedProxies, Now: o.now,
 		LandingApp: landingApp(p.cfg), PublicURL: p.cfg.PublicURL, FrameAncestors: p.cfg.FrameAncestors,
+		RecoveryRate: p.cfg.RecoveryRate, Retention: p.cfg.Retention,
 	})
 	p.delivery.start = func(ctx context.Context) (func() error, error) {
 		// The sender owns its leases while this process lives, and takes
@@ -165,6 +167,9 @@ func openDelivery(p *Program, o *options) {
 		runCtx, stopClaiming := context.WithCancel(context.WithoutCancel(ctx))
 		sent := make(chan struct{})
 		go func() { defer close(sent); snd.Run(runCtx) }()
+		// Recovery jobs run under the sender's lease owner (issue 16).
+		recovered := make(chan struct{})
+		go func() { defer close(recovered); recovery.Run(runCtx) }()
 		return func() error {
 			// Stop claiming; requests in flight finish (each within the
 			// delivery timeout) and are recorded. What is still leased
@@ -172,10 +177,14 @@ func openDelivery(p *Program, o *options) {
 			// (SQLite) or by the others within seconds (PostgreSQL);
 			// failing that, once the lease runs out.
 			stopClaiming()
-			select {
-			case <-sent:
-			case <-time.After(p.cfg.DeliveryTimeout + 10*time.Second):
-				p.log.Warn("sender did not stop in time; unfinished deliveries will be retried after their lease")
+			wait, cancel := context.WithTimeout(context.Background(), p.cfg.DeliveryTimeout+10*time.Second)
+			defer cancel()
+			for _, done := range []chan struct{}{sent, recovered} {
+				select {
+				case <-done:
+				case <-wait.Done():
+					p.log.Warn("sender did not stop in time; unfinished deliveries will be retried after their lease")
+				}
 			}
 			stopListen()
 			release()

@@ -146,6 +146,11 @@ func (p *Program) retentionLoop(ctx context.Context) {
 		if total > 0 {
 			p.log.Info("retention: deleted old events with their deliveries and attempts", "events", total)
 		}
+		if n, err := p.store.DeleteRecoveriesOlderThan(ctx, time.Now().Add(-p.cfg.Retention)); err != nil && ctx.Err() == nil {
+			p.log.Error("retention: recovery jobs", "err", err)
+		} else if n > 0 {
+			p.log.Info("retention: deleted old recovery jobs", "jobs", n)
+		}
 		select {
 		case <-ctx.Done():
 			return

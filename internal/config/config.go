@@ -41,6 +41,9 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
 	// X-Forwarded-Proto are believed; empty: none.
 	TrustedProxies []netip.Prefix
+	// RecoveryRate is how many requests per second a recovery job sends to
+	// each webhook (HOOKBOARD_RECOVERY_RATE; recovery.go).
+	RecoveryRate int
 	// PublicURL is the base of portal links (HOOKBOARD_PUBLIC_URL); empty:
 	// the request's scheme and host.
 	PublicURL string
@@ -72,6 +75,7 @@ type rawFlags struct {
 	// the HTTP server's timeouts
 	readHeaderTimeout, readTimeout, writeTimeout, idleTimeout, shutdownTimeout string
 	trustedProxies                                                             string
+	recoveryRate                                                               string
 	publicURL, frameAncestors                                                  string
 }
 
@@ -93,6 +97,7 @@ func flags(c *Config, getenv func(string) string, stderr io.Writer) (*flag.FlagS
 	fs.StringVar(&raw.encKey, "encryption-key", "", "base64 of 32 random bytes for secrets at rest (HOOKBOARD_ENCRYPTION_KEY)")
 	fs.StringVar(&raw.timeout, "delivery-timeout", env("HOOKBOARD_DELIVERY_TIMEOUT", "2s"), "per-request delivery timeout (HOOKBOARD_DELIVERY_TIMEOUT)")
 	fs.StringVar(&raw.workers, "workers", env("HOOKBOARD_WORKERS", "128"), "concurrent deliveries (HOOKBOARD_WORKERS)")
+	fs.StringVar(&raw.recoveryRate, "recovery-rate", env("HOOKBOARD_RECOVERY_RATE", "20"), "requests per second a recovery job sends to each webhook (HOOKBOARD_RECOVERY_RATE)")
 	fs.StringVar(&raw.retention, "retention", env("HOOKBOARD_RETENTION", "720h"), "how long events and deliveries are kept (HOOKBOARD_RETENTION)")
 	fs.StringVar(&raw.lifetime, "session-lifetime", env("HOOKBOARD_SESSION_LIFETIME", "12h"), "how long a sign-in lasts (HOOKBOARD_SESSION_LIFETIME)")
 	fs.StringVar(&raw.readHeaderTimeout, "read-header-timeout", env("HOOKBOARD_READ_HEADER_TIMEOUT", "10s"), "time a client has to send a request's headers (HOOKBOARD_READ_HEADER_TIMEOUT)")
@@ -149,6 +154,7 @@ func finish(c Config, fs *flag.FlagSet, raw *rawFlags, getenv func(string) strin
 		bad("HOOKBOARD_TRUSTED_PROXIES", "%v", err)
 	}
 	parseKeys(&c, sessionKey, encKey, bad)
+	parseRecoveryRate(&c, raw.recoveryRate, bad)
 	parsePortal(&c, raw, bad)
 	if err := errors.Join(errs...); err != nil {
 		return c, err

@@ -47,6 +47,10 @@ type dialect interface {
 	// Store.TakeOverLeases, and leases.go.
 	holdOwner(ctx context.Context, db *sqlx.DB, key int64, onError func(error)) (release func(), err error)
 	takeOverLeases(ctx context.Context, db *sqlx.DB, now time.Time, owner string) (int, error)
+	// ownerGone reports, in tx, whether the process of a lease owner other
+	// than me is gone, so its recovery job may be taken over now
+	// (recoveries_*.go).
+	ownerGone(ctx context.Context, tx *sqlx.Tx, owner, me string) (bool, error)
 
 	// notifiesOtherProcesses reports whether other processes on the same
 	// database hear of new deliveries (NOTIFY), and listen calls wake for

@@ -60,6 +60,18 @@ func (s *Store) RecordAttempts(ctx context.Context, owner string, recs []Attempt
 func (s *Store) recordBatch(ctx context.Context, owner string, recs []AttemptRecord) ([]string, error) {
 	var disabled []string
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		disabled, err = s.recordIn(ctx, tx, owner, recs)
+		return err
+	})
+	return disabled, err
+}
+
+// recordIn is recordBatch within tx (a recovery job records its items'
+// outcomes in the same transaction).
+func (s *Store) recordIn(ctx context.Context, tx *sqlx.Tx, owner string, recs []AttemptRecord) ([]string, error) {
+	var disabled []string
+	err := func() error {
 		now := s.now()
 		var ins strings.Builder
 		ins.WriteString(`INSERT INTO attempts (id, delivery_id, webhook_id, trigger_type, succeeded, request_url, request_headers,
@@ -118,7 +130,7 @@ func (s *Store) recordBatch(ctx context.Context, owner string, recs []AttemptRec
 			}
 		}
 		return nil
-	})
+	}()
 	return disabled, err
 }
 
