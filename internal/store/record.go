@@ -59,7 +59,13 @@ func (s *Store) RecordAttempts(ctx context.Context, owner string, recs []Attempt
 
 func (s *Store) recordBatch(ctx context.Context, owner string, recs []AttemptRecord) ([]string, error) {
 	var disabled []string
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+	fifo, err := s.endedFIFO(ctx, recs)
+	if err != nil {
+		return nil, err
+	}
+	promoted := 0
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		promoted = 0
 		now := s.now()
 		var ins strings.Builder
 		ins.WriteString(`INSERT INTO attempts (id, delivery_id, webhook_id, trigger_type, succeeded, request_url, request_headers,
@@ -116,10 +122,51 @@ func (s *Store) recordBatch(ctx context.Context, owner string, recs []AttemptRec
 			if off {
 				disabled = append(disabled, wid)
 			}
+			if fifo[wid] {
+				ok, err := s.promoteFIFO(ctx, tx, wid, now)
+				if err != nil {
+					return err
+				}
+				if ok {
+					promoted++
+				}
+			}
 		}
 		return nil
 	})
+	if err == nil && promoted > 0 {
+		s.dueNow()
+	}
 	return disabled, err
+}
+
+// endedFIFO returns the FIFO webhooks whose head one of recs ended
+// (succeeded, or failed for good): their next delivery is promoted in the
+// same transaction.
+func (s *Store) endedFIFO(ctx context.Context, recs []AttemptRecord) (map[string]bool, error) {
+	var ended []hook.Job
+	for _, r := range recs {
+		if r.Outcome.Status == hook.StatusSucceeded || r.Outcome.Status == hook.StatusFailed {
+			ended = append(ended, r.Job)
+		}
+	}
+	if len(ended) == 0 {
+		return nil, nil
+	}
+	pols, err := s.policiesOf(ctx, ended)
+	if err != nil {
+		return nil, err
+	}
+	var out map[string]bool
+	for id, p := range pols {
+		if p.fifo {
+			if out == nil {
+				out = map[string]bool{}
+			}
+			out[id] = true
+		}
+	}
+	return out, nil
 }
 
 // automatic is 1 for an attempt that counts toward the retry schedule.
