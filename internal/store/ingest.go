@@ -102,11 +102,11 @@ type ingestBatch struct {
 	now     time.Time
 	results []IngestResult
 	errs    []error
-	fresh   []int               // requests that create an event
-	seen    map[appKey]int      // idempotency keys earlier in the batch
-	dups    [][2]int            // a request and the earlier one of its key
-	known   map[appKey]bool     // app + event type → active in the catalog
-	leased  []hook.Job          // deliveries stored leased to the sender
+	fresh   []int                   // requests that create an event
+	seen    map[appKey]int          // idempotency keys earlier in the batch
+	dups    [][2]int                // a request and the earlier one of its key
+	known   map[appKey]bool         // app + event type → active in the catalog
+	leased  []hook.Job              // deliveries stored leased to the sender
 	subs    map[appKey][]subscriber // app + event type → subscribed webhooks
 	fifo    []string                // FIFO webhooks that got deliveries
 }
