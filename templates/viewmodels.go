@@ -109,6 +109,7 @@ type WebhookForm struct {
 	// typed secrets are never echoed back into the page.
 	Reenter bool
 	Errors  map[string]string
+	Policy  PolicyForm
 }
 
 // IsEdit reports whether the form edits an existing webhook.
@@ -137,6 +138,7 @@ type WebhookDetail struct {
 	PreviousExpires *time.Time
 	Chart           Chart
 	Health          Health
+	Policy          PolicyFacts
 }
 
 // NewSecret shows a signing secret once, after create or rotate.
