@@ -41,6 +41,9 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
 	// X-Forwarded-Proto are believed; empty: none.
 	TrustedProxies []netip.Prefix
+	// RetrySchedule replaces the waits before each retry
+	// (HOOKBOARD_RETRY_SCHEDULE, development and tests only); nil: built in.
+	RetrySchedule []time.Duration
 }
 
 // PrintDefaults writes the server's flags with their variables and defaults.
@@ -140,6 +143,9 @@ func finish(c Config, fs *flag.FlagSet, raw *rawFlags, getenv func(string) strin
 		bad("HOOKBOARD_TRUSTED_PROXIES", "%v", err)
 	}
 	parseKeys(&c, sessionKey, encKey, bad)
+	if c.RetrySchedule, err = parseRetrySchedule(getenv("HOOKBOARD_RETRY_SCHEDULE")); err != nil {
+		bad("HOOKBOARD_RETRY_SCHEDULE", "%v (for example 5s,5m,30m)", err)
+	}
 	if err := errors.Join(errs...); err != nil {
 		return c, err
 	}
