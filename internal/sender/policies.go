@@ -34,6 +34,7 @@ type waker struct {
 	mu        sync.Mutex
 	timer     *time.Timer
 	timerAt   time.Time
+	paceFrom  time.Time // the pace's turns fall on paceFrom + n·paceEvery
 	paceUntil time.Time
 	paceEvery time.Duration
 }
@@ -53,7 +54,7 @@ func (s *Sender) onDue(first, until time.Time, every time.Duration) {
 	defer w.mu.Unlock()
 	every = max(every, minPace)
 	if time.Now().After(w.paceUntil) || every < w.paceEvery {
-		w.paceEvery = every
+		w.paceEvery, w.paceFrom = every, first
 	}
 	if until.After(w.paceUntil) {
 		w.paceUntil = until
@@ -93,17 +94,29 @@ func (s *Sender) wakeForRetry(out hook.Outcome) {
 	}
 }
 
-// paceTimer returns a channel that fires at the next pace interval while
-// deferred deliveries are coming due, or nil.
+// paceTimer returns a channel that fires at the next turn of the pace
+// while deferred deliveries are coming due, or nil. The turns fall on the
+// deferred deliveries' times, so a claim comes as each becomes due and
+// not a claim's length later.
 func (s *Sender) paceTimer() (<-chan time.Time, func()) {
 	w := &s.waker
 	w.mu.Lock()
-	until, every := w.paceUntil, w.paceEvery
+	from, until, every := w.paceFrom, w.paceUntil, w.paceEvery
 	w.mu.Unlock()
-	if every <= 0 || !time.Now().Before(until.Add(every)) {
+	now := time.Now()
+	if every <= 0 || !now.Before(until.Add(every)) {
 		return nil, func() {}
 	}
-	t := time.NewTimer(every)
+	d := time.Duration(0)
+	if since := now.Sub(from); since < 0 {
+		d = -since
+	} else {
+		d = every - since%every
+	}
+	if d < time.Millisecond {
+		d += every
+	}
+	t := time.NewTimer(d)
 	return t.C, func() { t.Stop() }
 }
 

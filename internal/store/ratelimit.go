@@ -19,15 +19,19 @@ import (
 // across all of them; what the bucket refuses goes back to the queue, due
 // when its turn comes, without touching the retry schedule.
 
-// rateInterval is the time between two requests at limit per second.
+// rateInterval is the time between two requests at limit per second, 2 %
+// longer than exact: the requests leave on time but reach the endpoint a
+// little early or late, and the endpoint must still never see more than
+// its limit.
 func rateInterval(limit int) time.Duration {
-	return (time.Second + time.Duration(limit) - 1) / time.Duration(limit)
+	return (102*time.Second/100 + time.Duration(limit) - 1) / time.Duration(limit)
 }
 
 // rateBurst is how many requests may go at once after a quiet spell: a
-// 25th of a second's worth, so any second holds at most 4 % more than the
-// limit.
-func rateBurst(limit int) int64 { return int64(max(1, limit/25)) }
+// 25th of a second's worth, at least 2 (so a claim that comes a little
+// late loses no turn) and at most the limit (so any 10 s hold at most
+// 10 % more than the limit, even at 1/s).
+func rateBurst(limit int) int64 { return int64(min(max(2, limit/25), limit)) }
 
 // takeTokens takes up to n tokens of a webhook's bucket at now and returns
 // how many it got and when the next one is free.

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hookboard/hookboard/internal/hook"
+)
+
+// policies: a plain webhook under a steady load, alone and then beside a
+// rate-limited webhook (its limit above its offered load) and a FIFO
+// webhook, both sent a second stream of events. The plain webhook should
+// keep at least 90 % of its deliveries per second: policies cost the
+// others nothing much.
+func policies(ctx context.Context, o options) (result, error) {
+	const sideRate, limit = 100, 200 // events/s to the policy webhooks, and the limit
+	alone, _, err := policyPhase(ctx, o, false, sideRate, limit)
+	if err != nil {
+		return nil, err
+	}
+	beside, side, err := policyPhase(ctx, o, true, sideRate, limit)
+	if err != nil {
+		return nil, err
+	}
+	res := result{"plain_rate": o.rate, "side_rate": sideRate, "rate_limit": limit,
+		"plain_alone_per_sec": round(alone), "plain_beside_per_sec": round(beside), "kept_percent": round(beside / alone * 100)}
+	for k, v := range side {
+		res[k] = v
+	}
+	return res, nil
+}
+
+// policyPhase offers o.rate events/s to the plain webhook (and, withSide,
+// sideRate events/s of another type to a rate-limited and a FIFO webhook)
+// and returns the plain webhook's deliveries per second.
+func policyPhase(ctx context.Context, o options, withSide bool, sideRate, limit int) (float64, result, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	in, err := start(ctx, o, 2*time.Second)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer in.Close()
+	rc, err := newReceiver(ctx, "")
+	if err != nil {
+		return 0, nil, err
+	}
+	if _, err := in.st.CreateEventType(ctx, hook.Actor{}, in.app.ID, hook.EventTypeInput{Name: "order.created"}); err != nil {
+		return 0, nil, err
+	}
+	if err := policyWebhook(ctx, in, "plain", rc.url+"/plain", "invoice.paid", nil); err != nil {
+		return 0, nil, err
+	}
+	if withSide {
+		if err := policyWebhook(ctx, in, "limited", rc.url+"/limited", "order.created", func(w *hook.WebhookInput) { w.RateLimit = limit }); err != nil {
+			return 0, nil, err
+		}
+		if err := policyWebhook(ctx, in, "fifo", rc.url+"/fifo", "order.created", func(w *hook.WebhookInput) { w.Ordering = hook.OrderingFIFO }); err != nil {
+			return 0, nil, err
+		}
+	}
+	c := newClient(in, o.concurrency)
+	dur := min(o.duration, 15*time.Second)
+	var wg sync.WaitGroup
+	offer := func(rate int, eventType string) {
+		defer wg.Done()
+		tick := time.NewTicker(time.Second / time.Duration(rate))
+		defer tick.Stop()
+		deadline := time.Now().Add(dur)
+		sem := make(chan struct{}, o.concurrency)
+		var inner sync.WaitGroup
+		for time.Now().Before(deadline) {
+			<-tick.C
+			sem <- struct{}{}
+			inner.Go(func() { defer func() { <-sem }(); c.ingestType(eventType) })
+		}
+		inner.Wait()
+	}
+	wg.Add(1)
+	go offer(o.rate, "invoice.paid")
+	if withSide {
+		wg.Add(1)
+		go offer(sideRate, "order.created")
+	}
+	wg.Wait()
+	time.Sleep(500 * time.Millisecond) // what was sent in time is delivered in time
+	plain := float64(rc.pathCount("/plain")) / dur.Seconds()
+	side := result{}
+	if withSide {
+		side["limited_per_sec"] = round(float64(rc.pathCount("/limited")) / dur.Seconds())
+		side["fifo_per_sec"] = round(float64(rc.pathCount("/fifo")) / dur.Seconds())
+		side["deferred_by_limit"] = in.st.Deferred()
+	}
+	return plain, side, nil
+}
+
+func policyWebhook(ctx context.Context, in *instance, name, u, eventType string, edit func(*hook.WebhookInput)) error {
+	w := hook.WebhookInput{Name: name, URL: u, Events: []string{eventType}, Active: true, AuthType: hook.AuthNone}
+	if edit != nil {
+		edit(&w)
+	}
+	_, _, err := in.st.CreateWebhook(ctx, hook.Actor{}, in.app.ID, w, hook.TargetPolicy{AllowHTTP: true, AllowPrivate: true})
+	return err
+}
+
+// ingestType posts one event of the type.
+func (c *client) ingestType(eventType string) error {
+	req, _ := http.NewRequest(http.MethodPost, c.url, strings.NewReader(`{"eventType":"`+eventType+`","payload":{"n":1}}`))
+	req.Header.Set("Authorization", "Bearer "+c.key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		return fmt.Errorf("ingest: status %d", resp.StatusCode)
+	}
+	return nil
+}
