@@ -65,7 +65,6 @@ func (s *Store) recordBatch(ctx context.Context, owner string, recs []AttemptRec
 	}
 	promoted := 0
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-		promoted = 0
 		now := s.now()
 		var ins strings.Builder
 		ins.WriteString(`INSERT INTO attempts (id, delivery_id, webhook_id, trigger_type, succeeded, request_url, request_headers,
@@ -103,41 +102,51 @@ func (s *Store) recordBatch(ctx context.Context, owner string, recs []AttemptRec
 			return err
 		}
 
-		// The webhooks' runs of failures: the latest attempt of each decides.
-		last := map[string]AttemptRecord{}
-		var order []string
-		for _, r := range recs {
-			if _, ok := last[r.Job.WebhookID]; !ok {
-				order = append(order, r.Job.WebhookID)
-			}
-			last[r.Job.WebhookID] = r
-		}
-		// In id order, so that concurrent batches lock webhooks alike.
-		slices.Sort(order)
-		for _, wid := range order {
-			off, err := s.trackFailures(ctx, tx, last[wid], now)
-			if err != nil {
-				return err
-			}
-			if off {
-				disabled = append(disabled, wid)
-			}
-			if fifo[wid] {
-				ok, err := s.promoteFIFO(ctx, tx, wid, now)
-				if err != nil {
-					return err
-				}
-				if ok {
-					promoted++
-				}
-			}
-		}
-		return nil
+		var err error
+		disabled, promoted, err = s.afterBatch(ctx, tx, recs, fifo, now)
+		return err
 	})
 	if err == nil && promoted > 0 {
 		s.dueNow()
 	}
 	return disabled, err
+}
+
+// afterBatch tracks the webhooks' runs of failures (the latest attempt of
+// each decides) and promotes the next delivery of the FIFO webhooks whose
+// head ended. It returns the webhooks it turned off and how many
+// deliveries it promoted.
+func (s *Store) afterBatch(ctx context.Context, tx *sqlx.Tx, recs []AttemptRecord, fifo map[string]bool, now time.Time) ([]string, int, error) {
+	last := map[string]AttemptRecord{}
+	var order, disabled []string
+	for _, r := range recs {
+		if _, ok := last[r.Job.WebhookID]; !ok {
+			order = append(order, r.Job.WebhookID)
+		}
+		last[r.Job.WebhookID] = r
+	}
+	promoted := 0
+	// In id order, so that concurrent batches lock webhooks alike.
+	slices.Sort(order)
+	for _, wid := range order {
+		off, err := s.trackFailures(ctx, tx, last[wid], now)
+		if err != nil {
+			return nil, 0, err
+		}
+		if off {
+			disabled = append(disabled, wid)
+		}
+		if fifo[wid] {
+			ok, err := s.promoteFIFO(ctx, tx, wid, now)
+			if err != nil {
+				return nil, 0, err
+			}
+			if ok {
+				promoted++
+			}
+		}
+	}
+	return disabled, promoted, nil
 }
 
 // endedFIFO returns the FIFO webhooks whose head one of recs ended
