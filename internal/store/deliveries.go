@@ -54,7 +54,7 @@ func (s *Store) ClaimDue(ctx context.Context, owner string, limit int, lease tim
 	if err != nil || len(jobs) == 0 {
 		return jobs, err
 	}
-	kept, err := s.admit(ctx, owner, jobs, now)
+	kept, err := s.admit(ctx, owner, jobs, now, len(jobs) == limit)
 	if err != nil {
 		// Nothing is started: the queue gets them all back.
 		ids := make([]string, len(jobs))

@@ -171,9 +171,10 @@ func (s *Store) policiesOf(ctx context.Context, jobs []hook.Job) (map[string]pol
 
 // OnDue registers fn, called when deliveries come due at a time no claim
 // would otherwise look: pushed back for a rate limit (the first due at
-// first, the last by until, one every every in between), or a FIFO
-// webhook's next one promoted (first = until = now, every 0). The sender
-// claims again then.
+// first, the last by until, one every every in between; first is now when
+// the claim took all it could, so more may be due), or a FIFO webhook's
+// next one promoted (first = until = now, every 0). The sender claims
+// again then.
 func (s *Store) OnDue(fn func(first, until time.Time, every time.Duration)) {
 	s.pol.mu.Lock()
 	defer s.pol.mu.Unlock()
@@ -227,8 +228,11 @@ func (s *Store) promoteFIFO(ctx context.Context, tx *sqlx.Tx, webhookID string, 
 			return false, nil
 		}
 	}
-	var next string
-	err = tx.GetContext(ctx, &next, tx.Rebind(`SELECT id FROM deliveries WHERE webhook_id = ? AND next_attempt_at IS NULL AND status IN ('pending', 'retrying') AND lease_owner = ''
+	var next struct {
+		ID        string    `db:"id"`
+		CreatedAt time.Time `db:"created_at"`
+	}
+	err = tx.GetContext(ctx, &next, tx.Rebind(`SELECT id, created_at FROM deliveries WHERE webhook_id = ? AND next_attempt_at IS NULL AND status IN ('pending', 'retrying') AND lease_owner = ''
 		ORDER BY created_at, event_id LIMIT 1`), webhookID)
 	if errors.Is(err, sql.ErrNoRows) {
 		_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE webhooks SET fifo_head = NULL WHERE id = ?`), webhookID)
@@ -237,10 +241,17 @@ func (s *Store) promoteFIFO(ctx context.Context, tx *sqlx.Tx, webhookID string, 
 	if err != nil {
 		return false, err
 	}
-	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE deliveries SET next_attempt_at = ? WHERE id = ?`), now, next); err != nil {
+	// Due since it was created: the claim takes deliveries oldest first,
+	// and a FIFO delivery has waited its turn already; due now, it would
+	// queue again behind every delivery that came due meanwhile.
+	due := now
+	if next.CreatedAt.Before(now) {
+		due = next.CreatedAt
+	}
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE deliveries SET next_attempt_at = ? WHERE id = ?`), due, next.ID); err != nil {
 		return false, err
 	}
-	_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE webhooks SET fifo_head = ? WHERE id = ?`), next, webhookID)
+	_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE webhooks SET fifo_head = ? WHERE id = ?`), next.ID, webhookID)
 	return err == nil, err
 }
 

@@ -76,7 +76,7 @@ type deferral struct {
 // and gives the others back, each due at a slot of its own after the
 // bucket's next free token. Plain webhooks (cached as such) cost a map
 // lookup each.
-func (s *Store) admit(ctx context.Context, owner string, jobs []hook.Job, now time.Time) ([]hook.Job, error) {
+func (s *Store) admit(ctx context.Context, owner string, jobs []hook.Job, now time.Time, full bool) ([]hook.Job, error) {
 	pols, err := s.policiesOf(ctx, jobs)
 	if err != nil {
 		return nil, err
@@ -125,7 +125,7 @@ func (s *Store) admit(ctx context.Context, owner string, jobs []hook.Job, now ti
 	if err := s.deferJobs(ctx, owner, back); err != nil {
 		return nil, err
 	}
-	s.deferred(len(back), first, until, every)
+	s.deferred(len(back), full, first, until, every)
 	kept := make([]hook.Job, 0, len(jobs)-len(back))
 	for i, j := range jobs {
 		if !drop[i] {
@@ -178,12 +178,16 @@ func (s *Store) deferJobs(ctx context.Context, owner string, back []deferral) er
 }
 
 // deferred counts deliveries pushed back and tells the senders when to
-// claim them.
-func (s *Store) deferred(n int, first, until time.Time, every time.Duration) {
+// claim them; more says the claim took all it could, so more may be due
+// now.
+func (s *Store) deferred(n int, more bool, first, until time.Time, every time.Duration) {
 	s.pol.mu.Lock()
 	s.pol.deferred += int64(n)
 	fns := slices.Clone(s.pol.onDue)
 	s.pol.mu.Unlock()
+	if more {
+		first = time.Now()
+	}
 	for _, fn := range fns {
 		fn(first, until, every)
 	}
