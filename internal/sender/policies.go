@@ -81,14 +81,16 @@ func (s *Sender) wakeAt(at time.Time) {
 	w.timer = time.AfterFunc(d, s.Wake)
 }
 
-// wakeForRetry wakes the claim loop when a retry comes due before the next
-// poll would find it (a short retry schedule, or a FIFO webhook whose
-// head waits).
+// wakeForRetry wakes the claim loop for a retry due within a second (a
+// short retry schedule, in development and tests, where a FIFO webhook's
+// head waits for it), which the poll would find only much later than its
+// wait. Later retries are left to the poll: a sender stepped by a test
+// (sendertest) must not send them by itself.
 func (s *Sender) wakeForRetry(out hook.Outcome) {
 	if out.Status != hook.StatusRetrying || out.NextAttemptAt == nil {
 		return
 	}
-	if d := out.NextAttemptAt.Sub(s.now()); d < s.poll {
+	if d := out.NextAttemptAt.Sub(s.now()); d < min(s.poll, time.Second) {
 		s.wakeAt(time.Now().Add(d))
 	}
 }
