@@ -329,6 +329,18 @@ func (s *Store) insertDeliveries(ctx context.Context, tx *sqlx.Tx, b *ingestBatc
 func (s *Store) promoteBatch(ctx context.Context, tx *sqlx.Tx, b *ingestBatch) error {
 	slices.Sort(b.fifo) // locks in id order
 	for _, wid := range b.fifo {
+		// A head under way (the usual case when events keep coming) is
+		// seen without a lock, so concurrent ingestion batches do not wait
+		// for each other on the webhook's row. Should it end before this
+		// commits, its recording finds none of these deliveries yet: the
+		// sender's PromoteFIFO, every poll, makes the next one due.
+		live, err := s.fifoHeadLive(ctx, tx, wid)
+		if err != nil {
+			return err
+		}
+		if live {
+			continue
+		}
 		ok, err := s.promoteFIFO(ctx, tx, wid, b.now)
 		if err != nil {
 			return err

@@ -255,6 +255,15 @@ func (s *Store) promoteFIFO(ctx context.Context, tx *sqlx.Tx, webhookID string, 
 	return err == nil, err
 }
 
+// fifoHeadLive reports, without locking, whether a FIFO webhook's head is
+// pending or waiting for a retry.
+func (s *Store) fifoHeadLive(ctx context.Context, tx *sqlx.Tx, webhookID string) (bool, error) {
+	var n int
+	err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM webhooks w JOIN deliveries h ON h.id = w.fifo_head
+		WHERE w.id = ? AND h.status IN ('pending', 'retrying') AND h.next_attempt_at IS NOT NULL`), webhookID)
+	return n > 0, err
+}
+
 // PromoteFIFO promotes the next delivery of every FIFO webhook whose head
 // is done, and reports how many it made due. Recording an attempt does it
 // for its own webhook; this catches the rest (a head deleted by retention,
