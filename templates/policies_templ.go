@@ -37,7 +37,7 @@ func policyFields(vm WebhookForm) templ.Component {
 			templ_7745c5c3_Var1 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<fieldset class=\"field\" data-testid=\"policies\"><legend>Endpoint policies</legend><div class=\"field\"><label for=\"rate_limit\">Rate limit <span class=\"muted\">(optional, requests per second)</span></label> <input id=\"rate_limit\" name=\"rate_limit\" type=\"text\" inputmode=\"numeric\" maxlength=\"6\" placeholder=\"No limit\" value=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<fieldset class=\"field stack\" data-testid=\"policies\"><legend>Endpoint policies</legend><div class=\"field\"><label for=\"rate_limit\">Rate limit <span class=\"muted\">(optional, requests per second)</span></label> <input id=\"rate_limit\" name=\"rate_limit\" type=\"text\" inputmode=\"numeric\" maxlength=\"6\" placeholder=\"No limit\" value=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
