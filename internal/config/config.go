@@ -40,7 +40,7 @@ type Config struct {
 	// RetrySchedule replaces the waits before each retry
 	// (HOOKBOARD_RETRY_SCHEDULE, development and tests only); nil: built in.
 	RetrySchedule []time.Duration
-	KeyFile             string // where generated keys live, when keys were not given
+	KeyFile       string // where generated keys live, when keys were not given
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
 	// X-Forwarded-Proto are believed; empty: none.
 	TrustedProxies []netip.Prefix
