@@ -114,6 +114,7 @@ type WebhookForm struct {
 	// typed secrets are never echoed back into the page.
 	Reenter bool
 	Errors  map[string]string
+	Policy  PolicyForm
 }
 
 // IsEdit reports whether the form edits an existing webhook.
@@ -143,6 +144,7 @@ type WebhookDetail struct {
 	Chart           Chart
 	Health          Health
 	Recovery        RecoveryForms
+	Policy          PolicyFacts
 }
 
 // NewSecret shows a signing secret once, after create or rotate.

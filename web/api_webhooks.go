@@ -23,6 +23,10 @@ type createWebhookRequest struct {
 	Description string   `json:"description"`
 	Active      *bool    `json:"active"`
 	Auth        *apiAuth `json:"auth"`
+	// Endpoint policies (policies.go).
+	RateLimit apiRateLimit       `json:"rateLimit"`
+	Headers   *map[string]string `json:"headers"`
+	Ordering  *string            `json:"ordering"`
 }
 
 // updateWebhookRequest: every field is optional; what is absent is kept.
@@ -34,12 +38,16 @@ type updateWebhookRequest struct {
 	Active      *bool     `json:"active"`
 	Auth        *apiAuth  `json:"auth"`
 	Secret      *string   `json:"secret"`
+	// Endpoint policies (policies.go).
+	RateLimit apiRateLimit       `json:"rateLimit"`
+	Headers   *map[string]string `json:"headers"`
+	Ordering  *string            `json:"ordering"`
 }
 
 // apiFieldNames maps the shared validation's form field names to the API's.
 var apiFieldNames = map[string]string{
 	"auth_type": "auth.type", "auth_username": "auth.username", "auth_password": "auth.password",
-	"auth_header": "auth.header", "auth_value": "auth.value",
+	"auth_header": "auth.header", "auth_value": "auth.value", "rate_limit": "rateLimit",
 }
 
 func apiFieldErrors(err error) error {
@@ -75,6 +83,7 @@ func webhookJSON(wh hook.Webhook, withCreated, withUpdated bool) map[string]any 
 		events = []string{}
 	}
 	out := map[string]any{"id": wh.ID, "name": wh.Name, "url": wh.URL, "events": events, "active": wh.Active}
+	policyJSON(wh, out)
 	if withCreated {
 		out["createdAt"] = isoTime(wh.CreatedAt)
 	}
@@ -94,6 +103,7 @@ func (s *Server) apiWebhookCreate(w http.ResponseWriter, r *http.Request, c *api
 		in.Active = *req.Active
 	}
 	applyAuth(&in, req.Auth)
+	applyPolicies(&in, req.RateLimit, req.Headers, req.Ordering)
 	wh, secret, err := s.store.CreateWebhook(r.Context(), c.actor(), c.appID, in, s.targets)
 	if err != nil {
 		s.apiError(w, r, apiFieldErrors(err))
@@ -158,6 +168,7 @@ func (s *Server) apiWebhookUpdate(w http.ResponseWriter, r *http.Request, c *api
 		in.Active = *req.Active
 	}
 	applyAuth(&in, req.Auth)
+	applyPolicies(&in, req.RateLimit, req.Headers, req.Ordering)
 	if req.Secret != nil {
 		if strings.TrimSpace(*req.Secret) == "" {
 			s.apiError(w, r, hook.FieldErrors{{Field: "secret", Message: "secret may not be empty; leave it out to keep the current one."}})

@@ -28,7 +28,7 @@ var inlineTextErrors = func() map[string]map[string]bool {
 		}
 		return m
 	}
-	webhookForm := fields("name", "url", "description", "events", "auth_type", "auth_username", "auth_password", "auth_header", "auth_value", "secret")
+	webhookForm := fields("name", "url", "description", "events", "auth_type", "auth_username", "auth_password", "auth_header", "auth_value", "secret", "rate_limit", "headers", "ordering")
 	return map[string]map[string]bool{
 		"POST /apps/{appID}/webhooks":           webhookForm,
 		"POST /apps/{appID}/webhooks/new":       webhookForm,

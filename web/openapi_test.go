@@ -203,7 +203,7 @@ func TestAPIWebhookLifecycleShapes(t *testing.T) {
 		t.Fatalf("create: %d %v", resp.StatusCode, out)
 	}
 	created := out["data"].(map[string]any)
-	wantKeys(t, "create", created, "id", "name", "url", "events", "active", "createdAt", "secret")
+	wantKeys(t, "create", created, "id", "name", "url", "events", "active", "createdAt", "secret", "rateLimit", "headers", "ordering")
 	id := created["id"].(string)
 	if !strings.HasPrefix(created["secret"].(string), "whsec_") || created["active"] != true {
 		t.Errorf("created %v", created)
@@ -213,17 +213,17 @@ func TestAPIWebhookLifecycleShapes(t *testing.T) {
 	if resp.StatusCode != 200 || len(out["data"].([]any)) != 1 {
 		t.Fatalf("list: %d %v", resp.StatusCode, out)
 	}
-	wantKeys(t, "list item", out["data"].([]any)[0], "id", "name", "url", "events", "active", "createdAt", "updatedAt")
+	wantKeys(t, "list item", out["data"].([]any)[0], "id", "name", "url", "events", "active", "createdAt", "updatedAt", "rateLimit", "headers", "ordering")
 	wantKeys(t, "pagination", out["pagination"], "nextCursor", "hasMore")
 
 	_, out, _ = e.call("GET", p+"/webhooks/"+id, b+"/webhooks/{id}", "")
-	wantKeys(t, "get", out["data"], "id", "name", "url", "events", "active", "createdAt", "updatedAt")
+	wantKeys(t, "get", out["data"], "id", "name", "url", "events", "active", "createdAt", "updatedAt", "rateLimit", "headers", "ordering")
 
 	resp, out, _ = e.call("PUT", p+"/webhooks/"+id, b+"/webhooks/{id}", `{"active":false,"events":["*"]}`)
 	if resp.StatusCode != 200 {
 		t.Fatalf("update: %d %v", resp.StatusCode, out)
 	}
-	wantKeys(t, "update", out["data"], "id", "name", "url", "events", "active", "updatedAt")
+	wantKeys(t, "update", out["data"], "id", "name", "url", "events", "active", "updatedAt", "rateLimit", "headers", "ordering")
 	if d := out["data"].(map[string]any); d["active"] != false || d["name"] != "Orders" {
 		t.Errorf("update kept the rest? %v", d)
 	}

@@ -114,8 +114,9 @@ func webhookForm(w http.ResponseWriter, r *http.Request) (hook.WebhookInput, hoo
 		AuthValue:    f.Get("auth_value"),
 		Secret:       f.Get("secret"),
 	}
+	policyErrs := policyForm(f, &in)
 	in.Normalize()
-	return in, formTextErrors(r), nil
+	return in, append(formTextErrors(r), policyErrs...), nil
 }
 
 // formVM builds the form's view model: the catalog as checkboxes (plus any
@@ -156,7 +157,9 @@ func (s *Server) formVM(r *http.Request, c *reqCtx, title string, in hook.Webhoo
 	for _, e := range fe {
 		vm.Errors[e.Field] = e.Message
 	}
-	vm.Reenter = len(fe) > 0 && (in.AuthPassword != "" || in.AuthValue != "" || in.Secret != "")
+	vm.Reenter = len(fe) > 0 && (in.AuthPassword != "" || in.AuthValue != "" || in.Secret != "" ||
+		slices.ContainsFunc(in.Headers, func(h hook.Header) bool { return h.Value != "" }))
+	vm.Policy = policyFormVM(in, existing, r.PostFormValue("rate_limit"))
 	return vm, nil
 }
 
@@ -242,6 +245,10 @@ func (s *Server) renderWebhookDetail(w http.ResponseWriter, r *http.Request, c *
 	}
 	vm.Health = healthVM(wh, figures[wh.ID], s.now())
 	vm.Recovery = s.recoveryForms(r, c, wh.ID)
+	if vm.Policy, err = s.policyFacts(r.Context(), wh); err != nil {
+		s.error(w, r, c, err)
+		return
+	}
 	if revealed != "" {
 		vm.Secret = revealed
 	}
@@ -255,8 +262,10 @@ func (s *Server) renderWebhookDetail(w http.ResponseWriter, r *http.Request, c *
 }
 
 func webhookInputOf(wh hook.Webhook) hook.WebhookInput {
-	return hook.WebhookInput{Name: wh.Name, URL: wh.URL, Description: wh.Description, Events: wh.Events,
+	in := hook.WebhookInput{Name: wh.Name, URL: wh.URL, Description: wh.Description, Events: wh.Events,
 		Active: wh.Active, AuthType: wh.AuthType, AuthUsername: wh.AuthUsername, AuthHeader: wh.AuthHeader}
+	policyInputOf(wh, &in)
+	return in
 }
 
 func (s *Server) webhookEdit(w http.ResponseWriter, r *http.Request, c *reqCtx) {

@@ -50,7 +50,7 @@ func main() {
 	var o options
 	flag.StringVar(&o.db, "db", "sqlite", "sqlite or postgres")
 	flag.StringVar(&o.dsn, "dsn", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL URL (with -db postgres); a schema is created in it and dropped afterwards")
-	flag.StringVar(&o.scenario, "scenario", "all", "all, or one or more (comma-separated) of throughput, latency, fanout, slow, dashboard; drain and ingest measure the sender and the API alone; recovery (minutes) a recovery job beside the throughput load")
+	flag.StringVar(&o.scenario, "scenario", "all", "all, or one or more (comma-separated) of throughput, latency, fanout, slow, policies, dashboard; drain and ingest measure the sender and the API alone; recovery (minutes) a recovery job beside the throughput load")
 	flag.DurationVar(&o.duration, "duration", 30*time.Second, "how long load is offered (throughput, latency, slow)")
 	flag.IntVar(&o.rate, "rate", 500, "events per second offered in the latency scenario")
 	flag.IntVar(&o.seed, "seed", 1_000_000, "deliveries stored for the dashboard scenario")
@@ -68,7 +68,7 @@ func main() {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	order := []string{"throughput", "latency", "fanout", "slow", "dashboard"}
+	order := []string{"throughput", "latency", "fanout", "slow", "policies", "dashboard"}
 	if o.scenario != "all" {
 		order = strings.Split(o.scenario, ",")
 		for _, name := range order {
@@ -111,7 +111,7 @@ var scenarios map[string]func(context.Context, options) (result, error)
 func init() {
 	scenarios = map[string]func(context.Context, options) (result, error){
 		"throughput": throughput, "latency": latency, "fanout": fanout, "slow": slowEndpoint, "dashboard": dashboard,
-		"drain": drain, "ingest": ingestOnly,
+		"drain": drain, "ingest": ingestOnly, "policies": policies,
 		"recovery": recoveryScenario, // recovery.go
 	}
 }

@@ -22,10 +22,11 @@ func TestScenariosPrintTheirFields(t *testing.T) {
 		"latency":    {"events", "delivered", "rate", "p50_ms", "p99_ms"},
 		"fanout":     {"webhooks", "delivered", "p50_ms", "max_ms"},
 		"slow":       {"baseline_per_sec", "with_slow_per_sec", "kept_percent"},
+		"policies":   {"plain_alone_per_sec", "plain_beside_per_sec", "kept_percent", "limited_per_sec", "fifo_per_sec", "deferred_by_limit"},
 		"dashboard": {"deliveries", "all_events_p95_ms", "filtered_p95_ms", "older_page_p95_ms", "delivery_detail_p95_ms", "p95_ms",
 			"webhook_events_p95_ms", "event_page_p95_ms", "search_event_p95_ms", "search_delivery_p95_ms", "search_key_p95_ms"},
 	}
-	order := []string{"throughput", "latency", "fanout", "slow", "dashboard"}
+	order := []string{"throughput", "latency", "fanout", "slow", "policies", "dashboard"}
 	for _, db := range storetest.Dialects(t) {
 		t.Run(db, func(t *testing.T) {
 			o := options{db: db, dsn: os.Getenv("TEST_DATABASE_URL"), duration: time.Second, rate: 100, seed: 3000, workers: 32, concurrency: 8}

@@ -140,7 +140,7 @@ func openDelivery(p *Program, o *options) {
 	if snd == nil {
 		snd = sender.New(sender.Options{
 			Store: p.store, Logger: p.log, Workers: p.cfg.Workers, Timeout: p.cfg.DeliveryTimeout,
-			AllowPrivate: p.targets.AllowPrivate, Metrics: mx, Now: o.now,
+			AllowPrivate: p.targets.AllowPrivate, Metrics: mx, Now: o.now, RetrySchedule: p.cfg.RetrySchedule,
 		})
 	}
 	// New events are batched into the database and their deliveries handed

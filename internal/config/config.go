@@ -37,7 +37,10 @@ type Config struct {
 	Demo                bool
 	AdminEmail          string
 	AdminPassword       string
-	KeyFile             string // where generated keys live, when keys were not given
+	// RetrySchedule replaces the waits before each retry
+	// (HOOKBOARD_RETRY_SCHEDULE, development and tests only); nil: built in.
+	RetrySchedule []time.Duration
+	KeyFile       string // where generated keys live, when keys were not given
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
 	// X-Forwarded-Proto are believed; empty: none.
 	TrustedProxies []netip.Prefix
@@ -148,6 +151,9 @@ func finish(c Config, fs *flag.FlagSet, raw *rawFlags, getenv func(string) strin
 		bad("HOOKBOARD_DELIVERY_TIMEOUT", "%q is not a duration between 0 and 5m (for example 2s)", timeout)
 	}
 	parseLimits(&c, workers, retention, lifetime, bad)
+	if c.RetrySchedule, err = parseRetrySchedule(getenv("HOOKBOARD_RETRY_SCHEDULE")); err != nil {
+		bad("HOOKBOARD_RETRY_SCHEDULE", "%v (for example 5s,5m,30m)", err)
+	}
 	c.HTTP, errs = parseHTTPTimeouts(raw, c.DeliveryTimeout, errs)
 	parseSwitches(&c, allowPrivate, allowHTTP, secure, bad)
 	if c.TrustedProxies, err = ParseTrustedProxies(raw.trustedProxies); err != nil {

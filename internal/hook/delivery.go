@@ -61,6 +61,7 @@ type Target struct {
 	Webhook
 	AuthSecret string
 	Secrets    []string
+	Headers    []Header // custom request headers, values in clear
 }
 
 // Attempt is one HTTP request of a delivery and what came back.
@@ -102,6 +103,12 @@ const MaxRetryAfter = 10 * time.Hour
 // fails leaves the delivery as it was (still retrying on schedule, or
 // failed), one that succeeds ends it; a test event is never retried.
 func AfterAttempt(d Delivery, trigger string, succeeded bool, status int, retryAfter time.Duration, now time.Time, jitter func() float64) Outcome {
+	return AfterAttemptOn(RetrySchedule, d, trigger, succeeded, status, retryAfter, now, jitter)
+}
+
+// AfterAttemptOn is AfterAttempt on another retry schedule (a sender may be
+// configured with a shorter one, for tests and development).
+func AfterAttemptOn(schedule []time.Duration, d Delivery, trigger string, succeeded bool, status int, retryAfter time.Duration, now time.Time, jitter func() float64) Outcome {
 	switch {
 	case succeeded:
 		return Outcome{Status: StatusSucceeded}
@@ -110,23 +117,27 @@ func AfterAttempt(d Delivery, trigger string, succeeded bool, status int, retryA
 	case trigger == TriggerManual:
 		return Outcome{Status: d.Status, NextAttemptAt: d.NextAttemptAt}
 	}
-	return NextOutcome(false, status, d.AutomaticAttempts+1, retryAfter, now, jitter)
+	return nextOutcome(schedule, false, status, d.AutomaticAttempts+1, retryAfter, now, jitter)
 }
 
 // NextOutcome decides what follows an attempt: attempts is the count
 // including this one; retryAfter is the receiver's Retry-After (429/503), or
 // 0. jitter returns a factor in [-1, 1); nil means random.
 func NextOutcome(succeeded bool, status, attempts int, retryAfter time.Duration, now time.Time, jitter func() float64) Outcome {
+	return nextOutcome(RetrySchedule, succeeded, status, attempts, retryAfter, now, jitter)
+}
+
+func nextOutcome(schedule []time.Duration, succeeded bool, status, attempts int, retryAfter time.Duration, now time.Time, jitter func() float64) Outcome {
 	if succeeded {
 		return Outcome{Status: StatusSucceeded}
 	}
-	if status == 410 || attempts > len(RetrySchedule) {
+	if status == 410 || attempts > len(schedule) {
 		return Outcome{Status: StatusFailed}
 	}
 	if jitter == nil {
 		jitter = func() float64 { return rand.Float64()*2 - 1 }
 	}
-	wait := RetrySchedule[attempts-1]
+	wait := schedule[attempts-1]
 	wait += time.Duration(float64(wait) * 0.1 * jitter())
 	if retryAfter > 0 && (status == 429 || status == 503) {
 		wait = min(max(retryAfter, time.Second), MaxRetryAfter)

@@ -35,4 +35,4 @@ func CheckText(field, s string, multiLine bool) string {
 
 // MultiLineFields are the input fields (form names and JSON keys) that may
 // hold tabs and line breaks.
-var MultiLineFields = map[string]bool{"description": true, "example": true}
+var MultiLineFields = map[string]bool{"description": true, "example": true, "headers": true}

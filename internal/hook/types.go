@@ -80,6 +80,12 @@ type Webhook struct {
 	DisabledReason string
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+	// Endpoint policies: requests per second (0: no limit), the custom
+	// headers' names (their values are credentials, read only for
+	// sending), and none or fifo.
+	RateLimit   int
+	HeaderNames []string
+	Ordering    string
 }
 
 // EventType is a catalog entry such as invoice.paid.

@@ -39,6 +39,12 @@ type WebhookInput struct {
 	AuthPassword string // Basic password; empty on update keeps the stored one
 	AuthHeader   string
 	AuthValue    string // API-key value; empty on update keeps the stored one
+	// Endpoint policies: requests per second (0: none), custom headers (a
+	// blank value on update keeps the stored value of that name), and
+	// none or fifo (blank: none).
+	RateLimit int
+	Headers   []Header
+	Ordering  string
 	// Secret, on update only, replaces the signing secret with a custom one
 	// (whsec_ + base64 of 24–64 bytes); the old one stays valid 24 hours.
 	Secret string
@@ -56,6 +62,7 @@ func (in *WebhookInput) Normalize() {
 	in.AuthUsername = strings.TrimSpace(in.AuthUsername)
 	in.AuthHeader = strings.TrimSpace(in.AuthHeader)
 	in.Secret = strings.TrimSpace(in.Secret)
+	in.normalizePolicies()
 	events := make([]string, 0, len(in.Events))
 	for _, e := range in.Events {
 		e = strings.TrimSpace(e)
@@ -90,6 +97,7 @@ func ValidateWebhook(in WebhookInput, p TargetPolicy, existing *Webhook, knownTy
 		fe.Add("description", "Description must be at most 1000 characters.")
 	}
 	validateEvents(&fe, in.Events, existing, knownType)
+	validatePolicies(&fe, in, existing)
 	keepSecret := existing != nil && existing.AuthType == in.AuthType && existing.HasAuthSecret
 	switch in.AuthType {
 	case AuthNone:

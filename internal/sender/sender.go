@@ -52,6 +52,9 @@ type Options struct {
 	Jitter       func() float64 // retry jitter in [-1, 1); default random
 	Client       *http.Client   // default NewClient(Timeout, AllowPrivate)
 	Metrics      *metrics.Metrics
+	// RetrySchedule is the wait before each retry; default
+	// hook.RetrySchedule. Tests and development may shorten it.
+	RetrySchedule []time.Duration
 }
 
 // lastClaim is what the last claim left due: more than it took (backlog),
@@ -77,6 +80,9 @@ type Sender struct {
 	jitter     func() float64
 	userAgent  string
 	metrics    *metrics.Metrics
+	schedule   []time.Duration
+
+	waker waker // claims at times no wake-up would come (policies.go)
 
 	mu sync.Mutex // guards room, accepting, last and holder
 	room
@@ -131,6 +137,13 @@ func New(opts Options) *Sender {
 	}
 	if s.client == nil {
 		s.client = NewClient(s.timeout, opts.AllowPrivate)
+	}
+	s.schedule = opts.RetrySchedule
+	if len(s.schedule) == 0 {
+		s.schedule = hook.RetrySchedule
+	}
+	if d, ok := opts.Store.(dueNotifier); ok {
+		d.OnDue(s.onDue)
 	}
 	// A lease outlives any request by a wide margin; a process that dies
 	// leaves its deliveries to others once it runs out.
@@ -271,6 +284,8 @@ func (s *Sender) Run(ctx context.Context) error {
 // waitForWork waits until deliveries may be due and returns how many
 // workers the next claim needs free; false once ctx ended.
 func (s *Sender) waitForWork(ctx context.Context, tick <-chan time.Time, batch int) (int, bool) {
+	pace, stop := s.paceTimer()
+	defer stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -279,7 +294,10 @@ func (s *Sender) waitForWork(ctx context.Context, tick <-chan time.Time, batch i
 			return 1, true
 		case <-s.tookOver:
 			return 1, true
+		case <-pace:
+			return 1, true
 		case <-tick:
+			s.promoteFIFO(ctx)
 			return 1, true
 		case <-s.freed:
 			// A finished request makes nothing new due: claim again only
@@ -336,6 +354,7 @@ func (s *Sender) flush(batch []store.AttemptRecord) {
 		s.log.Error("record attempts", "count", len(batch), "err", err)
 	}
 	for _, r := range batch {
+		s.wakeForRetry(r.Outcome)
 		s.metrics.Attempt(r.Attempt.Trigger, r.Outcome.Status, r.Attempt.Duration)
 		s.log.Info("attempt", "delivery", r.Job.ID, "webhook", r.Job.WebhookID, "status", r.Attempt.ResponseStatus,
 			"succeeded", r.Attempt.Succeeded, "duration_ms", r.Attempt.Duration.Milliseconds(), "outcome", r.Outcome.Status, "error", r.Attempt.Error)
@@ -544,7 +563,7 @@ func (s *Sender) work(job hook.Job) {
 		return
 	}
 	a, retryAfter := s.attempt(ctx, job, ct, hook.TriggerAutomatic)
-	out := hook.AfterAttempt(job.Delivery, hook.TriggerAutomatic, a.Succeeded, a.ResponseStatus, retryAfter, s.now(), s.jitter)
+	out := hook.AfterAttemptOn(s.schedule, job.Delivery, hook.TriggerAutomatic, a.Succeeded, a.ResponseStatus, retryAfter, s.now(), s.jitter)
 	s.records <- store.AttemptRecord{Job: job, Attempt: a, Outcome: out}
 }
 
@@ -590,7 +609,7 @@ func (s *Sender) Deliver(ctx context.Context, job hook.Job, trigger string) (hoo
 		return hook.Attempt{}, hook.Outcome{}, err
 	}
 	a, retryAfter := s.attempt(ctx, job, ct, trigger)
-	out := hook.AfterAttempt(job.Delivery, trigger, a.Succeeded, a.ResponseStatus, retryAfter, s.now(), s.jitter)
+	out := hook.AfterAttemptOn(s.schedule, job.Delivery, trigger, a.Succeeded, a.ResponseStatus, retryAfter, s.now(), s.jitter)
 	disabled, err := s.store.RecordAttempt(ctx, s.owner, job, a, out)
 	if err != nil {
 		return a, out, err
@@ -611,12 +630,20 @@ func (s *Sender) attempt(ctx context.Context, job hook.Job, ct cachedTarget, tri
 	start := s.now()
 	a := hook.Attempt{DeliveryID: job.ID, WebhookID: job.WebhookID, Trigger: trigger, RequestURL: target.URL, CreatedAt: start}
 	h := http.Header{}
+	// The webhook's own headers first: validation refuses the names below,
+	// and what Hookboard sets wins anyway.
+	for _, ch := range target.Headers {
+		h.Set(ch.Name, ch.Value)
+	}
 	h.Set("Content-Type", "application/json")
 	h.Set("User-Agent", s.userAgent)
 	h.Set(signature.HeaderID, job.EventID)
 	h.Set(signature.HeaderTimestamp, strconv.FormatInt(start.Unix(), 10))
 	h.Set(signature.HeaderSignature, signature.SignAll(signers, job.EventID, start, job.Payload))
 	masked := h.Clone()
+	for _, ch := range target.Headers {
+		masked.Set(ch.Name, hook.MaskedValue)
+	}
 	switch target.AuthType {
 	case hook.AuthBasic:
 		req, _ := http.NewRequest(http.MethodPost, "/", nil)

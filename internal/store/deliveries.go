@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -43,8 +44,26 @@ func (s *Store) Listen(ctx context.Context, onNotify func(), onError func(error)
 // returns them with their payloads. Deliveries of the excluded webhooks
 // (busy ones) are left for later. On PostgreSQL any number of processes
 // may claim at once without taking the same delivery (claim_postgres.go).
+//
+// Deliveries of rate-limited webhooks beyond what their limit allows now go
+// back to the queue, each due at its turn (ratelimit.go), and are not
+// returned; OnDeferred tells when they come due.
 func (s *Store) ClaimDue(ctx context.Context, owner string, limit int, lease time.Duration, exclude []string) ([]hook.Job, error) {
-	return s.sqlDialect.claimDue(ctx, s.db, s.now(), owner, limit, lease, exclude)
+	now := s.now()
+	jobs, err := s.sqlDialect.claimDue(ctx, s.db, now, owner, limit, lease, exclude)
+	if err != nil || len(jobs) == 0 {
+		return jobs, err
+	}
+	kept, err := s.admit(ctx, owner, jobs, now, len(jobs) == limit)
+	if err != nil {
+		// Nothing is started: the queue gets them all back.
+		ids := make([]string, len(jobs))
+		for i, j := range jobs {
+			ids[i] = j.ID
+		}
+		return nil, errors.Join(err, s.ReleaseJobs(context.WithoutCancel(ctx), owner, ids, nil))
+	}
+	return kept, nil
 }
 
 // ReleaseJobs gives claimed deliveries back, due again at next (now when nil).
@@ -74,6 +93,11 @@ func (s *Store) WebhookTarget(ctx context.Context, webhookID string) (hook.Targe
 			return notFound(err, "Webhook")
 		}
 		t.Webhook = row.webhook(nil)
+		hs, err := s.openHeaders(row)
+		if err != nil {
+			return err
+		}
+		t.Headers = hs
 		if len(row.AuthSecret) > 0 {
 			pt, err := s.box.Open(row.AuthSecret, authContext(row.ID))
 			if err != nil {
@@ -104,6 +128,11 @@ func (s *Store) WebhookTarget(ctx context.Context, webhookID string) (hook.Targe
 // reports whether it did.
 func (s *Store) RecordAttempt(ctx context.Context, owner string, job hook.Job, a hook.Attempt, out hook.Outcome) (disabled bool, err error) {
 	r := AttemptRecord{Job: job, Attempt: a, Outcome: out}
+	fifo, err := s.endedFIFO(ctx, []AttemptRecord{r})
+	if err != nil {
+		return false, err
+	}
+	promoted := false
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		now := s.now()
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO attempts (id, delivery_id, webhook_id, trigger_type, succeeded, request_url, request_headers,
@@ -117,8 +146,15 @@ func (s *Store) RecordAttempt(ctx context.Context, owner string, job hook.Job, a
 			return err
 		}
 		disabled, err = s.trackFailures(ctx, tx, r, now)
+		if err != nil || !fifo[job.WebhookID] {
+			return err
+		}
+		promoted, err = s.promoteFIFO(ctx, tx, job.WebhookID, now)
 		return err
 	})
+	if err == nil && promoted {
+		s.dueNow()
+	}
 	return disabled, err
 }
 

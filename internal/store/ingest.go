@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -101,12 +102,13 @@ type ingestBatch struct {
 	now     time.Time
 	results []IngestResult
 	errs    []error
-	fresh   []int               // requests that create an event
-	seen    map[appKey]int      // idempotency keys earlier in the batch
-	dups    [][2]int            // a request and the earlier one of its key
-	known   map[appKey]bool     // app + event type → active in the catalog
-	leased  []hook.Job          // deliveries stored leased to the sender
-	subs    map[appKey][]string // app + event type → subscribed webhooks
+	fresh   []int                   // requests that create an event
+	seen    map[appKey]int          // idempotency keys earlier in the batch
+	dups    [][2]int                // a request and the earlier one of its key
+	known   map[appKey]bool         // app + event type → active in the catalog
+	leased  []hook.Job              // deliveries stored leased to the sender
+	subs    map[appKey][]subscriber // app + event type → subscribed webhooks
+	fifo    []string                // FIFO webhooks that got deliveries
 }
 
 type appKey struct{ app, key string }
@@ -114,7 +116,7 @@ type appKey struct{ app, key string }
 func newIngestBatch(reqs []IngestRequest, now time.Time) *ingestBatch {
 	return &ingestBatch{
 		reqs: reqs, now: now, results: make([]IngestResult, len(reqs)), errs: make([]error, len(reqs)),
-		seen: map[appKey]int{}, known: map[appKey]bool{}, subs: map[appKey][]string{},
+		seen: map[appKey]int{}, known: map[appKey]bool{}, subs: map[appKey][]subscriber{},
 	}
 }
 
@@ -286,46 +288,93 @@ func (s *Store) insertDeliveries(ctx context.Context, tx *sqlx.Tx, b *ingestBatc
 	rows := deliveryRows{ctx: ctx, tx: tx}
 	for _, i := range b.fresh {
 		r := b.reqs[i]
-		ids, err := subscribers(ctx, tx, b, r)
+		subs, err := subscribers(ctx, tx, b, r)
 		if err != nil {
 			return err
 		}
 		res := &b.results[i]
-		res.Deliveries = len(ids)
-		for _, wid := range ids {
-			id := s.newID()
-			owner, leaseUntil := "", (*time.Time)(nil)
-			if lease.Reserve != nil && lease.Reserve(wid) {
+		res.Deliveries = len(subs)
+		for _, sub := range subs {
+			id, wid := s.newID(), sub.ID
+			owner, leaseUntil, next := "", (*time.Time)(nil), &b.now
+			switch {
+			case sub.Ordering == hook.OrderingFIFO:
+				// Parked: promoteFIFO makes it due when its turn comes.
+				next = nil
+				if !slices.Contains(b.fifo, wid) {
+					b.fifo = append(b.fifo, wid)
+				}
+			case sub.RateLimit == nil && lease.Reserve != nil && lease.Reserve(wid):
+				// A rate-limited webhook's go through the claim, which
+				// takes their tokens.
 				owner, leaseUntil = lease.Owner, ptr(b.now.Add(lease.Lease))
-				next := b.now
 				b.leased = append(b.leased, hook.Job{Delivery: hook.Delivery{ID: id, AppID: r.AppID, WebhookID: wid, EventID: res.Event.ID,
-					EventType: r.EventType, Status: hook.StatusPending, NextAttemptAt: &next, CreatedAt: b.now, UpdatedAt: b.now}, Payload: r.Payload})
-			} else {
+					EventType: r.EventType, Status: hook.StatusPending, NextAttemptAt: ptr(b.now), CreatedAt: b.now, UpdatedAt: b.now}, Payload: r.Payload})
+			default:
 				res.Queued++
 			}
-			if err := rows.add(id, r.AppID, wid, res.Event.ID, r.EventType, b.now, owner, leaseUntil, b.now, b.now); err != nil {
+			if err := rows.add(id, r.AppID, wid, res.Event.ID, r.EventType, next, owner, leaseUntil, b.now, b.now); err != nil {
 				return err
 			}
 		}
 	}
-	return rows.flush()
+	if err := rows.flush(); err != nil {
+		return err
+	}
+	return s.promoteBatch(ctx, tx, b)
+}
+
+// promoteBatch makes the first delivery of each FIFO webhook that got some
+// due, if it has no head; the claim that follows finds it.
+func (s *Store) promoteBatch(ctx context.Context, tx *sqlx.Tx, b *ingestBatch) error {
+	slices.Sort(b.fifo) // locks in id order
+	for _, wid := range b.fifo {
+		// A head under way (the usual case when events keep coming) is
+		// seen without a lock, so concurrent ingestion batches do not wait
+		// for each other on the webhook's row. Should it end before this
+		// commits, its recording finds none of these deliveries yet: the
+		// sender's PromoteFIFO, every poll, makes the next one due.
+		live, err := s.fifoHeadLive(ctx, tx, wid)
+		if err != nil {
+			return err
+		}
+		if live {
+			continue
+		}
+		ok, err := s.promoteFIFO(ctx, tx, wid, b.now)
+		if err != nil {
+			return err
+		}
+		if ok && len(b.fresh) > 0 {
+			b.results[b.fresh[0]].Queued++ // a wake-up for the sender
+		}
+	}
+	return nil
+}
+
+// subscriber is an active webhook subscribed to a request's type, with
+// what ingestion needs of its policies.
+type subscriber struct {
+	ID        string `db:"id"`
+	RateLimit *int   `db:"rate_limit"`
+	Ordering  string `db:"ordering"`
 }
 
 // subscribers returns the active webhooks subscribed to the request's type
 // (or *), queried once per app and type in a batch.
-func subscribers(ctx context.Context, tx *sqlx.Tx, b *ingestBatch, r IngestRequest) ([]string, error) {
+func subscribers(ctx context.Context, tx *sqlx.Tx, b *ingestBatch, r IngestRequest) ([]subscriber, error) {
 	k := appKey{r.AppID, r.EventType}
-	if ids, ok := b.subs[k]; ok {
-		return ids, nil
+	if subs, ok := b.subs[k]; ok {
+		return subs, nil
 	}
-	var ids []string
-	if err := tx.SelectContext(ctx, &ids, tx.Rebind(`
-		SELECT DISTINCT w.id FROM webhooks w JOIN webhook_event_types t ON t.webhook_id = w.id
+	var subs []subscriber
+	if err := tx.SelectContext(ctx, &subs, tx.Rebind(`
+		SELECT DISTINCT w.id, w.rate_limit, w.ordering FROM webhooks w JOIN webhook_event_types t ON t.webhook_id = w.id
 		WHERE w.app_id = ? AND w.active AND t.event_type IN (?, '*') ORDER BY w.id`), r.AppID, r.EventType); err != nil {
 		return nil, err
 	}
-	b.subs[k] = ids
-	return ids, nil
+	b.subs[k] = subs
+	return subs, nil
 }
 
 // deliveryRows collects delivery rows and inserts them 400 at a time.

@@ -58,80 +58,131 @@ func (s *Store) RecordAttempts(ctx context.Context, owner string, recs []Attempt
 }
 
 func (s *Store) recordBatch(ctx context.Context, owner string, recs []AttemptRecord) ([]string, error) {
+	fifo, err := s.endedFIFO(ctx, recs)
+	if err != nil {
+		return nil, err
+	}
 	var disabled []string
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+	promoted := 0
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var err error
-		disabled, err = s.recordIn(ctx, tx, owner, recs)
+		disabled, promoted, err = s.recordIn(ctx, tx, owner, recs, fifo)
 		return err
 	})
+	if err == nil && promoted > 0 {
+		s.dueNow()
+	}
 	return disabled, err
 }
 
 // recordIn is recordBatch within tx (a recovery job records its items'
-// outcomes in the same transaction).
-func (s *Store) recordIn(ctx context.Context, tx *sqlx.Tx, owner string, recs []AttemptRecord) ([]string, error) {
-	var disabled []string
-	err := func() error {
-		now := s.now()
-		var ins strings.Builder
-		ins.WriteString(`INSERT INTO attempts (id, delivery_id, webhook_id, trigger_type, succeeded, request_url, request_headers,
-			response_status, response_headers, response_body, response_truncated, duration_ms, error, created_at) VALUES `)
-		args := make([]any, 0, len(recs)*14)
-		for i, r := range recs {
-			if i > 0 {
-				ins.WriteString(", ")
-			}
-			ins.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-			args = append(args, attemptArgs(s.newID(), r, now)...)
+// outcomes in the same transaction). fifo names the FIFO webhooks among
+// recs (endedFIFO, read before the transaction); it returns the webhooks it
+// turned off and how many waiting FIFO deliveries it promoted.
+func (s *Store) recordIn(ctx context.Context, tx *sqlx.Tx, owner string, recs []AttemptRecord, fifo map[string]bool) ([]string, int, error) {
+	now := s.now()
+	var ins strings.Builder
+	ins.WriteString(`INSERT INTO attempts (id, delivery_id, webhook_id, trigger_type, succeeded, request_url, request_headers,
+		response_status, response_headers, response_body, response_truncated, duration_ms, error, created_at) VALUES `)
+	args := make([]any, 0, len(recs)*14)
+	for i, r := range recs {
+		if i > 0 {
+			ins.WriteString(", ")
 		}
-		if _, err := tx.ExecContext(ctx, tx.Rebind(ins.String()), args...); err != nil {
-			return err
-		}
+		ins.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, attemptArgs(s.newID(), r, now)...)
+	}
+	if _, err := tx.ExecContext(ctx, tx.Rebind(ins.String()), args...); err != nil {
+		return nil, 0, err
+	}
 
-		// One UPDATE for all deliveries, joined to a VALUES list.
-		var upd strings.Builder
-		upd.WriteString(`WITH v(id, status, next_at, last_at, auto) AS (VALUES `)
-		args = args[:0]
-		row := s.sqlDialect.outcomeRow()
-		for i, r := range recs {
-			if i > 0 {
-				upd.WriteString(", ")
-			}
-			upd.WriteString(row)
-			args = append(args, r.Job.ID, r.Outcome.Status, r.Outcome.NextAttemptAt, attemptTime(r, now), automatic(r.Attempt))
+	// One UPDATE for all deliveries, joined to a VALUES list.
+	var upd strings.Builder
+	upd.WriteString(`WITH v(id, status, next_at, last_at, auto) AS (VALUES `)
+	args = args[:0]
+	row := s.sqlDialect.outcomeRow()
+	for i, r := range recs {
+		if i > 0 {
+			upd.WriteString(", ")
 		}
-		upd.WriteString(`) UPDATE deliveries SET status = v.status, attempts = deliveries.attempts + 1,
-			automatic_attempts = deliveries.automatic_attempts + v.auto, next_attempt_at = v.next_at,
-			last_attempt_at = v.last_at, lease_owner = '', lease_until = NULL, updated_at = ?
-			FROM v WHERE deliveries.id = v.id AND deliveries.lease_owner = ?`)
-		args = append(args, now, owner)
-		if _, err := tx.ExecContext(ctx, tx.Rebind(upd.String()), args...); err != nil {
-			return err
-		}
+		upd.WriteString(row)
+		args = append(args, r.Job.ID, r.Outcome.Status, r.Outcome.NextAttemptAt, attemptTime(r, now), automatic(r.Attempt))
+	}
+	upd.WriteString(`) UPDATE deliveries SET status = v.status, attempts = deliveries.attempts + 1,
+		automatic_attempts = deliveries.automatic_attempts + v.auto, next_attempt_at = v.next_at,
+		last_attempt_at = v.last_at, lease_owner = '', lease_until = NULL, updated_at = ?
+		FROM v WHERE deliveries.id = v.id AND deliveries.lease_owner = ?`)
+	args = append(args, now, owner)
+	if _, err := tx.ExecContext(ctx, tx.Rebind(upd.String()), args...); err != nil {
+		return nil, 0, err
+	}
+	return s.afterBatch(ctx, tx, recs, fifo, now)
+}
 
-		// The webhooks' runs of failures: the latest attempt of each decides.
-		last := map[string]AttemptRecord{}
-		var order []string
-		for _, r := range recs {
-			if _, ok := last[r.Job.WebhookID]; !ok {
-				order = append(order, r.Job.WebhookID)
-			}
-			last[r.Job.WebhookID] = r
+// afterBatch tracks the webhooks' runs of failures (the latest attempt of
+// each decides) and promotes the next delivery of the FIFO webhooks whose
+// head ended. It returns the webhooks it turned off and how many
+// deliveries it promoted.
+func (s *Store) afterBatch(ctx context.Context, tx *sqlx.Tx, recs []AttemptRecord, fifo map[string]bool, now time.Time) ([]string, int, error) {
+	last := map[string]AttemptRecord{}
+	var order, disabled []string
+	for _, r := range recs {
+		if _, ok := last[r.Job.WebhookID]; !ok {
+			order = append(order, r.Job.WebhookID)
 		}
-		// In id order, so that concurrent batches lock webhooks alike.
-		slices.Sort(order)
-		for _, wid := range order {
-			off, err := s.trackFailures(ctx, tx, last[wid], now)
+		last[r.Job.WebhookID] = r
+	}
+	promoted := 0
+	// In id order, so that concurrent batches lock webhooks alike.
+	slices.Sort(order)
+	for _, wid := range order {
+		off, err := s.trackFailures(ctx, tx, last[wid], now)
+		if err != nil {
+			return nil, 0, err
+		}
+		if off {
+			disabled = append(disabled, wid)
+		}
+		if fifo[wid] {
+			ok, err := s.promoteFIFO(ctx, tx, wid, now)
 			if err != nil {
-				return err
+				return nil, 0, err
 			}
-			if off {
-				disabled = append(disabled, wid)
+			if ok {
+				promoted++
 			}
 		}
-		return nil
-	}()
-	return disabled, err
+	}
+	return disabled, promoted, nil
+}
+
+// endedFIFO returns the FIFO webhooks whose head one of recs ended
+// (succeeded, or failed for good): their next delivery is promoted in the
+// same transaction.
+func (s *Store) endedFIFO(ctx context.Context, recs []AttemptRecord) (map[string]bool, error) {
+	var ended []hook.Job
+	for _, r := range recs {
+		if r.Outcome.Status == hook.StatusSucceeded || r.Outcome.Status == hook.StatusFailed {
+			ended = append(ended, r.Job)
+		}
+	}
+	if len(ended) == 0 {
+		return nil, nil
+	}
+	pols, err := s.policiesOf(ctx, ended)
+	if err != nil {
+		return nil, err
+	}
+	var out map[string]bool
+	for id, p := range pols {
+		if p.fifo {
+			if out == nil {
+				out = map[string]bool{}
+			}
+			out[id] = true
+		}
+	}
+	return out, nil
 }
 
 // automatic is 1 for an attempt that counts toward the retry schedule.

@@ -411,7 +411,12 @@ func (s *Store) RecordRecoveryBatch(ctx context.Context, owner, id string, recs 
 	if len(recs) == 0 {
 		return nil
 	}
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+	fifo, err := s.endedFIFO(ctx, recs)
+	if err != nil {
+		return err
+	}
+	promoted := 0
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var job struct {
 			Kind       hook.RecoveryKind `db:"kind"`
 			LeaseOwner string            `db:"lease_owner"`
@@ -422,7 +427,8 @@ func (s *Store) RecordRecoveryBatch(ctx context.Context, owner, id string, recs 
 		if job.LeaseOwner != owner {
 			return ErrRecoveryLost
 		}
-		if _, err := s.recordIn(ctx, tx, owner, recs); err != nil {
+		var err error
+		if _, promoted, err = s.recordIn(ctx, tx, owner, recs, fifo); err != nil {
 			return err
 		}
 		var okIDs, failedIDs []string
@@ -449,6 +455,10 @@ func (s *Store) RecordRecoveryBatch(ctx context.Context, owner, id string, recs 
 			succeeded+failed, succeeded, failed, id)
 		return err
 	})
+	if err == nil && promoted > 0 {
+		s.dueNow()
+	}
+	return err
 }
 
 // ReleaseRecovery gives up owner's lease on a job (the process is

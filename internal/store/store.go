@@ -57,6 +57,7 @@ type Store struct {
 	keyCache  sync.Map // API key hash → cachedKey
 	typeCache sync.Map // app + event type → when found active
 	okHooks   sync.Map // webhook id → when its failing_since was last cleared
+	pol       policies // endpoint policies: cache, rate-limit deferrals (policies.go)
 
 	// Batches of attempts that failed as a whole and were
 	// written one by one instead (a webhook deleted meanwhile, say).

@@ -26,9 +26,14 @@ type webhookRow struct {
 	DisabledReason string    `db:"disabled_reason"`
 	CreatedAt      time.Time `db:"created_at"`
 	UpdatedAt      time.Time `db:"updated_at"`
+	RateLimit      *int      `db:"rate_limit"`
+	HeaderNames    string    `db:"custom_header_names"`
+	Headers        []byte    `db:"custom_headers"` // sealed JSON []hook.Header
+	Ordering       string    `db:"ordering"`
 }
 
-const webhookColumns = `id, app_id, name, url, description, active, auth_type, auth_username, auth_header, auth_secret, disabled_reason, created_at, updated_at`
+const webhookColumns = `id, app_id, name, url, description, active, auth_type, auth_username, auth_header, auth_secret, disabled_reason, created_at, updated_at,
+	rate_limit, custom_header_names, custom_headers, ordering`
 
 func (r webhookRow) webhook(events []string) hook.Webhook {
 	return hook.Webhook{
@@ -36,6 +41,7 @@ func (r webhookRow) webhook(events []string) hook.Webhook {
 		Active: r.Active, Events: events, AuthType: r.AuthType, AuthUsername: r.AuthUsername,
 		AuthHeader: r.AuthHeader, HasAuthSecret: len(r.AuthSecret) > 0,
 		DisabledReason: r.DisabledReason, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		RateLimit: deref(r.RateLimit), HeaderNames: splitNames(r.HeaderNames), Ordering: r.Ordering,
 	}
 }
 
@@ -65,8 +71,10 @@ func (s *Store) CreateWebhook(ctx context.Context, actor hook.Actor, appID strin
 		if cred := credential(in); cred != "" {
 			row.AuthSecret = s.box.Seal([]byte(cred), authContext(row.ID))
 		}
+		s.setPolicies(&row, in, nil)
 		_, err := tx.NamedExecContext(ctx, `INSERT INTO webhooks (`+webhookColumns+`)
-			VALUES (:id, :app_id, :name, :url, :description, :active, :auth_type, :auth_username, :auth_header, :auth_secret, :disabled_reason, :created_at, :updated_at)`, row)
+			VALUES (:id, :app_id, :name, :url, :description, :active, :auth_type, :auth_username, :auth_header, :auth_secret, :disabled_reason, :created_at, :updated_at,
+			:rate_limit, :custom_header_names, :custom_headers, :ordering)`, row)
 		if isUniqueViolation(err) {
 			return nameTaken()
 		}
@@ -126,8 +134,8 @@ func (s *Store) validateWebhook(ctx context.Context, tx *sqlx.Tx, appID, selfID 
 			fe.Add("name", nameTaken().(hook.FieldErrors)[0].Message)
 		}
 	}
-	// Keep form order: name, url, description, events, auth.
-	order := []string{"name", "url", "description", "events", "auth_type", "auth_username", "auth_password", "auth_header", "auth_value", "secret"}
+	// Keep form order: name, url, description, events, auth, policies.
+	order := []string{"name", "url", "description", "events", "auth_type", "auth_username", "auth_password", "auth_header", "auth_value", "rate_limit", "headers", "ordering", "secret"}
 	slices.SortStableFunc(fe, func(a, b hook.FieldError) int { return slices.Index(order, a.Field) - slices.Index(order, b.Field) })
 	return fe.Err()
 }
@@ -188,9 +196,15 @@ func (s *Store) UpdateWebhook(ctx context.Context, actor hook.Actor, appID, id s
 		}
 		row.AuthType, row.AuthUsername, row.AuthHeader = in.AuthType, in.AuthUsername, in.AuthHeader
 		row.UpdatedAt = s.now()
+		stored, err := s.openHeaders(row)
+		if err != nil {
+			return err
+		}
+		changed = append(changed, s.setPolicies(&row, in, stored)...)
 		_, err = tx.NamedExecContext(ctx, `UPDATE webhooks SET name = :name, url = :url, description = :description,
 			active = :active, auth_type = :auth_type, auth_username = :auth_username, auth_header = :auth_header,
-			auth_secret = :auth_secret, disabled_reason = :disabled_reason, updated_at = :updated_at
+			auth_secret = :auth_secret, disabled_reason = :disabled_reason, updated_at = :updated_at,
+			rate_limit = :rate_limit, custom_header_names = :custom_header_names, custom_headers = :custom_headers, ordering = :ordering
 			WHERE id = :id`, row)
 		if isUniqueViolation(err) {
 			return nameTaken()
@@ -203,6 +217,9 @@ func (s *Store) UpdateWebhook(ctx context.Context, actor hook.Actor, appID, id s
 			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE webhooks SET failing_since = NULL WHERE id = ?`), id); err != nil {
 				return err
 			}
+		}
+		if err := s.applyOrdering(ctx, tx, id, old.Ordering, in.Ordering); err != nil {
+			return err
 		}
 		if !slices.Equal(events, in.Events) {
 			if err := s.setWebhookEvents(ctx, tx, id, in.Events); err != nil {
@@ -247,6 +264,7 @@ func (s *Store) DeleteWebhook(ctx context.Context, actor hook.Actor, appID, id s
 		}
 		// Children first: SQLite cascades only with foreign_keys on, and
 		// explicit deletes keep the work visible.
+		s.forgetPolicy(id)
 		for _, q := range []string{
 			`DELETE FROM attempts WHERE webhook_id = ?`,
 			`DELETE FROM deliveries WHERE webhook_id = ?`,
