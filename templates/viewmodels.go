@@ -142,6 +142,7 @@ type WebhookDetail struct {
 	PreviousExpires *time.Time
 	Chart           Chart
 	Health          Health
+	Recovery        RecoveryForms
 }
 
 // NewSecret shows a signing secret once, after create or rotate.
@@ -258,6 +259,7 @@ type EventLog struct {
 	Errors      map[string]string
 	Query       string    // the search (q)
 	Now         time.Time // what relative times count from
+	BulkResend  *BulkResendOffer
 }
 
 // HeaderVM is one HTTP header line.

@@ -107,6 +107,8 @@ func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
 // resourceOf names the resource a 404 is about, from the route.
 func resourceOf(r *http.Request) (string, string) {
 	switch {
+	case r.PathValue("recoveryID") != "":
+		return "recovery", r.PathValue("recoveryID")
 	case r.PathValue("deliveryID") != "":
 		return "delivery", r.PathValue("deliveryID")
 	case r.PathValue("id") != "":

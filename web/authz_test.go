@@ -45,6 +45,10 @@ var kinds = map[string]map[string]string{
 	"team":     {anon: "303 /login", admin: "ok", support: "403", other: "404", revoked: "303 /login", portalAdmin: "404", portalSupport: "404"},
 	"account":  {anon: "303 /login", admin: "ok", support: "ok", other: "ok", revoked: "303 /login", portalAdmin: "404", portalSupport: "404"},
 	"sign-out": {anon: "ok", admin: "ok", support: "ok", other: "ok", revoked: "ok", portalAdmin: "404", portalSupport: "404"},
+	// Starting a recovery job: the first actor allowed on the fixture
+	// starts it, so the others' same request (past authorization) meets
+	// that job: 409. (The portal admin gets a fixture of its own.)
+	"member-once": {anon: "303 /login", admin: "409", support: "ok", other: "404", revoked: "303 /login", portalAdmin: "ok", portalSupport: "409"},
 }
 
 // matrix has one row per route: its kind and the body that makes it
@@ -108,6 +112,22 @@ var matrix = map[string]struct {
 	"POST /account/password":            {"account", "current_password=correct+horse+battery&new_password=a+new+long+password&confirm_password=a+new+long+password"},
 	"POST /account/sessions/end-others": {"account", ""},
 
+	"GET /apps/{appID}/webhooks/{id}/recover":                  {"member", ""},
+	"POST /apps/{appID}/webhooks/{id}/recover":                 {"member-once", "since=" + matrixSince},
+	"GET /apps/{appID}/webhooks/{id}/replay":                   {"admin", ""},
+	"POST /apps/{appID}/webhooks/{id}/replay":                  {"admin", "since=" + matrixSince},
+	"GET /apps/{appID}/deliveries/bulk-resend":                 {"member", ""},
+	"POST /apps/{appID}/deliveries/bulk-resend":                {"member-once", "status=retrying"},
+	"GET /apps/{appID}/recoveries":                             {"member", ""},
+	"GET /apps/{appID}/recoveries/{recoveryID}":                {"member", ""},
+	"POST /apps/{appID}/recoveries/{recoveryID}/cancel":        {"member", "confirm=yes"},
+	"POST /api/v1/apps/{appID}/webhooks/{id}/recover":          {"api", `{"since":"` + matrixSince + `"}`},
+	"POST /api/v1/apps/{appID}/webhooks/{id}/replay-missing":   {"api", `{"since":"` + matrixSince + `"}`},
+	"POST /api/v1/apps/{appID}/deliveries/bulk-resend":         {"api", `{"status":"retrying"}`},
+	"GET /api/v1/apps/{appID}/recoveries":                      {"api", ""},
+	"GET /api/v1/apps/{appID}/recoveries/{recoveryID}":         {"api", ""},
+	"POST /api/v1/apps/{appID}/recoveries/{recoveryID}/cancel": {"api", ""},
+
 	"POST /api/v1/apps/{appID}/webhooks":                       {"api", `{"name":"New","url":"https://example.com/x","events":["*"]}`},
 	"GET /api/v1/apps/{appID}/webhooks":                        {"api", ""},
 	"GET /api/v1/apps/{appID}/webhooks/{id}":                   {"api", ""},
@@ -139,6 +159,8 @@ type matrixFixture struct {
 	betaKey    string
 	revokedKey string
 	supportID  string
+	recoveryID string // made on first use (matrixRecovery)
+	lateID     string // made on first use (matrixLateWebhook)
 }
 
 func newMatrixFixture(t *testing.T) *matrixFixture {
@@ -191,6 +213,12 @@ func (f *matrixFixture) path(pattern string) string {
 	id := f.webhookID
 	if strings.Contains(p, "/deliveries/{id}") {
 		id = f.deliveryID
+	}
+	if strings.Contains(p, "{recoveryID}") {
+		p = strings.ReplaceAll(p, "{recoveryID}", f.matrixRecovery())
+	}
+	if strings.HasSuffix(p, "/replay") || strings.HasSuffix(p, "/replay-missing") {
+		id = f.matrixLateWebhook() // one with an event to replay
 	}
 	if strings.Contains(p, "{token}") {
 		link, err := f.h.store.CreatePortalLink(context.Background(), hook.Actor{}, f.h.acme.ID, store.PortalLinkInput{User: "matrix"})

@@ -47,8 +47,9 @@ func TestFormBodyTooLarge(t *testing.T) {
 			continue
 		}
 		n++
+		path := f.path(pattern) // may add what the route needs (a recovery job)
 		before := f.h.counts()
-		resp, _ := admin.post(f.path(pattern), big)
+		resp, _ := admin.post(path, big)
 		if resp.StatusCode != http.StatusRequestEntityTooLarge {
 			t.Errorf("%s: status %d, want 413", pattern, resp.StatusCode)
 		}

@@ -87,6 +87,9 @@ func (s *Server) eventLog(w http.ResponseWriter, r *http.Request, c *reqCtx, wh 
 		return
 	}
 	vm.NextURL, vm.NewestURL = eventLogLinks(q, next, f.Cursor)
+	if wh == nil && len(vm.Errors) == 0 {
+		vm.BulkResend = s.bulkResendOffer(r, c, q, f)
+	}
 	s.render(w, r, c, status, templates.EventLogPage(vm))
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -74,7 +75,7 @@ func newHarnessOnWith(t *testing.T, dialect string, opts storetest.Options, newS
 		// Receivers on loopback: the production target rules otherwise.
 		aopts = append(aopts, assembly.WithSender(newSender(st)), assembly.WithTargets(hook.TargetPolicy{AllowHTTP: true, AllowPrivate: true}))
 	}
-	p, err := assembly.Open(ctx, config.Config{SessionKey: []byte("0123456789abcdef0123456789abcdef")}, aopts...)
+	p, err := assembly.Open(ctx, config.Config{SessionKey: []byte("0123456789abcdef0123456789abcdef"), Retention: 30 * 24 * time.Hour}, aopts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -145,6 +145,7 @@ var auditLabels = map[string]string{
 	"api_key.revoke": "Revoked API key", "member.add": "Added member", "member.role": "Changed role", "member.remove": "Removed member",
 	"event_type.create": "Added event type", "event_type.archive": "Archived event type", "event_type.unarchive": "Unarchived event type",
 	"user.password_change": "Changed own password", "user.password_reset": "Password set by an operator",
+	"recovery.start": "Started recovery job", "recovery.cancel": "Cancelled recovery job",
 }
 
 func (s *Server) auditLog(w http.ResponseWriter, r *http.Request, c *reqCtx) {
@@ -183,6 +184,8 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 			}
 		case "delivery":
 			row.ObjectURL = "/apps/" + c.appID() + "/deliveries/" + e.ObjectID
+		case "recovery":
+			row.ObjectURL = "/apps/" + c.appID() + "/recoveries/" + e.ObjectID
 		}
 		vm.Rows = append(vm.Rows, row)
 	}

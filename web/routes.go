@@ -48,6 +48,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	// Support agents may resend: it is how they fix a failure.
 	handle("POST /apps/{appID}/deliveries/{id}/resend", s.member(s.resend))
 
+	s.recoveryRoutes(handle)
+
 	// s.team: admins of the app's own team; 404 for a portal session.
 	handle("GET /apps/{appID}/api-keys", s.team(s.apiKeyList))
 	handle("POST /apps/{appID}/api-keys", s.team(s.apiKeyCreate))
@@ -79,6 +81,21 @@ func (s *Server) routes(mux *http.ServeMux) {
 	handle("/", s.noRoute)
 }
 
+// recoveryRoutes are the outage recovery pages (recoveries*.go): support
+// agents may Recover and Bulk resend (they are resends); Replay missing is
+// for admins. Cancel follows the job's kind (checked in the handler).
+func (s *Server) recoveryRoutes(handle func(string, http.HandlerFunc)) {
+	handle("GET /apps/{appID}/webhooks/{id}/recover", s.member(s.recoverPreview))
+	handle("POST /apps/{appID}/webhooks/{id}/recover", s.member(s.recoverStart))
+	handle("GET /apps/{appID}/webhooks/{id}/replay", s.admin(s.replayPreview))
+	handle("POST /apps/{appID}/webhooks/{id}/replay", s.admin(s.replayStart))
+	handle("GET /apps/{appID}/deliveries/bulk-resend", s.member(s.bulkResendPreview))
+	handle("POST /apps/{appID}/deliveries/bulk-resend", s.member(s.bulkResendStart))
+	handle("GET /apps/{appID}/recoveries", s.member(s.recoveryList))
+	handle("GET /apps/{appID}/recoveries/{recoveryID}", s.member(s.recoveryPage))
+	handle("POST /apps/{appID}/recoveries/{recoveryID}/cancel", s.member(s.recoveryCancel))
+}
+
 // APIRoute is one route of the JSON API; the OpenAPI document must list
 // exactly these (a test checks both ways).
 type APIRoute struct {
@@ -105,6 +122,12 @@ func (s *Server) apiRoutes() []APIRoute {
 		{"GET", apiBase + "/events", s.apiEventList},
 		{"GET", apiBase + "/event-types", s.apiEventTypeList},
 		{"POST", apiBase + "/event-types", s.apiEventTypeCreate},
+		{"POST", apiBase + "/webhooks/{id}/recover", s.apiRecover},
+		{"POST", apiBase + "/webhooks/{id}/replay-missing", s.apiReplayMissing},
+		{"POST", apiBase + "/deliveries/bulk-resend", s.apiBulkResend},
+		{"GET", apiBase + "/recoveries", s.apiRecoveryList},
+		{"GET", apiBase + "/recoveries/{recoveryID}", s.apiRecoveryGet},
+		{"POST", apiBase + "/recoveries/{recoveryID}/cancel", s.apiRecoveryCancel},
 		{"POST", apiBase + "/portal-links", s.apiPortalLinkCreate},
 		{"DELETE", apiBase + "/portal-sessions", s.apiPortalSessionsEnd},
 	}

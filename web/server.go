@@ -44,6 +44,12 @@ type Options struct {
 	// FrameAncestors may embed portal pages (HOOKBOARD_FRAME_ANCESTORS);
 	// with any, portal cookies are SameSite=None; Secure; Partitioned.
 	FrameAncestors []string
+	// RecoveryRate is the requests per second a recovery job sends to one
+	// webhook (HOOKBOARD_RECOVERY_RATE); 0: 20.
+	RecoveryRate int
+	// Retention is how long history is kept (HOOKBOARD_RETENTION): a
+	// recovery may not reach further back. 0: not checked.
+	Retention time.Duration
 }
 
 // Ingester is how the API ingests an event.
@@ -70,6 +76,9 @@ type Server struct {
 	handler  http.Handler
 	patterns []string
 	portal   portalConfig
+	// recoveryRate and retention: see Options.
+	recoveryRate int
+	retention    time.Duration
 }
 
 // New builds the server and its routes.
@@ -88,6 +97,12 @@ func New(opts Options) *Server {
 		landing:  opts.LandingApp,
 		static:   newStaticFiles(),
 		portal:   newPortalConfig(opts.PublicURL, opts.FrameAncestors),
+
+		recoveryRate: opts.RecoveryRate,
+		retention:    opts.Retention,
+	}
+	if s.recoveryRate <= 0 {
+		s.recoveryRate = defaultRecoveryRate
 	}
 	if s.deliver == nil {
 		s.deliver = noDeliverer{}

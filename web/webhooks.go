@@ -241,6 +241,7 @@ func (s *Server) renderWebhookDetail(w http.ResponseWriter, r *http.Request, c *
 		return
 	}
 	vm.Health = healthVM(wh, figures[wh.ID], s.now())
+	vm.Recovery = s.recoveryForms(r, c, wh.ID)
 	if revealed != "" {
 		vm.Secret = revealed
 	}

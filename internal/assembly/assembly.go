@@ -151,6 +151,7 @@ func openDelivery(p *Program, o *options) {
 		Store: p.store, Deliverer: sender.NewService(p.store, snd), Ingester: p.ingester, Metrics: mx, Logger: p.log, SessionKey: p.cfg.SessionKey, SessionLifetime: p.cfg.SessionLifetime,
 		SecureCookies: p.cfg.SecureCookies, Targets: p.targets, TrustedProxies: p.cfg.TrustedProxies, Now: o.now,
 		LandingApp: landingApp(p.cfg), PublicURL: p.cfg.PublicURL, FrameAncestors: p.cfg.FrameAncestors,
+		RecoveryRate: p.cfg.RecoveryRate, Retention: p.cfg.Retention,
 	})
 	p.delivery.start = func(ctx context.Context) (func() error, error) {
 		// The sender owns its leases while this process lives, and takes

@@ -1,0 +1,123 @@
+package templates
+
+import "time"
+
+// RecoveryForms are the Recover and Replay forms of a webhook's page.
+type RecoveryForms struct {
+	AppID     string
+	WebhookID string
+	CanReplay bool         // Replay missing is for admins
+	Running   *RecoveryRef // a job that runs for this webhook now, if any
+	Window    TimeWindow
+}
+
+// TimeWindow bounds a date-time input as datetime-local values: a
+// recovery reaches back no further than the retention, and not past now.
+type TimeWindow struct {
+	Min string // "" when unbounded
+	Max string
+}
+
+// RecoveryRef links a recovery job.
+type RecoveryRef struct {
+	ID     string
+	Kind   string
+	Status string
+}
+
+// BulkResendOffer is the all-events page's offer to resend every failed
+// delivery its filter matches; nil when the filter cannot match one.
+type BulkResendOffer struct {
+	AppID  string
+	Count  int
+	More   bool     // more than Count match (the count stopped there)
+	Filter []Hidden // the filter, carried to the preview
+}
+
+// Hidden is one hidden form input.
+type Hidden struct {
+	Name  string
+	Value string
+}
+
+// Fact is one labelled value of a description list.
+type Fact struct {
+	Label string
+	Value string
+	Field string // data-field, when the value is a hook for tests
+}
+
+// RecoveryPreview is the step before a job starts: what it covers (the
+// form again, with any error beside its field), how many deliveries that
+// is and how fast they will go, and Confirm.
+type RecoveryPreview struct {
+	Page
+	AppID       string
+	Kind        string // recover, bulk-resend or replay
+	Heading     string
+	WebhookID   string // recover and replay
+	WebhookName string
+	Since       string // recover and replay, as typed
+	Window      TimeWindow
+	Until       string // recover
+	Filter      []Hidden
+	FilterFacts []Fact // bulk resend: the filter in words
+	Action      string // where the form and Confirm go (GET previews, POST starts)
+	Back        string // the page the user came from
+	Errors      map[string]string
+	Previewed   bool // Count, Webhooks, Rate and Duration are set
+	Count       int
+	Webhooks    int          // how many webhooks they go to
+	Rate        int          // requests per second per webhook
+	Duration    string       // how long the job takes at Rate, in words
+	Refused     string       // why the store will not start it (nothing to do, webhook off)
+	Conflict    *RecoveryRef // the start ran into this job (409)
+	Running     *RecoveryRef // a job runs for the webhook: no Confirm until it ends
+}
+
+// RecoveryVM is a recovery job as its page and the jobs list show it.
+type RecoveryVM struct {
+	ID          string
+	Kind        string
+	KindLabel   string
+	Status      string
+	WebhookID   string
+	WebhookName string
+	WebhookGone bool   // its webhook was deleted
+	Scope       []Fact // what it covers
+	Rate        int
+	Total       int
+	Sent        int
+	Succeeded   int
+	Failed      int
+	Skipped     int
+	Interrupted int // of Failed: in flight when Hookboard stopped, not sent again
+	Done        int // succeeded + failed + skipped: the progress bar's value
+	StartedBy   string
+	CreatedAt   time.Time
+	StartedAt   *time.Time
+	FinishedAt  *time.Time
+	Remaining   string // time left at the rate, while it runs
+	Error       string
+}
+
+// Live reports whether the job may still change (queued or running).
+func (r RecoveryVM) Live() bool { return r.Status == "queued" || r.Status == "running" }
+
+// RecoveryPage is a recovery job's page.
+type RecoveryPage struct {
+	Page
+	AppID     string
+	Job       RecoveryVM
+	CanCancel bool // the job is live and the user may cancel its kind
+	AsOf      time.Time
+}
+
+// RecoveryList is the list of an app's recovery jobs.
+type RecoveryList struct {
+	Page
+	AppID     string
+	Rows      []RecoveryVM
+	NextURL   string
+	NewestURL string
+}
