@@ -39,7 +39,7 @@ type RecoveryOptions struct {
 // the database before its requests, and recorded after. Items a dead
 // process left in flight are marked interrupted instead of being sent
 // again, so at most InFlightBound items per process death are in doubt:
-// two batches of 50 ms of the job's rate.
+// two batches of 100 ms of the job's rate (200 items at 1,000/s).
 type RecoveryRunner struct {
 	store   RecoveryStore
 	sender  *Sender
@@ -51,11 +51,14 @@ type RecoveryRunner struct {
 }
 
 // MaxRecoveryBatch bounds how many items of a job one batch takes.
-const MaxRecoveryBatch = 50
+const MaxRecoveryBatch = 100
 
-// RecoveryBatchSize is how many items a job at rate takes at a time: 50 ms
-// worth, from 1 to MaxRecoveryBatch.
-func RecoveryBatchSize(rate int) int { return max(1, min(MaxRecoveryBatch, rate/20)) }
+// RecoveryBatchSize is how many items a job at rate takes at a time: 100 ms
+// worth, from 1 to MaxRecoveryBatch. A batch costs two transactions
+// whatever its size, so a smaller one costs throughput (PostgreSQL on two
+// busy cores: 2,000 items in 0.65 s of database time in batches of 100,
+// 1.0 s in batches of 50) for fewer items in doubt after a crash.
+func RecoveryBatchSize(rate int) int { return max(1, min(MaxRecoveryBatch, rate/10)) }
 
 // InFlightBound is how many of a job's items can be in flight at once (two
 // batches), and so in doubt (interrupted) when its process dies.
@@ -215,7 +218,7 @@ func schedule(rate int, jobs []hook.Job, pacers map[string]*pacer) []time.Time {
 
 // send makes the batch's requests, each at its slot, concurrently, and
 // returns them to record. A batch is sent whole even if the job is
-// cancelled or the process stops meanwhile (it lasts about 50 ms): its
+// cancelled or the process stops meanwhile (it lasts about 100 ms): its
 // items are in flight.
 func (r *RecoveryRunner) send(jobs []hook.Job, at []time.Time) []store.AttemptRecord {
 	recs := make([]store.AttemptRecord, len(jobs))

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -126,7 +128,7 @@ func (s *Store) interruptInFlight(ctx context.Context, tx *sqlx.Tx, id, prevOwne
 
 // RecoveryBatch is what TakeRecoveryBatch hands a runner.
 type RecoveryBatch struct {
-	Recovery hook.Recovery // the job, its lease renewed
+	Recovery hook.Recovery // the job, its lease renewed (counts as of the take)
 	// Jobs are the items to send now, each marked in flight and its
 	// delivery leased to the owner (a replay's delivery created so).
 	Jobs []hook.Job
@@ -169,13 +171,11 @@ func (s *Store) TakeRecoveryBatch(ctx context.Context, owner, id string, limit i
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		b = RecoveryBatch{}
 		now := s.now()
-		row, err := s.leasedRecovery(ctx, tx, owner, id)
+		row, err := s.renewLease(ctx, tx, owner, id, now.Add(lease))
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE recoveries SET lease_until = ? WHERE id = ?`), now.Add(lease), id); err != nil {
-			return err
-		}
+		b.Recovery = row
 		items, err := s.queuedItems(ctx, tx, id, limit)
 		if err != nil {
 			return err
@@ -183,7 +183,6 @@ func (s *Store) TakeRecoveryBatch(ctx context.Context, owner, id string, limit i
 		if len(items) == 0 {
 			// Done once the caller has recorded what it has in flight.
 			if err := tx.GetContext(ctx, &b.InFlight, tx.Rebind(`SELECT COUNT(*) FROM recovery_items WHERE recovery_id = ? AND state = 'inflight'`), id); err != nil || b.InFlight > 0 {
-				b.Recovery = row
 				return err
 			}
 			b.Finished = true
@@ -192,31 +191,21 @@ func (s *Store) TakeRecoveryBatch(ctx context.Context, owner, id string, limit i
 		if err := s.takeItems(ctx, tx, &b, row.Kind, owner, id, items, now, lease); err != nil {
 			return err
 		}
-		if err := s.attachPayloads(ctx, tx, b.Jobs); err != nil {
-			return err
-		}
-		row, err = s.leasedRecovery(ctx, tx, owner, id)
-		b.Recovery = row
-		return err
+		return s.attachPayloads(ctx, tx, b.Jobs)
 	})
 	return b, err
 }
 
-// leasedRecovery reads the job, locked, if owner runs it; ErrRecoveryLost
-// otherwise.
-func (s *Store) leasedRecovery(ctx context.Context, tx *sqlx.Tx, owner, id string) (hook.Recovery, error) {
-	var row struct {
-		recoveryRow
-		LeaseOwner string `db:"lease_owner"`
-	}
-	err := tx.GetContext(ctx, &row, tx.Rebind(`SELECT `+recoveryColumns+`, lease_owner FROM recoveries WHERE id = ?`+s.sqlDialect.forUpdate()), id)
-	if err != nil {
-		return hook.Recovery{}, notFound(err, "Recovery job")
-	}
-	if row.LeaseOwner != owner || row.Status != hook.RecoveryRunning {
+// renewLease extends owner's lease on the job to until and returns the
+// job; ErrRecoveryLost when owner does not run it (any more).
+func (s *Store) renewLease(ctx context.Context, tx *sqlx.Tx, owner, id string, until time.Time) (hook.Recovery, error) {
+	var row recoveryRow
+	err := tx.GetContext(ctx, &row, tx.Rebind(`UPDATE recoveries SET lease_until = ? WHERE id = ? AND lease_owner = ? AND status = 'running'
+		RETURNING `+recoveryColumns), until, id, owner)
+	if errors.Is(err, sql.ErrNoRows) {
 		return hook.Recovery{}, ErrRecoveryLost
 	}
-	return row.recovery(), nil
+	return row.recovery(), err
 }
 
 // queuedItems reads the next queued items with their deliveries.
@@ -258,6 +247,7 @@ func (s *Store) takeItems(ctx context.Context, tx *sqlx.Tx, b *RecoveryBatch, ki
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE recoveries SET skipped = skipped + ? WHERE id = ?`), skipped, id); err != nil {
 			return err
 		}
+		b.Recovery.Skipped += skipped
 	}
 	if len(send) == 0 {
 		return nil
