@@ -116,16 +116,28 @@ func (s *Store) PreviewRecovery(ctx context.Context, appID string, sp hook.Recov
 	if err != nil {
 		return hook.RecoveryPreview{}, err
 	}
-	var counts []int
-	if err := s.db.SelectContext(ctx, &counts, s.db.Rebind(`SELECT COUNT(*) FROM (`+sel+`) sel GROUP BY webhook_id`), args...); err != nil {
+	var counts []struct {
+		N         int  `db:"n"`
+		RateLimit *int `db:"rate_limit"`
+	}
+	if err := s.db.SelectContext(ctx, &counts, s.db.Rebind(`SELECT COUNT(*) AS n, w.rate_limit FROM (`+sel+`) sel
+		JOIN webhooks w ON w.id = sel.webhook_id GROUP BY sel.webhook_id, w.rate_limit`), args...); err != nil {
 		return hook.RecoveryPreview{}, fmt.Errorf("preview recovery: %w", err)
 	}
-	total, largest := 0, 0
-	for _, n := range counts {
-		total += n
-		largest = max(largest, n)
+	// The webhook that takes longest sets the ETA; one with a rate limit
+	// below the job's rate gets its limit (its own traffic shares it).
+	total, slowest, slowRate := 0, 0, rate
+	for _, c := range counts {
+		total += c.N
+		r := rate
+		if c.RateLimit != nil && *c.RateLimit > 0 {
+			r = min(r, *c.RateLimit)
+		}
+		if c.N*slowRate > slowest*r {
+			slowest, slowRate = c.N, r
+		}
 	}
-	return hook.NewRecoveryPreview(total, len(counts), largest, rate), nil
+	return hook.NewRecoveryPreview(total, len(counts), slowest, slowRate), nil
 }
 
 // CountRecovery counts what a job of sp would cover, up to limit: more is
