@@ -88,19 +88,31 @@ func (s *Store) checkRecoverySpec(ctx context.Context, q sqlx.QueryerContext, ap
 	if sp.WebhookID == "" {
 		return nil
 	}
-	var active bool
-	err := sqlx.GetContext(ctx, q, &active, s.db.Rebind(`SELECT active FROM webhooks WHERE id = ? AND app_id = ?`), sp.WebhookID, appID)
+	var wh struct {
+		Active   bool   `db:"active"`
+		Ordering string `db:"ordering"`
+	}
+	err := sqlx.GetContext(ctx, q, &wh, s.db.Rebind(`SELECT active, ordering FROM webhooks WHERE id = ? AND app_id = ?`), sp.WebhookID, appID)
 	if !validID(sp.WebhookID) || errors.Is(err, sql.ErrNoRows) {
 		return hook.FieldErrors{{Field: "webhookId", Message: "No such webhook in this app."}}
 	}
 	if err != nil {
 		return err
 	}
-	if sp.Kind == hook.ReplayMissing && !active {
+	if sp.Kind == hook.ReplayMissing && !wh.Active {
 		return hook.Errorf(hook.ECONFLICT, "This webhook is turned off; turn it on before replaying events to it.")
+	}
+	if sp.Kind == hook.ReplayMissing && wh.Ordering == hook.OrderingFIFO {
+		// Its endpoint has seen later events already: replayed ones would
+		// reach it out of order, which a FIFO webhook promises never to do.
+		return hook.Errorf(hook.EINVALID, ReplayFIFOMessage)
 	}
 	return nil
 }
+
+// ReplayFIFOMessage is why Replay missing is refused on a FIFO webhook.
+const ReplayFIFOMessage = "This webhook delivers events in order (FIFO), and its endpoint has seen later events already: " +
+	"replayed events would reach it out of order. Set its ordering to none to replay missing events."
 
 // PreviewRecovery counts what a job of sp would cover now: items, the
 // webhooks they go to, and how long the job should take at rate per webhook.

@@ -1,0 +1,44 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hookboard/hookboard/internal/hook"
+	"github.com/hookboard/hookboard/internal/store"
+)
+
+// Replay missing on a FIFO webhook is refused with the reason on the
+// form's page, preview and start alike (422); no job is made.
+func TestReplayMissingRefusedOnFIFO(t *testing.T) {
+	f := newRecoveryFixtureOn(t, store.SQLite)
+	f.send(2, "invoice.paid", true)
+	f.clock.Advance(time.Minute)
+	in := hook.WebhookInput{Name: "Ordered", URL: "http://127.0.0.1:1/never", Events: []string{"invoice.paid"}, Active: true,
+		AuthType: hook.AuthNone, Ordering: hook.OrderingFIFO}
+	wh, _, err := f.store.CreateWebhook(context.Background(), hook.Actor{Label: "test"}, f.acme.ID, in, hook.TargetPolicy{AllowHTTP: true, AllowPrivate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	since := when(f.clock.Now().Add(-time.Hour))
+	a := f.admin()
+	_, doc := a.get(f.webhookPage(wh))
+	resp, doc := a.submit(doc.Find("form[data-testid=replay]"), url.Values{"since": {since}})
+	wantStatus(t, resp, http.StatusUnprocessableEntity)
+	if got := text(doc, "[data-testid=recovery-refused]"); !strings.Contains(got, "in order (FIFO)") {
+		t.Errorf("refusal %q does not say why", got)
+	}
+	if doc.Find("form[data-testid=confirm-recovery]").Length() != 0 {
+		t.Error("a refused replay offers Confirm")
+	}
+	resp, _ = a.post(f.webhookPage(wh)+"/replay", url.Values{"since": {since}})
+	wantStatus(t, resp, http.StatusUnprocessableEntity)
+	jobs, _, err := f.store.ListRecoveries(context.Background(), f.acme.ID, store.RecoveryFilter{})
+	if err != nil || len(jobs) != 0 {
+		t.Errorf("%d jobs after a refused replay, %v", len(jobs), err)
+	}
+}
