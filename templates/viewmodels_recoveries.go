@@ -70,6 +70,7 @@ type RecoveryPreview struct {
 	Webhooks    int          // how many webhooks they go to
 	Rate        int          // requests per second per webhook
 	Duration    string       // how long the job takes at Rate, in words
+	Limited     bool         // a webhook's rate limit (shared with its traffic) sets Rate, Duration
 	Refused     string       // why the store will not start it (nothing to do, webhook off)
 	Conflict    *RecoveryRef // the start ran into this job (409)
 	Running     *RecoveryRef // a job runs for the webhook: no Confirm until it ends

@@ -42,9 +42,9 @@ type RecoveryOptions struct {
 // at its death (at most InFlightBound), and only the batch that had just
 // started can have requests that never reached the webhook.
 //
-// Pacing is per batch: a batch is taken only when each of the job's
-// webhooks may get a whole batch now (a gate), so the items are never
-// kept waiting once in flight. A rate-limited webhook's requests also take
+// Pacing is per batch (a gate): a batch is taken only when it can go at
+// once, and items to webhooks with no room for a batch now (busy) are left
+// queued by the take, so no item waits once in flight. A rate-limited webhook's requests also take
 // tokens of its shared bucket as they are taken (store.TakeRecoveryBatch).
 type RecoveryRunner struct {
 	store   RecoveryStore

@@ -39,7 +39,7 @@ func recoveryRespectsRateLimit(t *testing.T, s *store.Store) {
 		t.Fatal(err)
 	}
 	p, err := s.PreviewRecovery(ctx, f.app.ID, hook.RecoverySpec{Kind: hook.RecoverFailed, WebhookID: wh.ID, Since: since}, 50)
-	if err != nil || p.Count != failed || p.Rate != limit || p.ETA != failed*time.Second/limit {
+	if err != nil || p.Count != failed || p.Rate != limit || p.ETA != failed*time.Second/limit || !p.Limited {
 		t.Fatalf("preview %+v, %v: want %d at the webhook's limit %d/s", p, err, failed, limit)
 	}
 	job, err := s.StartRecovery(ctx, actor, f.app.ID, hook.RecoverySpec{Kind: hook.RecoverFailed, WebhookID: wh.ID, Since: since}, 50)

@@ -149,7 +149,9 @@ func (s *Store) PreviewRecovery(ctx context.Context, appID string, sp hook.Recov
 			slowest, slowRate = c.N, r
 		}
 	}
-	return hook.NewRecoveryPreview(total, len(counts), slowest, slowRate), nil
+	p := hook.NewRecoveryPreview(total, len(counts), slowest, slowRate)
+	p.Limited = slowRate < rate
+	return p, nil
 }
 
 // CountRecovery counts what a job of sp would cover, up to limit: more is

@@ -29,7 +29,7 @@ func TestRecoveryTakeBusyAndRateLimit(t *testing.T) {
 		clock.Advance(time.Minute)
 		spec := hook.RecoverySpec{Kind: hook.BulkResend, Status: hook.StatusFailed, From: since}
 		p, err := s.PreviewRecovery(ctx, f.app.ID, spec, 20)
-		if err != nil || p.Count != 6 || p.Webhooks != 2 || p.Rate != 1 || p.ETA != 3*time.Second {
+		if err != nil || p.Count != 6 || p.Webhooks != 2 || p.Rate != 1 || p.ETA != 3*time.Second || !p.Limited {
 			t.Fatalf("preview %+v, %v: want 6 to 2 webhooks, A's 3 at its limit 1/s", p, err)
 		}
 		owner := store.NewLeaseOwner()

@@ -42,3 +42,26 @@ func TestReplayMissingRefusedOnFIFO(t *testing.T) {
 		t.Errorf("%d jobs after a refused replay, %v", len(jobs), err)
 	}
 }
+
+// The preview of a recovery to a webhook limited below the job's rate
+// paces it at the limit, says so, and estimates the time by it.
+func TestRecoverPreviewAtRateLimit(t *testing.T) {
+	f := newRecoveryFixtureOn(t, store.SQLite)
+	f.send(3, "invoice.paid", true) // fail to Billing (down)
+	in := hook.WebhookInput{Name: f.down.Name, URL: f.down.URL, Events: f.down.Events, Active: true, AuthType: hook.AuthNone, RateLimit: 1}
+	if _, err := f.store.UpdateWebhook(context.Background(), hook.Actor{Label: "test"}, f.acme.ID, f.down.ID, in, hook.TargetPolicy{AllowHTTP: true, AllowPrivate: true}); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(time.Minute)
+	a := f.admin()
+	_, doc := a.get(f.webhookPage(f.down))
+	resp, doc := a.submit(doc.Find("form[data-testid=recover]"), url.Values{"since": {when(f.clock.Now().Add(-time.Hour))}})
+	wantStatus(t, resp, http.StatusOK)
+	count := doc.Find("[data-testid=recover-count]")
+	if count.AttrOr("data-count", "") != "3" || count.AttrOr("data-rate", "") != "1" {
+		t.Fatalf("preview count %q at rate %q, want 3 at the limit 1", count.AttrOr("data-count", ""), count.AttrOr("data-rate", ""))
+	}
+	if got := text(doc, "[data-testid=recover-count]"); !strings.Contains(got, "rate limit") || text(doc, "[data-field=duration]") == "" {
+		t.Errorf("preview %q does not say the rate limit sets the pace", got)
+	}
+}
