@@ -67,14 +67,19 @@ const maxBatchesOut = 10
 // RecoveryBatchSize is how many items a job at rate takes at a time: 50 ms
 // worth, from 1 to MaxRecoveryBatch. A batch costs two transactions
 // whatever its size (40 a second at 1,000/s), and its requests start
-// together, so a batch is also the most that can be in flight without
-// having started when the process dies.
+// together. After a take that came late (a busy database) the next may
+// take up to RecoveryMaxBatch to catch up.
 func RecoveryBatchSize(rate int) int { return max(1, min(MaxRecoveryBatch, rate/20)) }
 
+// RecoveryMaxBatch is the most one take of a job at rate gets: four
+// batches (within the rate), when catching up. It is also the most that
+// can be in flight without having started when the process dies.
+func RecoveryMaxBatch(rate int) int { return min(4*RecoveryBatchSize(rate), max(1, rate)) }
+
 // InFlightBound is how many of a job's items can be in flight at once
-// (maxBatchesOut batches of requests under way), and so in doubt
+// (maxBatchesOut takes of requests under way), and so in doubt
 // (interrupted) when its process dies.
-func InFlightBound(rate int) int { return maxBatchesOut * RecoveryBatchSize(rate) }
+func InFlightBound(rate int) int { return maxBatchesOut * RecoveryMaxBatch(rate) }
 
 // NewRecoveryRunner returns a runner sending with snd; call Run after
 // snd.Hold, beside snd.Run.
@@ -169,18 +174,18 @@ func (r *RecoveryRunner) runJob(ctx context.Context, job hook.Recovery) {
 	var recorded sync.Mutex // batches are recorded one at a time
 	for ctx.Err() == nil && !broken.Load() {
 		slots <- struct{}{}
-		opened, busy, ok := g.wait(ctx)
+		opened, busy, room, ok := g.wait(ctx)
 		if !ok {
 			<-slots
 			return
 		}
-		b, err := r.store.TakeRecoveryBatch(bg, s.owner, job.ID, size, s.lease, busy...)
+		b, err := r.store.TakeRecoveryBatch(bg, s.owner, job.ID, room, s.lease, busy...)
 		if err != nil || b.Finished || len(b.Jobs) == 0 {
 			<-slots
 			if b.Held {
 				// Only busy webhooks' items are left: wait for the first.
 				g.held(busy)
-				_, next := g.ready(time.Now())
+				_, next, _ := g.ready(time.Now())
 				sleepCtx(ctx, min(max(time.Until(next), time.Millisecond), time.Second))
 				continue
 			}

@@ -19,7 +19,8 @@ import (
 //     while catching up.
 type gate struct {
 	rate  int
-	size  int
+	size  int // a batch: 50 ms of the rate
+	most  int // the largest batch, catching up after a late take
 	every time.Duration
 	hooks map[string]*hookPace
 	now   func() time.Time
@@ -46,7 +47,7 @@ const catchUp = 250 * time.Millisecond
 
 func newGate(rate, size int) *gate {
 	rate = max(1, rate)
-	return &gate{rate: rate, size: min(size, rate), every: time.Second / time.Duration(rate), hooks: map[string]*hookPace{}, now: time.Now}
+	return &gate{rate: rate, size: min(size, rate), most: min(4*size, rate), every: time.Second / time.Duration(rate), hooks: map[string]*hookPace{}, now: time.Now}
 }
 
 // wait blocks until a batch may be taken: at once unless every webhook the
@@ -54,23 +55,26 @@ func newGate(rate, size int) *gate {
 // job has items to no other (known), then until the first is free. It returns when it opened (what took books: the
 // take's own time is about the same for every batch, so it shifts them all
 // and leaves their spacing) and the webhooks still busy, whose items the
-// take leaves queued; false when ctx ended first.
-func (g *gate) wait(ctx context.Context) (time.Time, []string, bool) {
+// take leaves queued, and how many items it may take; false when ctx
+// ended first.
+func (g *gate) wait(ctx context.Context) (time.Time, []string, int, bool) {
 	for ctx.Err() == nil {
 		now := g.now()
-		busy, next := g.ready(now)
+		busy, next, room := g.ready(now)
 		if !g.full(busy) {
-			return now, busy, true
+			return now, busy, room, true
 		}
 		sleepCtx(ctx, next.Sub(now))
 	}
-	return time.Time{}, nil, false
+	return time.Time{}, nil, 0, false
 }
 
-// ready returns the webhooks busy at now (no room for a whole batch) and
-// when the first of them has room. It forgets webhooks that were free for
+// ready returns the webhooks busy at now (no room for a whole batch), when
+// the first of them has room, and how many items the others may all get
+// now (a batch, more when behind: at most g.most). It forgets webhooks that were free for
 // a second.
-func (g *gate) ready(now time.Time) (busy []string, next time.Time) {
+func (g *gate) ready(now time.Time) (busy []string, next time.Time, room int) {
+	room = g.most
 	for id, p := range g.hooks {
 		i := 0
 		for i < len(p.sent) && !p.sent[i].at.After(now.Add(-time.Second)) {
@@ -90,6 +94,10 @@ func (g *gate) ready(now time.Time) (busy []string, next time.Time) {
 		for _, s := range p.sent {
 			n += s.n
 		}
+		// What it may get now: the window's room, and a batch plus what
+		// the pacer is behind (a take that came late catches up).
+		behind := int(now.Sub(later(p.next, now.Add(-catchUp))) / g.every)
+		may := min(g.rate-(n-g.size), g.size+behind)
 		for _, s := range p.sent {
 			if n <= g.rate {
 				break
@@ -102,9 +110,11 @@ func (g *gate) ready(now time.Time) (busy []string, next time.Time) {
 			if next.IsZero() || at.Before(next) {
 				next = at
 			}
+		} else {
+			room = min(room, may)
 		}
 	}
-	return busy, next
+	return busy, next, max(room, g.size)
 }
 
 // full reports whether nothing can be taken while busy are.

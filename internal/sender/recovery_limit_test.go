@@ -61,12 +61,23 @@ func recoveryRespectsRateLimit(t *testing.T, s *store.Store) {
 	time.Sleep(300 * time.Millisecond) // nothing more may come
 	ids, times := log.snapshot()
 	most := maxInWindow(times, time.Second)
-	t.Logf("%d requests over %v; at most %d in any 1 s; job: %d succeeded", len(ids), times[len(times)-1].Sub(times[0]).Round(time.Millisecond), most, done.Succeeded)
+	t.Logf("%d requests over %v; at most %d in any 1 s, %d in any 2 s; job: %d succeeded", len(ids), times[len(times)-1].Sub(times[0]).Round(time.Millisecond), most, maxInWindow(times, 2*time.Second), done.Succeeded)
 	if len(ids) != failed+fresh || len(log.seen) != failed+fresh {
 		t.Errorf("%d requests for %d deliveries, want %d each once", len(ids), len(log.seen), failed+fresh)
 	}
-	if most > limit+1 {
+	// The bucket hands out at most limit+1 tokens in any second (its burst
+	// is 2), and on a quiet machine the receiver sees that (11 here, run
+	// alone). A process starved of CPU for a few hundred ms (the whole
+	// suite on two cores) sends the requests of tokens it took meanwhile
+	// late, with the next ones: up to 14 in a second after a second of
+	// nothing were seen. So the check allows such a stall in one second,
+	// and holds any 2 s to the limit within 10 % plus the burst; a job
+	// that ignored the limit sends 41 in one second.
+	if most > limit*3/2 {
 		t.Errorf("%d requests in one second to a webhook limited to %d/s", most, limit)
+	}
+	if two := maxInWindow(times, 2*time.Second); two > 2*limit*11/10+1 {
+		t.Errorf("%d requests in two seconds to a webhook limited to %d/s", two, limit)
 	}
 	if done.Succeeded != failed {
 		t.Errorf("job %+v: want %d succeeded", done, failed)
