@@ -87,6 +87,7 @@ type RecoveryVM struct {
 	WebhookGone bool   // its webhook was deleted
 	Scope       []Fact // what it covers
 	Rate        int
+	Limit       int // its webhook's rate limit when lower than Rate (shared with its traffic), else 0
 	Total       int
 	Sent        int
 	Succeeded   int

@@ -44,7 +44,8 @@ func TestReplayMissingRefusedOnFIFO(t *testing.T) {
 }
 
 // The preview of a recovery to a webhook limited below the job's rate
-// paces it at the limit, says so, and estimates the time by it.
+// paces it at the limit, says so, and estimates the time by it; so does
+// the job's page.
 func TestRecoverPreviewAtRateLimit(t *testing.T) {
 	f := newRecoveryFixtureOn(t, store.SQLite)
 	f.send(3, "invoice.paid", true) // fail to Billing (down)
@@ -63,5 +64,9 @@ func TestRecoverPreviewAtRateLimit(t *testing.T) {
 	}
 	if got := text(doc, "[data-testid=recover-count]"); !strings.Contains(got, "rate limit") || text(doc, "[data-field=duration]") == "" {
 		t.Errorf("preview %q does not say the rate limit sets the pace", got)
+	}
+	_, job := startedJob(t, a, first(a.submit(doc.Find("form[data-testid=confirm-recovery]"), nil)))
+	if got := text(job, "[data-field=rate]"); !strings.Contains(got, "rate limit, 1 per second") {
+		t.Errorf("job page rate %q does not name the webhook's limit", got)
 	}
 }
