@@ -150,9 +150,10 @@ func (r *RecoveryRunner) claim(ctx context.Context, jobs *sync.WaitGroup) {
 
 // runJob takes, sends and records batches until the job ends, is lost
 // (cancelled, taken over) or ctx ends. Each batch is taken when the gate
-// lets a whole batch go to each of the job's webhooks, and its requests
-// start at once; the next batch is taken while they are out, so the rate
-// holds whatever the receiver's latency (up to maxBatchesOut batches out).
+// lets it go at once (leaving busy webhooks' items queued), and its
+// requests start at once; the next batch is taken while they are out, so
+// the rate holds whatever the receiver's latency (up to maxBatchesOut
+// batches out).
 func (r *RecoveryRunner) runJob(ctx context.Context, job hook.Recovery) {
 	s := r.sender
 	bg := context.WithoutCancel(ctx)
@@ -209,7 +210,7 @@ func (r *RecoveryRunner) runJob(ctx context.Context, job hook.Recovery) {
 
 // idle handles a take that brought nothing to send, and reports whether
 // the job goes on: it waits when items are being retried by the sender,
-// wait for a rate limit's token, or its own are still out, and ends on a
+// wait for a rate limit's token, or are its own still out, and ends on a
 // finished or lost job.
 func (r *RecoveryRunner) idle(ctx context.Context, id string, b store.RecoveryBatch, err error) bool {
 	s := r.sender

@@ -52,11 +52,11 @@ func newGate(rate, size int) *gate {
 
 // wait blocks until a batch may be taken: at once unless every webhook the
 // job sent to lately is busy (has no room for a whole batch now) and the
-// job has items to no other (known), then until the first is free. It returns when it opened (what took books: the
-// take's own time is about the same for every batch, so it shifts them all
-// and leaves their spacing) and the webhooks still busy, whose items the
-// take leaves queued, and how many items it may take; false when ctx
-// ended first.
+// job has items to no other (known), then until the first is free. It
+// returns when it opened (what took books: the take's own time is about
+// the same for every batch, so it shifts them all and leaves their
+// spacing), the webhooks still busy, whose items the take leaves queued,
+// and how many items it may take; false when ctx ended first.
 func (g *gate) wait(ctx context.Context) (time.Time, []string, int, bool) {
 	for ctx.Err() == nil {
 		now := g.now()
