@@ -363,3 +363,39 @@ func TestAPIPortalShapes(t *testing.T) {
 	}
 	wantKeys(t, "ended", out["data"], "ended")
 }
+
+// TestTeamMemberLeavesThePortal: an admin who opens a portal link in their
+// own browser sees the portal (it takes precedence), and the sign-in page
+// is the way back: it stays (no redirect into the portal), says why, and
+// signing in ends the portal session in that browser.
+func TestTeamMemberLeavesThePortal(t *testing.T) {
+	for _, dialect := range storetest.Dialects(t) {
+		t.Run(dialect, func(t *testing.T) {
+			h := newHarnessOn(t, dialect)
+			c := h.admin()
+			link, err := h.store.CreatePortalLink(t.Context(), hook.Actor{Label: "test"}, h.acme.ID, store.PortalLinkInput{User: "ana@shop.test", Role: hook.RoleSupport})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp, _ := c.get("/portal/" + link.Token); resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("open link: %d", resp.StatusCode)
+			}
+			if resp, _ := c.get("/apps/" + h.acme.ID + "/members"); resp.StatusCode != http.StatusNotFound {
+				t.Fatalf("members in the portal: %d, want 404", resp.StatusCode)
+			}
+			resp, doc := c.get("/login")
+			if resp.StatusCode != http.StatusOK || doc.Find("[data-testid=portal-open]").Length() != 1 || doc.Find("form[action='/login']").Length() != 1 {
+				t.Fatalf("sign-in page with a portal session open: %d, notice %d", resp.StatusCode, doc.Find("[data-testid=portal-open]").Length())
+			}
+			if resp, _ := c.post("/login", url.Values{"email": {"admin@acme.test"}, "password": {password}}); resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("sign in: %d", resp.StatusCode)
+			}
+			if resp, _ := c.get("/apps/" + h.acme.ID + "/members"); resp.StatusCode != http.StatusOK {
+				t.Errorf("members after signing in again: %d, want 200", resp.StatusCode)
+			}
+			if resp, _ := c.get("/login"); resp.StatusCode != http.StatusSeeOther {
+				t.Errorf("sign-in page once back: %d, want 303 (signed in, no portal)", resp.StatusCode)
+			}
+		})
+	}
+}
