@@ -1,7 +1,10 @@
 package web_test
 
 import (
+	"slices"
+
 	"crypto/tls"
+	"github.com/PuerkitoBio/goquery"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -395,6 +398,40 @@ func TestTeamMemberLeavesThePortal(t *testing.T) {
 			}
 			if resp, _ := c.get("/login"); resp.StatusCode != http.StatusSeeOther {
 				t.Errorf("sign-in page once back: %d, want 303 (signed in, no portal)", resp.StatusCode)
+			}
+		})
+	}
+}
+
+// TestPortalAuditLogHidesTheTeam: in a portal session the audit log shows
+// what was done to the app (by "team", "API" or the portal's own users),
+// never the team's e-mails, sign-ins and addresses, members or API keys.
+func TestPortalAuditLogHidesTheTeam(t *testing.T) {
+	for _, dialect := range storetest.Dialects(t) {
+		t.Run(dialect, func(t *testing.T) {
+			h := newHarnessOn(t, dialect)
+			admin := h.admin() // audited: admin@acme.test signed in from 127.0.0.1
+			resp, _ := admin.post("/apps/"+h.acme.ID+"/webhooks", url.Values{"name": {"Team hook"}, "url": {"https://example.com/t"}, "events": {"*"}, "auth_type": {"none"}, "active": {"on"}})
+			wantStatus(t, resp, http.StatusOK) // the new secret, shown once
+			h.apiKey(h.acme.ID)
+			c := h.portal(hook.RoleAdmin)
+			resp, doc := c.get("/apps/" + h.acme.ID + "/audit")
+			wantStatus(t, resp, http.StatusOK)
+			page := doc.Find("[data-testid=audit]").Text()
+			for _, secret := range []string{"admin@acme.test", "support@acme.test", "127.0.0.1", "Signed in", "API key"} {
+				if strings.Contains(page, secret) {
+					t.Errorf("portal audit log shows %q:\n%s", secret, page)
+				}
+			}
+			var actors []string
+			doc.Find("[data-testid=audit] [data-field=actor]").Each(func(_ int, s *goquery.Selection) { actors = append(actors, strings.TrimSpace(s.Text())) })
+			if !slices.Contains(actors, "team") || !slices.Contains(actors, "portal: ana@shop.test") {
+				t.Errorf("actors %q: want the team's change as \"team\" and the portal session's start as its user", actors)
+			}
+			// The team still sees everything.
+			_, doc = admin.get("/apps/" + h.acme.ID + "/audit")
+			if !strings.Contains(doc.Find("[data-testid=audit]").Text(), "admin@acme.test") {
+				t.Error("the team's audit log lost its actors")
 			}
 		})
 	}
