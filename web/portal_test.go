@@ -436,3 +436,23 @@ func TestPortalAuditLogHidesTheTeam(t *testing.T) {
 		})
 	}
 }
+
+// TestSettingsTextErrorBesideTheField: a control character in a Settings
+// field is shown beside that field, with the other fields kept, and
+// nothing is saved.
+func TestSettingsTextErrorBesideTheField(t *testing.T) {
+	h := newHarness(t)
+	admin := h.admin()
+	resp, doc := admin.post("/apps/"+h.acme.ID+"/settings", url.Values{"display_name": {"Shop\x01"}, "accent_color": {"#aa3300"}, "logo_url": {"https://shop.test/logo.png"}})
+	wantStatus(t, resp, http.StatusUnprocessableEntity)
+	if doc.Find("[data-error-for=display_name]").Length() != 1 {
+		t.Error("no error beside display_name")
+	}
+	if v, _ := doc.Find("input[name=accent_color]").Attr("value"); v != "#aa3300" {
+		t.Errorf("accent colour not kept: %q", v)
+	}
+	b, err := h.store.AppBranding(t.Context(), h.acme.ID)
+	if err != nil || b.AccentColor != "" || b.DisplayName != "" {
+		t.Errorf("saved despite the error: %+v %v", b, err)
+	}
+}
