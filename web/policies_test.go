@@ -167,7 +167,12 @@ func TestPolicyAPI(t *testing.T) {
 			t.Errorf("%s: status %d, %v", c.body, resp.StatusCode, out)
 		}
 	}
-	resp, out := apiCall(t, h.srv.URL, "POST", base, key, `{"name": "A", "url": "https://a.example.com", "events": ["*"], "rateLimit": 5, "headers": {"X-Gateway-Key": "api-secret-3"}, "ordering": "fifo"}`)
+	// A fraction is a number, but not a rate: the message says what is wanted.
+	resp, out := apiCall(t, h.srv.URL, "POST", base, key, `{"name": "A", "url": "https://a.example.com", "events": ["*"], "rateLimit": 2.5}`)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(mustJSON(out), "a whole number") {
+		t.Errorf("rateLimit 2.5: status %d, %v", resp.StatusCode, out)
+	}
+	resp, out = apiCall(t, h.srv.URL, "POST", base, key, `{"name": "A", "url": "https://a.example.com", "events": ["*"], "rateLimit": 5, "headers": {"X-Gateway-Key": "api-secret-3"}, "ordering": "fifo"}`)
 	wantStatus(t, resp, http.StatusCreated)
 	data := out["data"].(map[string]any)
 	if data["rateLimit"] != float64(5) || data["ordering"] != "fifo" || data["headers"].(map[string]any)["X-Gateway-Key"] != hook.MaskedValue {
