@@ -197,6 +197,20 @@ func TestPolicyAPI(t *testing.T) {
 	if len(target.Headers) != 2 || target.Headers[0] != (hook.Header{Name: "X-Gateway-Key", Value: "api-secret-3"}) {
 		t.Fatalf("headers after update: %+v", target.Headers)
 	}
+	// null (or leaving it out) keeps them; {} removes them all.
+	resp, out = apiCall(t, h.srv.URL, "PUT", base+"/"+id, key, `{"headers": null}`)
+	wantStatus(t, resp, http.StatusOK)
+	if n := len(out["data"].(map[string]any)["headers"].(map[string]any)); n != 2 {
+		t.Errorf("headers after null: %d, want 2 kept", n)
+	}
+	resp, out = apiCall(t, h.srv.URL, "PUT", base+"/"+id, key, `{"headers": {}}`)
+	wantStatus(t, resp, http.StatusOK)
+	if n := len(out["data"].(map[string]any)["headers"].(map[string]any)); n != 0 {
+		t.Errorf("headers after {}: %d, want none", n)
+	}
+	if target, err := h.store.WebhookTarget(context.Background(), id); err != nil || len(target.Headers) != 0 {
+		t.Errorf("stored headers after {}: %+v %v", target.Headers, err)
+	}
 }
 
 func mustJSON(v any) string {
