@@ -166,9 +166,10 @@ func TestRecoveryOutcomeWhenAllFailed(t *testing.T) {
 					_, page := a.get("/apps/" + f.acme.ID + "/recoveries/" + id)
 					d = page.Selection
 				}
-				st := d.Find(".status[data-status=done]")
-				if st.Find("[data-field=status]").Text() != "done" || squash(st.Find("[data-field=status-note]").Text()) != "— 0 of 3 succeeded" || !st.HasClass("status-bad") {
-					t.Errorf("%s: status %q, class %q", name, squash(st.Text()), st.AttrOr("class", ""))
+				st := d.Find("[data-field=status] .status[data-status=done]")
+				note := d.Find("[data-field=status-note]")
+				if st.Text() != "done" || squash(note.Text()) != "— 0 of 3 succeeded" || !st.HasClass("status-bad") || !note.HasClass("status-bad") {
+					t.Errorf("%s: status %q %q, class %q", name, st.Text(), squash(note.Text()), st.AttrOr("class", ""))
 				}
 			}
 		})
