@@ -106,3 +106,12 @@ func windowAttrs(w TimeWindow) templ.Attributes {
 	}
 	return a
 }
+
+// offText follows a count of deliveries to turned-off webhooks in a bulk
+// resend's preview: all of them (the job would send nothing), or some.
+func offText(n int, all bool) string {
+	if all {
+		return plural(n, "matching delivery belongs", "matching deliveries belong") + " to turned-off webhooks: a job would skip every one. Turn the webhook on first."
+	}
+	return plural(n, "belongs", "belong") + " to turned-off webhooks and will be skipped."
+}

@@ -49,6 +49,8 @@ type Login struct {
 	Next   string
 	Error  string
 	Status int
+	// PortalOpen: this browser holds a portal session, which signing in ends.
+	PortalOpen bool
 }
 
 // ErrorPage explains a 403, 404 or 500.

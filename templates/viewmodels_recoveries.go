@@ -1,6 +1,9 @@
 package templates
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // RecoveryForms are the Recover and Replay forms of a webhook's page.
 type RecoveryForms struct {
@@ -9,6 +12,7 @@ type RecoveryForms struct {
 	CanReplay bool         // Replay missing is for admins
 	Running   *RecoveryRef // a job that runs for this webhook now, if any
 	Window    TimeWindow
+	Off       bool // the webhook is turned off: no job would send to it
 }
 
 // TimeWindow bounds a date-time input as datetime-local values: a
@@ -23,6 +27,10 @@ type RecoveryRef struct {
 	ID     string
 	Kind   string
 	Status string
+	// The webhook it runs for, named when the page is not that
+	// webhook's (a bulk resend over several).
+	WebhookID   string
+	WebhookName string
 }
 
 // BulkResendOffer is the all-events page's offer to resend every failed
@@ -71,6 +79,7 @@ type RecoveryPreview struct {
 	Rate        int          // requests per second per webhook
 	Duration    string       // how long the job takes at Rate, in words
 	Limited     bool         // a webhook's rate limit (shared with its traffic) sets Rate, Duration
+	Off         int          // of Count: deliveries to webhooks that are off, which the job skips
 	Refused     string       // why the store will not start it (nothing to do, webhook off)
 	Conflict    *RecoveryRef // the start ran into this job (409)
 	Running     *RecoveryRef // a job runs for the webhook: no Confirm until it ends
@@ -99,7 +108,8 @@ type RecoveryVM struct {
 	CreatedAt   time.Time
 	StartedAt   *time.Time
 	FinishedAt  *time.Time
-	Remaining   string // time left at the rate, while it runs
+	Remaining   string // time left, while it runs
+	Observed    bool   // Remaining is from the pace so far (else at the rate)
 	Error       string
 }
 
@@ -122,4 +132,37 @@ type RecoveryList struct {
 	Rows      []RecoveryVM
 	NextURL   string
 	NewestURL string
+}
+
+// Outcome is the job's figures as its result: "3 succeeded · 1 failed ·
+// 0 skipped".
+func (r RecoveryVM) Outcome() string {
+	return strconv.Itoa(r.Succeeded) + " succeeded · " + strconv.Itoa(r.Failed) + " failed · " + strconv.Itoa(r.Skipped) + " skipped"
+}
+
+// NoneSucceeded reports a job that ended done with items but not one
+// succeeded: every one failed or was skipped.
+func (r RecoveryVM) NoneSucceeded() bool {
+	return r.Status == "done" && r.Total > 0 && r.Succeeded == 0
+}
+
+// StatusClass is the status's look: done reads as success only when what
+// it sent succeeded; with failures it warns, with no success it is bad.
+func (r RecoveryVM) StatusClass() string {
+	switch {
+	case r.NoneSucceeded():
+		return "status-bad"
+	case r.Status == "done" && r.Failed > 0:
+		return "status-warn"
+	}
+	return recoveryStatusClass(r.Status)
+}
+
+// StatusNote follows a done job's status when not all succeeded: "0 of 300
+// succeeded".
+func (r RecoveryVM) StatusNote() string {
+	if r.Status != "done" || r.Succeeded == r.Total {
+		return ""
+	}
+	return strconv.Itoa(r.Succeeded) + " of " + strconv.Itoa(r.Total) + " succeeded"
 }

@@ -209,7 +209,9 @@ func jsonKind(k reflect.Kind) string {
 	case reflect.Struct, reflect.Map:
 		return "an object"
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8,
-		reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number" // 2.5 is a number, but not one of these
+	case reflect.Float32, reflect.Float64:
 		return "a number"
 	}
 	return k.String()

@@ -29,7 +29,20 @@ type bulkResendRequest struct {
 	To        string `json:"to"`
 }
 
-const apiDateTimeHint = "must be an RFC 3339 date-time, like 2026-11-26T09:30:00Z."
+const apiDateTimeHint = "must be an RFC 3339 date-time with Z or an offset, like 2026-11-26T09:30:00Z."
+
+// parseAPIDateTime reads since or until of a request: RFC 3339 with its
+// offset only (a time without one is ambiguous); empty is the zero time.
+func parseAPIDateTime(v string) (time.Time, bool) {
+	if v == "" {
+		return time.Time{}, true
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return t.UTC(), true
+}
 
 func (s *Server) apiRecover(w http.ResponseWriter, r *http.Request, c *apiCtx) {
 	var req recoverRequest
@@ -54,13 +67,17 @@ func (s *Server) apiWebhookJob(w http.ResponseWriter, r *http.Request, c *apiCtx
 		s.apiError(w, r, err)
 		return
 	}
+	if msg := turnedOff(kind, wh); msg != "" {
+		s.problem(w, r, http.StatusConflict, msg, map[string]any{"webhookId": wh.ID})
+		return
+	}
 	spec := hook.RecoverySpec{Kind: kind, WebhookID: wh.ID}
 	var fe hook.FieldErrors
 	var ok bool
-	if spec.Since, ok = parseDateTime(since); !ok {
+	if spec.Since, ok = parseAPIDateTime(since); !ok {
 		fe.Add("since", "since "+apiDateTimeHint)
 	}
-	if spec.Until, ok = parseDateTime(until); !ok {
+	if spec.Until, ok = parseAPIDateTime(until); !ok {
 		fe.Add("until", "until "+apiDateTimeHint)
 	}
 	s.apiStartRecovery(w, r, c, spec, fe)
@@ -98,16 +115,27 @@ func (s *Server) apiStartRecovery(w http.ResponseWriter, r *http.Request, c *api
 		s.apiError(w, r, fe)
 		return
 	}
+	if spec.Kind == hook.BulkResend {
+		if msg, err := s.bulkAllOff(r, c.appID, spec); err != nil || msg != "" {
+			if err == nil {
+				err = hook.Errorf(hook.ECONFLICT, "%s", msg)
+			}
+			s.apiError(w, r, err)
+			return
+		}
+	}
 	job, err := s.store.StartRecovery(r.Context(), c.actor(), c.appID, spec, s.recoveryRate)
 	var running *hook.RecoveryRunningError
 	switch {
 	case errors.As(err, &running):
-		s.problem(w, r, http.StatusConflict, hook.ErrorMessage(err), map[string]any{
-			"recoveryId": running.RecoveryID, "recovery": appAPIPath(c.appID) + "/recoveries/" + running.RecoveryID,
+		s.problem(w, r, http.StatusConflict, "A recovery job is already running for webhook “"+s.webhookName(r, c.appID, running.WebhookID)+
+			"” ("+running.WebhookID+"); wait for it to finish or cancel it.", map[string]any{
+			"recoveryId": running.RecoveryID, "recovery": appAPIPath(c.appID) + "/recoveries/" + running.RecoveryID, "webhookId": running.WebhookID,
 		})
 		return
 	case hook.ErrorCode(err) == hook.EINVALID && !errors.As(err, new(hook.FieldErrors)):
-		s.problem(w, r, http.StatusUnprocessableEntity, hook.ErrorMessage(err), nil) // nothing to do
+		// Nothing matches: not a field's fault, so no errors; a code to tell it by.
+		s.problem(w, r, http.StatusUnprocessableEntity, hook.ErrorMessage(err), map[string]any{"code": "nothing-matches"})
 		return
 	case err != nil:
 		s.apiError(w, r, err)

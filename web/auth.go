@@ -251,14 +251,20 @@ func (s *Server) appHome(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	sess := s.session(r)
-	if token, _ := sess.Values["token"].(string); token != "" {
+	// A portal session in this browser (a team member who opened a
+	// portal link) takes precedence over the user's own session, so the
+	// sign-in page is the way back: it says so, and signing in ends the
+	// portal session here.
+	_, err := r.Cookie(portalCookie)
+	inPortal := err == nil
+	if token, _ := sess.Values["token"].(string); token != "" && !inPortal {
 		if _, err := s.store.SessionUser(r.Context(), token); err == nil {
 			http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 			return
 		}
 	}
 	c := &reqCtx{sess: sess}
-	vm := templates.Login{Page: s.page(r, c, "Sign in", ""), Next: safeNext(r.URL.Query().Get("next"))}
+	vm := templates.Login{Page: s.page(r, c, "Sign in", ""), Next: safeNext(r.URL.Query().Get("next")), PortalOpen: inPortal}
 	s.render(w, r, c, http.StatusOK, templates.LoginPage(vm))
 }
 

@@ -37,6 +37,7 @@ var inlineTextErrors = func() map[string]map[string]bool {
 		"POST /apps/{appID}/members":            fields("email", "role"),
 		"POST /apps/{appID}/api-keys":           fields("name"),
 		"POST /apps/{appID}/event-types":        fields("name", "description", "example"),
+		"POST /apps/{appID}/settings":           fields("display_name", "accent_color", "logo_url"),
 	}
 }()
 

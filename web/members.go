@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/hookboard/hookboard/internal/hook"
 	"github.com/hookboard/hookboard/internal/store"
@@ -172,22 +173,61 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 		vm.NewestURL = "?"
 	}
 	for _, e := range entries {
-		row := templates.AuditRow{ID: e.ID, Action: e.Action, Label: auditLabels[e.Action], Actor: e.Actor, ObjectType: e.ObjectType,
-			ObjectID: e.ObjectID, Detail: e.Detail, CreatedAt: e.CreatedAt}
-		if row.Label == "" {
-			row.Label = e.Action
+		if row, ok := s.auditRow(c, e); ok {
+			vm.Rows = append(vm.Rows, row)
 		}
-		switch e.ObjectType {
-		case "webhook":
-			if e.Action != "webhook.delete" {
-				row.ObjectURL = "/apps/" + c.appID() + "/webhooks/" + e.ObjectID
-			}
-		case "delivery":
-			row.ObjectURL = "/apps/" + c.appID() + "/deliveries/" + e.ObjectID
-		case "recovery":
-			row.ObjectURL = "/apps/" + c.appID() + "/recoveries/" + e.ObjectID
-		}
-		vm.Rows = append(vm.Rows, row)
 	}
 	s.render(w, r, c, http.StatusOK, templates.AuditPage(vm))
+}
+
+// auditRow is one entry of the audit log as c may see it. A portal session
+// (the product's customer) sees what was done to its app's webhooks, events
+// and recovery jobs, not the team's own accounts: entries about sign-ins,
+// passwords, members and API keys are left out, and the team's people and
+// keys are shown as "team" and "API", never by e-mail or address.
+func (s *Server) auditRow(c *reqCtx, e hook.AuditEntry) (templates.AuditRow, bool) {
+	if c.portal != nil && hiddenFromPortal(e.Action) {
+		return templates.AuditRow{}, false
+	}
+	row := templates.AuditRow{ID: e.ID, Action: e.Action, Label: auditLabels[e.Action], Actor: e.Actor, ObjectType: e.ObjectType,
+		ObjectID: e.ObjectID, Detail: e.Detail, CreatedAt: e.CreatedAt}
+	if row.Label == "" {
+		row.Label = e.Action
+	}
+	if c.portal != nil {
+		row.Actor = portalVisibleActor(e)
+	}
+	switch e.ObjectType {
+	case "webhook":
+		if e.Action != "webhook.delete" {
+			row.ObjectURL = "/apps/" + c.appID() + "/webhooks/" + e.ObjectID
+		}
+	case "delivery":
+		row.ObjectURL = "/apps/" + c.appID() + "/deliveries/" + e.ObjectID
+	case "recovery":
+		row.ObjectURL = "/apps/" + c.appID() + "/recoveries/" + e.ObjectID
+	}
+	return row, true
+}
+
+// hiddenFromPortal: the team's own business, not the customer's.
+func hiddenFromPortal(action string) bool {
+	for _, prefix := range []string{"user.", "member.", "api_key.", "portal.link", "portal.sessions."} {
+		if strings.HasPrefix(action, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// portalVisibleActor names who did it without naming the team's people.
+func portalVisibleActor(e hook.AuditEntry) string {
+	switch {
+	case strings.HasPrefix(e.Actor, "portal: "), e.Actor == "system":
+		return e.Actor
+	case e.ActorID != nil && *e.ActorID != "":
+		return "team"
+	default:
+		return "API"
+	}
 }

@@ -167,7 +167,12 @@ func TestPolicyAPI(t *testing.T) {
 			t.Errorf("%s: status %d, %v", c.body, resp.StatusCode, out)
 		}
 	}
-	resp, out := apiCall(t, h.srv.URL, "POST", base, key, `{"name": "A", "url": "https://a.example.com", "events": ["*"], "rateLimit": 5, "headers": {"X-Gateway-Key": "api-secret-3"}, "ordering": "fifo"}`)
+	// A fraction is a number, but not a rate: the message says what is wanted.
+	resp, out := apiCall(t, h.srv.URL, "POST", base, key, `{"name": "A", "url": "https://a.example.com", "events": ["*"], "rateLimit": 2.5}`)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(mustJSON(out), "a whole number") {
+		t.Errorf("rateLimit 2.5: status %d, %v", resp.StatusCode, out)
+	}
+	resp, out = apiCall(t, h.srv.URL, "POST", base, key, `{"name": "A", "url": "https://a.example.com", "events": ["*"], "rateLimit": 5, "headers": {"X-Gateway-Key": "api-secret-3"}, "ordering": "fifo"}`)
 	wantStatus(t, resp, http.StatusCreated)
 	data := out["data"].(map[string]any)
 	if data["rateLimit"] != float64(5) || data["ordering"] != "fifo" || data["headers"].(map[string]any)["X-Gateway-Key"] != hook.MaskedValue {
@@ -191,6 +196,20 @@ func TestPolicyAPI(t *testing.T) {
 	}
 	if len(target.Headers) != 2 || target.Headers[0] != (hook.Header{Name: "X-Gateway-Key", Value: "api-secret-3"}) {
 		t.Fatalf("headers after update: %+v", target.Headers)
+	}
+	// null (or leaving it out) keeps them; {} removes them all.
+	resp, out = apiCall(t, h.srv.URL, "PUT", base+"/"+id, key, `{"headers": null}`)
+	wantStatus(t, resp, http.StatusOK)
+	if n := len(out["data"].(map[string]any)["headers"].(map[string]any)); n != 2 {
+		t.Errorf("headers after null: %d, want 2 kept", n)
+	}
+	resp, out = apiCall(t, h.srv.URL, "PUT", base+"/"+id, key, `{"headers": {}}`)
+	wantStatus(t, resp, http.StatusOK)
+	if n := len(out["data"].(map[string]any)["headers"].(map[string]any)); n != 0 {
+		t.Errorf("headers after {}: %d, want none", n)
+	}
+	if target, err := h.store.WebhookTarget(context.Background(), id); err != nil || len(target.Headers) != 0 {
+		t.Errorf("stored headers after {}: %+v %v", target.Headers, err)
 	}
 }
 

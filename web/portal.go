@@ -169,6 +169,9 @@ func (s *Server) brandCSS(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	w.Header().Set("Content-Type", "text/css; charset=utf-8")
 	w.Header().Set("Cache-Control", "private, no-cache")
 	if b.AccentColor == "" || !accentColor.MatchString(b.AccentColor) {
+		// An answer all the same (200, a comment): an empty one could not
+		// be told from a request that was never answered.
+		w.Write([]byte("/* no accent colour set */\n"))
 		return
 	}
 	a := b.AccentColor

@@ -1,7 +1,10 @@
 package web_test
 
 import (
+	"slices"
+
 	"crypto/tls"
+	"github.com/PuerkitoBio/goquery"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -362,4 +365,94 @@ func TestAPIPortalShapes(t *testing.T) {
 		t.Fatalf("end: %d %v", resp.StatusCode, out)
 	}
 	wantKeys(t, "ended", out["data"], "ended")
+}
+
+// TestTeamMemberLeavesThePortal: an admin who opens a portal link in their
+// own browser sees the portal (it takes precedence), and the sign-in page
+// is the way back: it stays (no redirect into the portal), says why, and
+// signing in ends the portal session in that browser.
+func TestTeamMemberLeavesThePortal(t *testing.T) {
+	for _, dialect := range storetest.Dialects(t) {
+		t.Run(dialect, func(t *testing.T) {
+			h := newHarnessOn(t, dialect)
+			c := h.admin()
+			link, err := h.store.CreatePortalLink(t.Context(), hook.Actor{Label: "test"}, h.acme.ID, store.PortalLinkInput{User: "ana@shop.test", Role: hook.RoleSupport})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp, _ := c.get("/portal/" + link.Token); resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("open link: %d", resp.StatusCode)
+			}
+			if resp, _ := c.get("/apps/" + h.acme.ID + "/members"); resp.StatusCode != http.StatusNotFound {
+				t.Fatalf("members in the portal: %d, want 404", resp.StatusCode)
+			}
+			resp, doc := c.get("/login")
+			if resp.StatusCode != http.StatusOK || doc.Find("[data-testid=portal-open]").Length() != 1 || doc.Find("form[action='/login']").Length() != 1 {
+				t.Fatalf("sign-in page with a portal session open: %d, notice %d", resp.StatusCode, doc.Find("[data-testid=portal-open]").Length())
+			}
+			if resp, _ := c.post("/login", url.Values{"email": {"admin@acme.test"}, "password": {password}}); resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("sign in: %d", resp.StatusCode)
+			}
+			if resp, _ := c.get("/apps/" + h.acme.ID + "/members"); resp.StatusCode != http.StatusOK {
+				t.Errorf("members after signing in again: %d, want 200", resp.StatusCode)
+			}
+			if resp, _ := c.get("/login"); resp.StatusCode != http.StatusSeeOther {
+				t.Errorf("sign-in page once back: %d, want 303 (signed in, no portal)", resp.StatusCode)
+			}
+		})
+	}
+}
+
+// TestPortalAuditLogHidesTheTeam: in a portal session the audit log shows
+// what was done to the app (by "team", "API" or the portal's own users),
+// never the team's e-mails, sign-ins and addresses, members or API keys.
+func TestPortalAuditLogHidesTheTeam(t *testing.T) {
+	for _, dialect := range storetest.Dialects(t) {
+		t.Run(dialect, func(t *testing.T) {
+			h := newHarnessOn(t, dialect)
+			admin := h.admin() // audited: admin@acme.test signed in from 127.0.0.1
+			resp, _ := admin.post("/apps/"+h.acme.ID+"/webhooks", url.Values{"name": {"Team hook"}, "url": {"https://example.com/t"}, "events": {"*"}, "auth_type": {"none"}, "active": {"on"}})
+			wantStatus(t, resp, http.StatusOK) // the new secret, shown once
+			h.apiKey(h.acme.ID)
+			c := h.portal(hook.RoleAdmin)
+			resp, doc := c.get("/apps/" + h.acme.ID + "/audit")
+			wantStatus(t, resp, http.StatusOK)
+			page := doc.Find("[data-testid=audit]").Text()
+			for _, secret := range []string{"admin@acme.test", "support@acme.test", "127.0.0.1", "Signed in", "API key"} {
+				if strings.Contains(page, secret) {
+					t.Errorf("portal audit log shows %q:\n%s", secret, page)
+				}
+			}
+			var actors []string
+			doc.Find("[data-testid=audit] [data-field=actor]").Each(func(_ int, s *goquery.Selection) { actors = append(actors, strings.TrimSpace(s.Text())) })
+			if !slices.Contains(actors, "team") || !slices.Contains(actors, "portal: ana@shop.test") {
+				t.Errorf("actors %q: want the team's change as \"team\" and the portal session's start as its user", actors)
+			}
+			// The team still sees everything.
+			_, doc = admin.get("/apps/" + h.acme.ID + "/audit")
+			if !strings.Contains(doc.Find("[data-testid=audit]").Text(), "admin@acme.test") {
+				t.Error("the team's audit log lost its actors")
+			}
+		})
+	}
+}
+
+// TestSettingsTextErrorBesideTheField: a control character in a Settings
+// field is shown beside that field, with the other fields kept, and
+// nothing is saved.
+func TestSettingsTextErrorBesideTheField(t *testing.T) {
+	h := newHarness(t)
+	admin := h.admin()
+	resp, doc := admin.post("/apps/"+h.acme.ID+"/settings", url.Values{"display_name": {"Shop\x01"}, "accent_color": {"#aa3300"}, "logo_url": {"https://shop.test/logo.png"}})
+	wantStatus(t, resp, http.StatusUnprocessableEntity)
+	if doc.Find("[data-error-for=display_name]").Length() != 1 {
+		t.Error("no error beside display_name")
+	}
+	if v, _ := doc.Find("input[name=accent_color]").Attr("value"); v != "#aa3300" {
+		t.Errorf("accent colour not kept: %q", v)
+	}
+	b, err := h.store.AppBranding(t.Context(), h.acme.ID)
+	if err != nil || b.AccentColor != "" || b.DisplayName != "" {
+		t.Errorf("saved despite the error: %+v %v", b, err)
+	}
 }

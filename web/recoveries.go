@@ -56,6 +56,12 @@ func (s *Server) webhookJob(w http.ResponseWriter, r *http.Request, c *reqCtx, k
 	if !start {
 		vm.Running = s.runningRef(r, c, wh.ID)
 	}
+	if msg := turnedOff(kind, wh); msg != "" {
+		// Every item would be skipped: refuse, as Replay does.
+		vm.Refused = msg
+		s.render(w, r, c, http.StatusConflict, templates.RecoveryPreviewPage(vm))
+		return
+	}
 	if !start && !vals.Has("since") {
 		// Opened without the form's values (a link): the form, no preview.
 		s.render(w, r, c, http.StatusOK, templates.RecoveryPreviewPage(vm))
@@ -85,12 +91,24 @@ func (s *Server) previewOrStart(w http.ResponseWriter, r *http.Request, c *reqCt
 	}
 	if !start {
 		p, err := s.store.PreviewRecovery(r.Context(), c.appID(), spec, s.recoveryRate)
+		if err == nil && spec.Kind == hook.BulkResend {
+			err = s.bulkPreviewChecks(r, c, vm, spec, p.Count)
+		}
 		if s.recoveryRefused(w, r, c, vm, err) {
 			return
 		}
 		vm.Previewed, vm.Count, vm.Rate, vm.Duration, vm.Webhooks, vm.Limited = true, p.Count, p.Rate, etaWords(p.ETA), p.Webhooks, p.Limited
 		s.render(w, r, c, http.StatusOK, templates.RecoveryPreviewPage(*vm))
 		return
+	}
+	if spec.Kind == hook.BulkResend {
+		if msg, err := s.bulkAllOff(r, c.appID(), spec); err != nil || msg != "" {
+			if err == nil {
+				err = hook.Errorf(hook.ECONFLICT, "%s", msg)
+			}
+			s.recoveryRefused(w, r, c, vm, err)
+			return
+		}
 	}
 	job, err := s.store.StartRecovery(r.Context(), c.actor(), c.appID(), spec, s.recoveryRate)
 	if s.recoveryRefused(w, r, c, vm, err) {
@@ -125,6 +143,9 @@ func (s *Server) recoveryRefused(w http.ResponseWriter, r *http.Request, c *reqC
 		return false
 	case errors.As(err, &running):
 		vm.Conflict = s.conflictRef(r, c, running.RecoveryID)
+		if vm.Kind == string(hook.BulkResend) {
+			vm.Conflict.WebhookID, vm.Conflict.WebhookName = running.WebhookID, s.webhookName(r, c.appID(), running.WebhookID)
+		}
 		s.render(w, r, c, http.StatusConflict, templates.RecoveryPreviewPage(*vm))
 	case errors.As(err, &fe):
 		s.addFieldErrors(vm, fe)
@@ -165,16 +186,17 @@ func (s *Server) conflictRef(r *http.Request, c *reqCtx, id string) *templates.R
 
 // recoveryForms are the webhook page's Recover and Replay forms, with the
 // job running for it, if any.
-func (s *Server) recoveryForms(r *http.Request, c *reqCtx, webhookID string) templates.RecoveryForms {
-	return templates.RecoveryForms{AppID: c.appID(), WebhookID: webhookID, CanReplay: c.canChange(), Running: s.runningRef(r, c, webhookID),
-		Window: s.recoveryWindow()}
+func (s *Server) recoveryForms(r *http.Request, c *reqCtx, wh hook.Webhook) templates.RecoveryForms {
+	return templates.RecoveryForms{AppID: c.appID(), WebhookID: wh.ID, CanReplay: c.canChange(), Running: s.runningRef(r, c, wh.ID),
+		Window: s.recoveryWindow(), Off: !wh.Active}
 }
 
-// recoveryWindow is how far back a recovery may reach (the retention) and
-// now, for the forms' date-time inputs (the server checks again).
+// recoveryWindow is how far back a recovery may reach (the retention), for
+// the forms' date-time inputs (the server checks again). No max: "now" at
+// load would refuse a time typed a minute later; the server checks it.
 func (s *Server) recoveryWindow() templates.TimeWindow {
 	now := s.now().UTC().Truncate(time.Minute)
-	w := templates.TimeWindow{Max: formDateTime(now.Add(time.Minute))}
+	var w templates.TimeWindow
 	if s.retention > 0 {
 		w.Min = formDateTime(now.Add(-s.retention).Add(time.Minute))
 	}

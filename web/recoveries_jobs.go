@@ -25,7 +25,7 @@ func (s *Server) recoveryList(w http.ResponseWriter, r *http.Request, c *reqCtx)
 	}
 	vm := templates.RecoveryList{Page: s.page(r, c, "Recovery jobs", "recoveries"), AppID: c.appID()}
 	for _, j := range jobs {
-		vm.Rows = append(vm.Rows, recoveryVM(j, names[j.WebhookID]))
+		vm.Rows = append(vm.Rows, recoveryVM(j, names[j.WebhookID], s.now()))
 	}
 	vm.NextURL, vm.NewestURL = eventLogLinks(q, next, cursor)
 	s.render(w, r, c, http.StatusOK, templates.RecoveryListPage(vm))
@@ -61,11 +61,11 @@ func (s *Server) recoveryPage(w http.ResponseWriter, r *http.Request, c *reqCtx)
 		}
 	}
 	vm := templates.RecoveryPage{Page: s.page(r, c, templates.KindLabel(string(job.Kind))+" · Recovery job", "recoveries"),
-		AppID: c.appID(), Job: recoveryVM(job, wh.Name), AsOf: s.now()}
+		AppID: c.appID(), Job: recoveryVM(job, wh.Name, s.now()), AsOf: s.now()}
 	if wh.RateLimit > 0 && wh.RateLimit < job.Rate {
 		// The webhook's limit, shared with its traffic, sets the pace.
 		vm.Job.Limit = wh.RateLimit
-		if vm.Job.Remaining != "" {
+		if vm.Job.Remaining != "" && !vm.Job.Observed {
 			vm.Job.Remaining = durationWords(job.Remaining(), wh.RateLimit)
 		}
 	}
@@ -107,9 +107,9 @@ func (s *Server) recoveryCancel(w http.ResponseWriter, r *http.Request, c *reqCt
 	s.redirect(w, r, c, page)
 }
 
-// recoveryVM is a job as the pages show it; webhookName names its webhook
-// ("" when it has none or it was deleted).
-func recoveryVM(j hook.Recovery, webhookName string) templates.RecoveryVM {
+// recoveryVM is a job as the pages show it at now; webhookName names its
+// webhook ("" when it has none or it was deleted).
+func recoveryVM(j hook.Recovery, webhookName string, now time.Time) templates.RecoveryVM {
 	vm := templates.RecoveryVM{
 		ID: j.ID, Kind: string(j.Kind), KindLabel: templates.KindLabel(string(j.Kind)), Status: string(j.Status),
 		WebhookID: j.WebhookID, WebhookName: webhookName, Rate: j.Rate,
@@ -121,7 +121,7 @@ func recoveryVM(j hook.Recovery, webhookName string) templates.RecoveryVM {
 		vm.WebhookName, vm.WebhookGone = "(deleted webhook)", true
 	}
 	if j.Status.Open() && j.Remaining() > 0 {
-		vm.Remaining = durationWords(j.Remaining(), j.Rate)
+		vm.Remaining, vm.Observed = timeLeft(j, now)
 	}
 	vm.Scope = recoveryScope(j)
 	return vm
@@ -156,4 +156,18 @@ func formatTime(t *time.Time) string {
 		return ""
 	}
 	return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
+}
+
+// timeLeft estimates how long a running job still takes: from its pace so
+// far (done since it started over the time since) when it has one, since a
+// slow endpoint holds it below its rate; else at its rate, which is the
+// fastest it goes. observed says which.
+func timeLeft(j hook.Recovery, now time.Time) (words string, observed bool) {
+	if j.StartedAt != nil && j.Processed() > 0 {
+		if elapsed := now.Sub(*j.StartedAt); elapsed >= time.Second {
+			perItem := elapsed / time.Duration(j.Processed())
+			return etaWords(perItem * time.Duration(j.Remaining())), true
+		}
+	}
+	return durationWords(j.Remaining(), j.Rate), false
 }

@@ -244,7 +244,7 @@ func (s *Server) renderWebhookDetail(w http.ResponseWriter, r *http.Request, c *
 		return
 	}
 	vm.Health = healthVM(wh, figures[wh.ID], s.now())
-	vm.Recovery = s.recoveryForms(r, c, wh.ID)
+	vm.Recovery = s.recoveryForms(r, c, wh)
 	if vm.Policy, err = s.policyFacts(r.Context(), wh); err != nil {
 		s.error(w, r, c, err)
 		return

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -99,6 +100,7 @@ func Open(ctx context.Context, cfg config.Config, opts ...Option) (*Program, err
 		p.log = slog.New(p.quiet)
 	}
 	p.targets = targetPolicy(cfg, p.log)
+	warnFraming(cfg, p.log)
 	if o.targets != nil {
 		p.targets = *o.targets
 	}
@@ -267,4 +269,18 @@ func (p *Program) Close() error {
 		}
 	})
 	return err
+}
+
+// warnFraming says at start when portal pages may be framed but the portal
+// cookie could not be kept in the frame: browsers keep a SameSite=None
+// (partitioned) cookie only over HTTPS, and Hookboard itself serves plain
+// HTTP, so it must be reached through an HTTPS proxy.
+func warnFraming(cfg config.Config, log *slog.Logger) {
+	if len(cfg.FrameAncestors) == 0 {
+		return
+	}
+	if !strings.HasPrefix(cfg.PublicURL, "https://") {
+		log.Warn("HOOKBOARD_FRAME_ANCESTORS is set: portal pages in a frame keep their session only when Hookboard is reached over HTTPS; " +
+			"put it behind an HTTPS proxy and set HOOKBOARD_PUBLIC_URL to its https:// address (see docs/EMBEDDING.md)")
+	}
 }

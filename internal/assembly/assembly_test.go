@@ -131,3 +131,28 @@ func TestRunStartsInOrderStopsInReverseAndLeavesNothing(t *testing.T) {
 		})
 	}
 }
+
+// With HOOKBOARD_FRAME_ANCESTORS set but no https:// public URL, the start
+// says that framed portal sessions need HTTPS; with one, it says nothing.
+func TestFramingWithoutHTTPSWarns(t *testing.T) {
+	for _, public := range []string{"", "https://hooks.example.com"} {
+		env := map[string]string{"HOOKBOARD_FRAME_ANCESTORS": "https://shop.example.com", "HOOKBOARD_PUBLIC_URL": public}
+		cfg, err := config.Load([]string{"-database-url", "sqlite://" + t.TempDir() + "/h.db", "-addr", "127.0.0.1:0",
+			"-session-key", secretbox.NewKey(), "-encryption-key", secretbox.NewKey()},
+			func(k string) string { return env[k] }, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var logs syncBuffer
+		p, err := assembly.Open(context.Background(), cfg, assembly.WithoutListener(),
+			assembly.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Close()
+		warned := regexp.MustCompile(`level=WARN msg="HOOKBOARD_FRAME_ANCESTORS is set`).MatchString(logs.String())
+		if warned != (public == "") {
+			t.Errorf("public URL %q: warned %v\n%s", public, warned, logs.String())
+		}
+	}
+}

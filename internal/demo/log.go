@@ -63,7 +63,9 @@ func (q *QuietLog) Handle(ctx context.Context, r slog.Record) error {
 			case "succeeded":
 				ok = a.Value.Kind() == slog.KindBool && a.Value.Bool()
 			case "trigger":
-				manual = true
+				// A resend or test event someone made is worth its own
+				// line; a recovery job's many requests are summed up.
+				manual = a.Value.String() != "recovery"
 			}
 			return true
 		})

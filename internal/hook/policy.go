@@ -48,6 +48,9 @@ func validatePolicies(fe *FieldErrors, in WebhookInput, existing *Webhook) {
 		fe.Add("headers", "At most 20 custom headers.")
 		return
 	}
+	// Every refused header is named at once, so the form is corrected in
+	// one round (its values are never echoed back).
+	var msgs []string
 	seen := map[string]bool{}
 	for _, h := range in.Headers {
 		msg := ValidateCustomHeader(h, in.AuthType, in.AuthHeader)
@@ -61,8 +64,11 @@ func validatePolicies(fe *FieldErrors, in WebhookInput, existing *Webhook) {
 		}
 		seen[lower] = true
 		if msg != "" {
-			fe.Add("headers", msg)
+			msgs = append(msgs, msg)
 		}
+	}
+	if len(msgs) > 0 {
+		fe.Add("headers", strings.Join(msgs, " "))
 	}
 }
 

@@ -68,4 +68,18 @@ func TestValidatePolicies(t *testing.T) {
 	check(func(in *WebhookInput) { in.Headers = []Header{{"X-A", ""}} }, nil, "headers")
 	check(func(in *WebhookInput) { in.Headers = []Header{{"X-A", ""}} }, &Webhook{HeaderNames: []string{"X-A"}}, "")
 	check(func(in *WebhookInput) { in.Headers = []Header{{"X-A", "1"}, {"x-a", "2"}} }, nil, "headers")
+
+	// Every refused header is named in one answer, not only the first.
+	in := base
+	in.Headers = []Header{{"Host", "h"}, {"X-Fine", "1"}, {"webhook-id", "x"}, {"Content-Type", "t"}, {"Bad Name", "v"}}
+	in.Normalize()
+	msg := ValidateWebhook(in, TargetPolicy{}, nil, nil).For("headers")
+	for _, name := range []string{"Host", "webhook-id", "Content-Type", "Bad Name"} {
+		if !strings.Contains(msg, name) {
+			t.Errorf("headers error %q does not name %s", msg, name)
+		}
+	}
+	if strings.Contains(msg, "X-Fine") {
+		t.Errorf("headers error %q names an accepted header", msg)
+	}
 }
