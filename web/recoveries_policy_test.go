@@ -70,3 +70,17 @@ func TestRecoverPreviewAtRateLimit(t *testing.T) {
 		t.Errorf("job page rate %q does not name the webhook's limit", got)
 	}
 }
+
+// The API refuses Replay missing on a FIFO webhook: 422 with its own code
+// (not "nothing-matches").
+func TestAPIReplayMissingRefusedOnFIFO(t *testing.T) {
+	e := newAPIEnv(t)
+	p := "/api/v1/apps/" + e.app.ID
+	_, out, _ := e.call("POST", p+"/webhooks", b+"/webhooks", `{"name":"F","url":"`+e.receiver.URL+`","events":["*"],"ordering":"fifo"}`)
+	wh := out["data"].(map[string]any)["id"].(string)
+	since := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	resp, out, _ := e.call("POST", p+"/webhooks/"+wh+"/replay-missing", b+"/webhooks/{id}/replay-missing", `{"since":"`+since+`"}`)
+	if resp.StatusCode != http.StatusUnprocessableEntity || out["code"] != "fifo-webhook" || !strings.Contains(out["detail"].(string)+out["title"].(string), "FIFO") {
+		t.Errorf("replay to a FIFO webhook: %d %v", resp.StatusCode, out)
+	}
+}

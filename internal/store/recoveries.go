@@ -105,7 +105,7 @@ func (s *Store) checkRecoverySpec(ctx context.Context, q sqlx.QueryerContext, ap
 	if sp.Kind == hook.ReplayMissing && wh.Ordering == hook.OrderingFIFO {
 		// Its endpoint has seen later events already: replayed ones would
 		// reach it out of order, which a FIFO webhook promises never to do.
-		return hook.Errorf(hook.EINVALID, ReplayFIFOMessage)
+		return ErrReplayFIFO
 	}
 	return nil
 }
@@ -113,6 +113,9 @@ func (s *Store) checkRecoverySpec(ctx context.Context, q sqlx.QueryerContext, ap
 // ReplayFIFOMessage is why Replay missing is refused on a FIFO webhook.
 const ReplayFIFOMessage = "This webhook delivers events in order (FIFO), and its endpoint has seen later events already: " +
 	"replayed events would reach it out of order. Set its ordering to none to replay missing events."
+
+// ErrReplayFIFO refuses Replay missing on a FIFO webhook (EINVALID).
+var ErrReplayFIFO = hook.Errorf(hook.EINVALID, ReplayFIFOMessage)
 
 // PreviewRecovery counts what a job of sp would cover now: items, the
 // webhooks they go to, and how long the job should take at rate per webhook.
