@@ -78,6 +78,7 @@ type RecoveryPreview struct {
 	Webhooks    int          // how many webhooks they go to
 	Rate        int          // requests per second per webhook
 	Duration    string       // how long the job takes at Rate, in words
+	Limited     bool         // a webhook's rate limit (shared with its traffic) sets Rate, Duration
 	Off         int          // of Count: deliveries to webhooks that are off, which the job skips
 	Refused     string       // why the store will not start it (nothing to do, webhook off)
 	Conflict    *RecoveryRef // the start ran into this job (409)
@@ -95,6 +96,7 @@ type RecoveryVM struct {
 	WebhookGone bool   // its webhook was deleted
 	Scope       []Fact // what it covers
 	Rate        int
+	Limit       int // its webhook's rate limit when lower than Rate (shared with its traffic), else 0
 	Total       int
 	Sent        int
 	Succeeded   int

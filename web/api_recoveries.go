@@ -133,6 +133,9 @@ func (s *Server) apiStartRecovery(w http.ResponseWriter, r *http.Request, c *api
 			"recoveryId": running.RecoveryID, "recovery": appAPIPath(c.appID) + "/recoveries/" + running.RecoveryID, "webhookId": running.WebhookID,
 		})
 		return
+	case errors.Is(err, store.ErrReplayFIFO):
+		s.problem(w, r, http.StatusUnprocessableEntity, hook.ErrorMessage(err), map[string]any{"code": "fifo-webhook"})
+		return
 	case hook.ErrorCode(err) == hook.EINVALID && !errors.As(err, new(hook.FieldErrors)):
 		// Nothing matches: not a field's fault, so no errors; a code to tell it by.
 		s.problem(w, r, http.StatusUnprocessableEntity, hook.ErrorMessage(err), map[string]any{"code": "nothing-matches"})

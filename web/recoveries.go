@@ -97,7 +97,7 @@ func (s *Server) previewOrStart(w http.ResponseWriter, r *http.Request, c *reqCt
 		if s.recoveryRefused(w, r, c, vm, err) {
 			return
 		}
-		vm.Previewed, vm.Count, vm.Rate, vm.Duration, vm.Webhooks = true, p.Count, p.Rate, etaWords(p.ETA), p.Webhooks
+		vm.Previewed, vm.Count, vm.Rate, vm.Duration, vm.Webhooks, vm.Limited = true, p.Count, p.Rate, etaWords(p.ETA), p.Webhooks, p.Limited
 		s.render(w, r, c, http.StatusOK, templates.RecoveryPreviewPage(*vm))
 		return
 	}

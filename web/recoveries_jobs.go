@@ -52,19 +52,23 @@ func (s *Server) recoveryPage(w http.ResponseWriter, r *http.Request, c *reqCtx)
 		s.error(w, r, c, err)
 		return
 	}
-	name := ""
+	var wh hook.Webhook
 	if job.WebhookID != "" {
-		wh, err := s.store.Webhook(r.Context(), c.appID(), job.WebhookID)
-		switch {
-		case err == nil:
-			name = wh.Name
-		case hook.ErrorCode(err) != hook.ENOTFOUND:
+		wh, err = s.store.Webhook(r.Context(), c.appID(), job.WebhookID)
+		if err != nil && hook.ErrorCode(err) != hook.ENOTFOUND {
 			s.error(w, r, c, err)
 			return
 		}
 	}
 	vm := templates.RecoveryPage{Page: s.page(r, c, templates.KindLabel(string(job.Kind))+" · Recovery job", "recoveries"),
-		AppID: c.appID(), Job: recoveryVM(job, name, s.now()), AsOf: s.now()}
+		AppID: c.appID(), Job: recoveryVM(job, wh.Name, s.now()), AsOf: s.now()}
+	if wh.RateLimit > 0 && wh.RateLimit < job.Rate {
+		// The webhook's limit, shared with its traffic, sets the pace.
+		vm.Job.Limit = wh.RateLimit
+		if vm.Job.Remaining != "" && !vm.Job.Observed {
+			vm.Job.Remaining = durationWords(job.Remaining(), wh.RateLimit)
+		}
+	}
 	vm.CanCancel = job.Status.Open() && mayRun(c, job.Kind)
 	s.render(w, r, c, http.StatusOK, templates.RecoveryPageView(vm))
 }

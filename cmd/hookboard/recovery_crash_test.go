@@ -17,8 +17,9 @@ import (
 // process killed mid-way, another process finishing it. Every delivery
 // reaches the receiver at most once from the job; every one the job
 // recorded as sent arrived exactly once; the only ones that may not have
-// arrived are those the job marked interrupted (in flight at the kill: at
-// most one batch), and the job's counts add up.
+// arrived are those the job marked interrupted (requests under way at the
+// kill), of which at most one batch never arrived; the job's counts add
+// up.
 
 const (
 	recoveryCrashItems = 2000
@@ -153,6 +154,14 @@ func (e *crashEnv) checkRecovery(jobID, path string, limit time.Duration) {
 	}
 	if bound := sender.InFlightBound(recoveryCrashRate); job.Interrupted > bound {
 		e.t.Errorf("%d items in doubt, more than the in-flight bound %d", job.Interrupted, bound)
+	}
+	// Items are marked in flight just before their requests start, all at
+	// once: only the batch taken last (its requests had not reached the
+	// receiver yet; the one before started a batch interval, 50 ms,
+	// earlier) can be in doubt without having arrived. A batch is 50 ms
+	// of the rate, up to four times that when catching up.
+	if bound := sender.RecoveryMaxBatch(recoveryCrashRate); notArrived > bound {
+		e.t.Errorf("%d items interrupted that never arrived, more than a take (%d)", notArrived, bound)
 	}
 	if job.Interrupted == 0 {
 		e.t.Log("no item was in flight at the kill this time")

@@ -177,6 +177,9 @@ type RecoveryPreview struct {
 	Webhooks int           // webhooks they go to
 	Rate     int           // requests per second to each webhook
 	ETA      time.Duration // how long the job should take at Rate
+	// Limited: a webhook's rate limit, lower than the job's rate, sets
+	// Rate and ETA (the limit is shared with its normal traffic).
+	Limited bool
 }
 
 // NewRecoveryPreview computes the ETA: the webhook with the most items

@@ -15,7 +15,7 @@ import (
 // (store.Store has it; see store/recoveries_run.go).
 type RecoveryStore interface {
 	ClaimRecovery(ctx context.Context, owner string, lease time.Duration, running []string) (hook.Recovery, bool, error)
-	TakeRecoveryBatch(ctx context.Context, owner, id string, limit int, lease time.Duration) (store.RecoveryBatch, error)
+	TakeRecoveryBatch(ctx context.Context, owner, id string, limit int, lease time.Duration, busy ...string) (store.RecoveryBatch, error)
 	RecordRecoveryBatch(ctx context.Context, owner, id string, recs []store.AttemptRecord) error
 	ReleaseRecovery(ctx context.Context, owner, id string) error
 }
@@ -36,10 +36,16 @@ type RecoveryOptions struct {
 // Resend), with trigger "recovery", at the job's rate to each webhook.
 //
 // A job never sends an item twice: a batch of items is marked in flight in
-// the database before its requests, and recorded after. Items a dead
-// process left in flight are marked interrupted instead of being sent
-// again, so at most InFlightBound items per process death are in doubt:
-// two batches of 100 ms of the job's rate (200 items at 1,000/s).
+// the database just before its requests start, all at once, and recorded
+// after. Items a dead process left in flight are marked interrupted
+// instead of being sent again; they are the requests that were under way
+// at its death (at most InFlightBound), and only the batch that had just
+// started can have requests that never reached the webhook.
+//
+// Pacing is per batch (a gate): a batch is taken only when it can go at
+// once, and items to webhooks with no room for a batch now (busy) are left
+// queued by the take, so no item waits once in flight. A rate-limited webhook's requests also take
+// tokens of its shared bucket as they are taken (store.TakeRecoveryBatch).
 type RecoveryRunner struct {
 	store   RecoveryStore
 	sender  *Sender
@@ -51,18 +57,29 @@ type RecoveryRunner struct {
 }
 
 // MaxRecoveryBatch bounds how many items of a job one batch takes.
-const MaxRecoveryBatch = 100
+const MaxRecoveryBatch = 50
 
-// RecoveryBatchSize is how many items a job at rate takes at a time: 100 ms
+// maxBatchesOut is how many of a job's batches may have requests out at
+// once: enough to keep the rate through a receiver that answers in 10
+// batch intervals (0.5 s at any rate from 20/s).
+const maxBatchesOut = 10
+
+// RecoveryBatchSize is how many items a job at rate takes at a time: 50 ms
 // worth, from 1 to MaxRecoveryBatch. A batch costs two transactions
-// whatever its size, so a smaller one costs throughput (PostgreSQL on two
-// busy cores: 2,000 items in 0.65 s of database time in batches of 100,
-// 1.0 s in batches of 50) for fewer items in doubt after a crash.
-func RecoveryBatchSize(rate int) int { return max(1, min(MaxRecoveryBatch, rate/10)) }
+// whatever its size (40 a second at 1,000/s), and its requests start
+// together. After a take that came late (a busy database) the next may
+// take up to RecoveryMaxBatch to catch up.
+func RecoveryBatchSize(rate int) int { return max(1, min(MaxRecoveryBatch, rate/20)) }
 
-// InFlightBound is how many of a job's items can be in flight at once (two
-// batches), and so in doubt (interrupted) when its process dies.
-func InFlightBound(rate int) int { return 2 * RecoveryBatchSize(rate) }
+// RecoveryMaxBatch is the most one take of a job at rate gets: four
+// batches (within the rate), when catching up. It is also the most that
+// can be in flight without having started when the process dies.
+func RecoveryMaxBatch(rate int) int { return min(4*RecoveryBatchSize(rate), max(1, rate)) }
+
+// InFlightBound is how many of a job's items can be in flight at once
+// (maxBatchesOut takes of requests under way), and so in doubt
+// (interrupted) when its process dies.
+func InFlightBound(rate int) int { return maxBatchesOut * RecoveryMaxBatch(rate) }
 
 // NewRecoveryRunner returns a runner sending with snd; call Run after
 // snd.Hold, beside snd.Run.
@@ -132,16 +149,17 @@ func (r *RecoveryRunner) claim(ctx context.Context, jobs *sync.WaitGroup) {
 }
 
 // runJob takes, sends and records batches until the job ends, is lost
-// (cancelled, taken over) or ctx ends. It is a pipeline: the next batch is
-// taken while the last one's requests are still out, so the rate holds
-// whatever the receiver's latency, and at most two batches are in flight
-// (taken, not recorded) at any time: InFlightBound.
+// (cancelled, taken over) or ctx ends. Each batch is taken when the gate
+// lets it go at once (leaving busy webhooks' items queued), and its
+// requests start at once; the next batch is taken while they are out, so
+// the rate holds whatever the receiver's latency (up to maxBatchesOut
+// batches out).
 func (r *RecoveryRunner) runJob(ctx context.Context, job hook.Recovery) {
 	s := r.sender
 	bg := context.WithoutCancel(ctx)
 	size := RecoveryBatchSize(job.Rate)
-	pacers := map[string]*pacer{}
-	slots := make(chan struct{}, 2) // batches in flight
+	g := newGate(job.Rate, size)
+	slots := make(chan struct{}, maxBatchesOut) // batches with requests out
 	var out sync.WaitGroup
 	var broken atomic.Bool // a batch could not be recorded
 	defer func() {
@@ -154,21 +172,33 @@ func (r *RecoveryRunner) runJob(ctx context.Context, job hook.Recovery) {
 			}
 		}
 	}()
-	var recorded sync.Mutex // batches are recorded in order, one at a time
+	var recorded sync.Mutex // batches are recorded one at a time
 	for ctx.Err() == nil && !broken.Load() {
 		slots <- struct{}{}
-		b, err := r.store.TakeRecoveryBatch(bg, s.owner, job.ID, size, s.lease)
+		opened, busy, room, ok := g.wait(ctx)
+		if !ok {
+			<-slots
+			return
+		}
+		b, err := r.store.TakeRecoveryBatch(bg, s.owner, job.ID, room, s.lease, busy...)
 		if err != nil || b.Finished || len(b.Jobs) == 0 {
 			<-slots
+			if b.Held {
+				// Only busy webhooks' items are left: wait for the first.
+				g.held(busy)
+				_, next, _ := g.ready(time.Now())
+				sleepCtx(ctx, min(max(time.Until(next), time.Millisecond), time.Second))
+				continue
+			}
 			if !r.idle(ctx, job.ID, b, err) {
 				return
 			}
 			continue
 		}
-		at := schedule(job.Rate, b.Jobs, pacers)
+		g.took(b.Jobs, opened)
 		out.Go(func() {
 			defer func() { <-slots }()
-			recs := r.send(b.Jobs, at)
+			recs := r.send(b.Jobs)
 			recorded.Lock()
 			defer recorded.Unlock()
 			if !r.record(bg, job.ID, recs) {
@@ -179,8 +209,9 @@ func (r *RecoveryRunner) runJob(ctx context.Context, job hook.Recovery) {
 }
 
 // idle handles a take that brought nothing to send, and reports whether
-// the job goes on: it waits when items are being retried by the sender or
-// its own are still out, and ends on a finished or lost job.
+// the job goes on: it waits when items are being retried by the sender,
+// wait for a rate limit's token, or are its own still out, and ends on a
+// finished or lost job.
 func (r *RecoveryRunner) idle(ctx context.Context, id string, b store.RecoveryBatch, err error) bool {
 	s := r.sender
 	switch {
@@ -193,6 +224,9 @@ func (r *RecoveryRunner) idle(ctx context.Context, id string, b store.RecoveryBa
 	case b.Finished:
 		s.log.Info("recovery job done", "recovery", id)
 		return false
+	case !b.LimitedUntil.IsZero():
+		// The webhook's rate limit has no token for it before then.
+		sleepCtx(ctx, min(max(time.Until(b.LimitedUntil), time.Millisecond), time.Second))
 	default:
 		// Every item left is being retried by the sender right now, or
 		// this runner's last batches are still out.
@@ -201,35 +235,14 @@ func (r *RecoveryRunner) idle(ctx context.Context, id string, b store.RecoveryBa
 	return true
 }
 
-// schedule books each job's slot at its webhook's pacer.
-func schedule(rate int, jobs []hook.Job, pacers map[string]*pacer) []time.Time {
-	now := time.Now()
-	at := make([]time.Time, len(jobs))
-	for i, j := range jobs {
-		p := pacers[j.WebhookID]
-		if p == nil {
-			p = newPacer(rate)
-			pacers[j.WebhookID] = p
-		}
-		at[i] = p.slot(now)
-	}
-	return at
-}
-
-// send makes the batch's requests, each at its slot, concurrently, and
-// returns them to record. A batch is sent whole even if the job is
-// cancelled or the process stops meanwhile (it lasts about 100 ms): its
-// items are in flight.
-func (r *RecoveryRunner) send(jobs []hook.Job, at []time.Time) []store.AttemptRecord {
+// send makes the batch's requests, all at once, and returns them to
+// record. A batch is sent whole even if the job is cancelled or the
+// process stops meanwhile: its items are in flight.
+func (r *RecoveryRunner) send(jobs []hook.Job) []store.AttemptRecord {
 	recs := make([]store.AttemptRecord, len(jobs))
 	var wg sync.WaitGroup
 	for i, j := range jobs {
-		wg.Go(func() {
-			if d := time.Until(at[i]); d > 0 {
-				time.Sleep(d)
-			}
-			recs[i] = r.attempt(j)
-		})
+		wg.Go(func() { recs[i] = r.attempt(j) })
 	}
 	wg.Wait()
 	return recs
@@ -251,10 +264,10 @@ func (r *RecoveryRunner) attempt(j hook.Job) store.AttemptRecord {
 		a := hook.Attempt{DeliveryID: j.ID, WebhookID: j.WebhookID, Trigger: hook.TriggerRecovery, CreatedAt: s.now(),
 			Error: "could not load the webhook"}
 		s.log.Error("recovery: load webhook", "delivery", j.ID, "webhook", j.WebhookID, "err", err)
-		return store.AttemptRecord{Job: j, Attempt: a, Outcome: hook.AfterAttempt(j.Delivery, as, false, 0, 0, s.now(), s.jitter)}
+		return store.AttemptRecord{Job: j, Attempt: a, Outcome: hook.AfterAttemptOn(s.schedule, j.Delivery, as, false, 0, 0, s.now(), s.jitter)}
 	}
 	a, retryAfter := s.attempt(ctx, j, ct, hook.TriggerRecovery)
-	out := hook.AfterAttempt(j.Delivery, as, a.Succeeded, a.ResponseStatus, retryAfter, s.now(), s.jitter)
+	out := hook.AfterAttemptOn(s.schedule, j.Delivery, as, a.Succeeded, a.ResponseStatus, retryAfter, s.now(), s.jitter)
 	return store.AttemptRecord{Job: j, Attempt: a, Outcome: out}
 }
 
@@ -286,30 +299,6 @@ func (r *RecoveryRunner) record(ctx context.Context, id string, recs []store.Att
 			"outcome", rec.Outcome.Status, "error", rec.Attempt.Error)
 	}
 	return true
-}
-
-// pacer spaces one webhook's requests of a job at its rate. After a stall
-// (a slow database under load) it lets up to catchUp of lost time be made
-// up at once, so the rate holds over seconds: over any 5 s a webhook gets
-// at most rate × 5.25 s of the job's requests (5 % more).
-type pacer struct {
-	every time.Duration
-	next  time.Time
-}
-
-// catchUp is how much time a pacer may make up after a pause.
-const catchUp = 250 * time.Millisecond
-
-func newPacer(rate int) *pacer { return &pacer{every: time.Second / time.Duration(max(1, rate))} }
-
-// slot returns when the next request may start, and books it.
-func (p *pacer) slot(now time.Time) time.Time {
-	at := p.next
-	if earliest := now.Add(-catchUp); at.Before(earliest) {
-		at = earliest
-	}
-	p.next = at.Add(p.every)
-	return at
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) {

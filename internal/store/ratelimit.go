@@ -36,12 +36,18 @@ func rateBurst(limit int) int64 { return int64(min(max(2, limit/25), limit)) }
 // takeTokens takes up to n tokens of a webhook's bucket at now and returns
 // how many it got and when the next one is free.
 func (s *Store) takeTokens(ctx context.Context, webhookID string, limit, n int, now time.Time) (int, time.Time, error) {
+	return takeTokensIn(ctx, s.db, webhookID, limit, n, now)
+}
+
+// takeTokensIn is takeTokens in db or a transaction (a recovery job takes
+// its tokens in the transaction that marks its items in flight).
+func takeTokensIn(ctx context.Context, db sqlx.ExtContext, webhookID string, limit, n int, now time.Time) (int, time.Time, error) {
 	t := rateInterval(limit).Microseconds()
 	tau := (rateBurst(limit) - 1) * t
 	nowUS := now.UnixMicro()
 	for range 16 {
 		var tat int64
-		err := s.db.GetContext(ctx, &tat, s.db.Rebind(`SELECT rate_tat FROM webhooks WHERE id = ?`), webhookID)
+		err := sqlx.GetContext(ctx, db, &tat, db.Rebind(`SELECT rate_tat FROM webhooks WHERE id = ?`), webhookID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return n, now, nil // deleted: the sender finds out and drops them
 		}
@@ -54,7 +60,7 @@ func (s *Store) takeTokens(ctx context.Context, webhookID string, limit, n int, 
 			return 0, time.UnixMicro(base - tau).UTC(), nil
 		}
 		next := base + k*t
-		res, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE webhooks SET rate_tat = ? WHERE id = ? AND rate_tat = ?`), next, webhookID, tat)
+		res, err := db.ExecContext(ctx, db.Rebind(`UPDATE webhooks SET rate_tat = ? WHERE id = ? AND rate_tat = ?`), next, webhookID, tat)
 		if err != nil {
 			return 0, now, err
 		}

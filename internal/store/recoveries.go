@@ -88,19 +88,34 @@ func (s *Store) checkRecoverySpec(ctx context.Context, q sqlx.QueryerContext, ap
 	if sp.WebhookID == "" {
 		return nil
 	}
-	var active bool
-	err := sqlx.GetContext(ctx, q, &active, s.db.Rebind(`SELECT active FROM webhooks WHERE id = ? AND app_id = ?`), sp.WebhookID, appID)
+	var wh struct {
+		Active   bool   `db:"active"`
+		Ordering string `db:"ordering"`
+	}
+	err := sqlx.GetContext(ctx, q, &wh, s.db.Rebind(`SELECT active, ordering FROM webhooks WHERE id = ? AND app_id = ?`), sp.WebhookID, appID)
 	if !validID(sp.WebhookID) || errors.Is(err, sql.ErrNoRows) {
 		return hook.FieldErrors{{Field: "webhookId", Message: "No such webhook in this app."}}
 	}
 	if err != nil {
 		return err
 	}
-	if sp.Kind == hook.ReplayMissing && !active {
+	if sp.Kind == hook.ReplayMissing && !wh.Active {
 		return hook.Errorf(hook.ECONFLICT, "This webhook is turned off; turn it on before replaying events to it.")
+	}
+	if sp.Kind == hook.ReplayMissing && wh.Ordering == hook.OrderingFIFO {
+		// Its endpoint has seen later events already: replayed ones would
+		// reach it out of order, which a FIFO webhook promises never to do.
+		return ErrReplayFIFO
 	}
 	return nil
 }
+
+// ReplayFIFOMessage is why Replay missing is refused on a FIFO webhook.
+const ReplayFIFOMessage = "This webhook delivers events in order (FIFO), and its endpoint has seen later events already: " +
+	"replayed events would reach it out of order. Set its ordering to none to replay missing events."
+
+// ErrReplayFIFO refuses Replay missing on a FIFO webhook (EINVALID).
+var ErrReplayFIFO = hook.Errorf(hook.EINVALID, ReplayFIFOMessage)
 
 // PreviewRecovery counts what a job of sp would cover now: items, the
 // webhooks they go to, and how long the job should take at rate per webhook.
@@ -116,16 +131,30 @@ func (s *Store) PreviewRecovery(ctx context.Context, appID string, sp hook.Recov
 	if err != nil {
 		return hook.RecoveryPreview{}, err
 	}
-	var counts []int
-	if err := s.db.SelectContext(ctx, &counts, s.db.Rebind(`SELECT COUNT(*) FROM (`+sel+`) sel GROUP BY webhook_id`), args...); err != nil {
+	var counts []struct {
+		N         int  `db:"n"`
+		RateLimit *int `db:"rate_limit"`
+	}
+	if err := s.db.SelectContext(ctx, &counts, s.db.Rebind(`SELECT COUNT(*) AS n, w.rate_limit FROM (`+sel+`) sel
+		JOIN webhooks w ON w.id = sel.webhook_id GROUP BY sel.webhook_id, w.rate_limit`), args...); err != nil {
 		return hook.RecoveryPreview{}, fmt.Errorf("preview recovery: %w", err)
 	}
-	total, largest := 0, 0
-	for _, n := range counts {
-		total += n
-		largest = max(largest, n)
+	// The webhook that takes longest sets the ETA; one with a rate limit
+	// below the job's rate gets its limit (its own traffic shares it).
+	total, slowest, slowRate := 0, 0, rate
+	for _, c := range counts {
+		total += c.N
+		r := rate
+		if c.RateLimit != nil && *c.RateLimit > 0 {
+			r = min(r, *c.RateLimit)
+		}
+		if c.N*slowRate > slowest*r {
+			slowest, slowRate = c.N, r
+		}
 	}
-	return hook.NewRecoveryPreview(total, len(counts), largest, rate), nil
+	p := hook.NewRecoveryPreview(total, len(counts), slowest, slowRate)
+	p.Limited = slowRate < rate
+	return p, nil
 }
 
 // CountRecovery counts what a job of sp would cover, up to limit: more is

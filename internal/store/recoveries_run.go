@@ -140,6 +140,12 @@ type RecoveryBatch struct {
 	InFlight int
 	// Finished: nothing is left to send; the job is done.
 	Finished bool
+	// Held: items are left, but only to the busy webhooks the caller
+	// excluded; it takes them when their turn comes.
+	Held bool
+	// LimitedUntil, when set, is when the next token of a rate-limited
+	// webhook is free: items to it were left queued, waiting their turn.
+	LimitedUntil time.Time
 }
 
 // recoveryItem is an item with its delivery as it is now (NULL columns
@@ -150,6 +156,7 @@ type recoveryItem struct {
 	EventID     string  `db:"event_id"`
 	WebhookID   string  `db:"webhook_id"`
 	Active      *bool   `db:"active"`
+	RateLimit   *int    `db:"rate_limit"`
 	HasDelivery bool    `db:"has_delivery"`
 
 	DStatus     *string    `db:"d_status"`
@@ -165,8 +172,10 @@ type recoveryItem struct {
 // (cancelled, or taken over). The caller may take the next batch before
 // it recorded the last (a pipeline); items it never records are marked
 // interrupted when the job is next claimed (ClaimRecovery), so a runner
-// that cannot record gives the job back (ReleaseRecovery).
-func (s *Store) TakeRecoveryBatch(ctx context.Context, owner, id string, limit int, lease time.Duration) (RecoveryBatch, error) {
+// that cannot record gives the job back (ReleaseRecovery). Items to the
+// busy webhooks (the runner's pacing has no room for them now) are left
+// queued.
+func (s *Store) TakeRecoveryBatch(ctx context.Context, owner, id string, limit int, lease time.Duration, busy ...string) (RecoveryBatch, error) {
 	var b RecoveryBatch
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		b = RecoveryBatch{}
@@ -176,9 +185,20 @@ func (s *Store) TakeRecoveryBatch(ctx context.Context, owner, id string, limit i
 			return err
 		}
 		b.Recovery = row
-		items, err := s.queuedItems(ctx, tx, id, limit)
+		items, err := s.queuedItems(ctx, tx, id, limit, busy)
 		if err != nil {
 			return err
+		}
+		if len(items) == 0 && len(busy) > 0 {
+			q, args, err := sqlx.In(`SELECT COUNT(*) FROM recovery_items WHERE recovery_id = ? AND state = 'queued' AND webhook_id IN (?)`, id, busy)
+			if err != nil {
+				return err
+			}
+			n := 0
+			if err := tx.GetContext(ctx, &n, tx.Rebind(q), args...); err != nil || n > 0 {
+				b.Held = n > 0
+				return err
+			}
 		}
 		if len(items) == 0 {
 			// Done once the caller has recorded what it has in flight.
@@ -208,14 +228,23 @@ func (s *Store) renewLease(ctx context.Context, tx *sqlx.Tx, owner, id string, u
 	return row.recovery(), err
 }
 
-// queuedItems reads the next queued items with their deliveries.
-func (s *Store) queuedItems(ctx context.Context, tx *sqlx.Tx, id string, limit int) ([]recoveryItem, error) {
-	var items []recoveryItem
-	err := tx.SelectContext(ctx, &items, tx.Rebind(`SELECT i.item_id, i.delivery_id, i.event_id, i.webhook_id, w.active,
+// queuedItems reads the next queued items with their deliveries, but for
+// those to the busy webhooks.
+func (s *Store) queuedItems(ctx context.Context, tx *sqlx.Tx, id string, limit int, busy []string) ([]recoveryItem, error) {
+	not, args := "", []any{id}
+	if len(busy) > 0 {
+		not, args = " AND i.webhook_id NOT IN (?)", append(args, busy)
+	}
+	q, args, err := sqlx.In(`SELECT i.item_id, i.delivery_id, i.event_id, i.webhook_id, w.active, w.rate_limit,
 		CASE WHEN i.delivery_id IS NULL THEN EXISTS (SELECT 1 FROM deliveries x WHERE x.event_id = i.event_id AND x.webhook_id = i.webhook_id) ELSE FALSE END AS has_delivery,
 		d.status AS d_status, d.lease_owner AS d_lease_owner, d.lease_until AS d_lease_until
 		FROM recovery_items i LEFT JOIN deliveries d ON d.id = i.delivery_id LEFT JOIN webhooks w ON w.id = i.webhook_id
-		WHERE i.recovery_id = ? AND i.state = 'queued' ORDER BY i.item_id LIMIT ?`), id, limit)
+		WHERE i.recovery_id = ? AND i.state = 'queued'`+not+` ORDER BY i.item_id LIMIT ?`, append(args, limit)...)
+	if err != nil {
+		return nil, err
+	}
+	var items []recoveryItem
+	err = tx.SelectContext(ctx, &items, tx.Rebind(q), args...)
 	return items, err
 }
 
@@ -249,13 +278,62 @@ func (s *Store) takeItems(ctx context.Context, tx *sqlx.Tx, b *RecoveryBatch, ki
 		}
 		b.Recovery.Skipped += skipped
 	}
-	if len(send) == 0 {
-		return nil
+	send, err := s.takeRateTokens(ctx, tx, b, send, now)
+	if err != nil || len(send) == 0 {
+		return err
 	}
 	if kind == hook.ReplayMissing {
 		return s.takeReplays(ctx, tx, b, owner, id, send, now, lease)
 	}
 	return s.takeResends(ctx, tx, b, owner, id, send, now, lease)
+}
+
+// takeRateTokens takes, for the items to rate-limited webhooks, tokens of
+// each webhook's shared bucket (the one its deliveries take, issue 18), in
+// the transaction that marks them in flight: what the bucket refuses stays
+// queued, waiting its turn, and b.LimitedUntil says when the next token is
+// free. A webhook limited to N/s so gets N/s in all, the job's requests
+// and its normal traffic together.
+func (s *Store) takeRateTokens(ctx context.Context, tx *sqlx.Tx, b *RecoveryBatch, send []recoveryItem, now time.Time) ([]recoveryItem, error) {
+	limited := map[string][]int{} // webhook → indexes in send
+	var ids []string
+	for i, it := range send {
+		if it.RateLimit != nil && *it.RateLimit > 0 {
+			if _, ok := limited[it.WebhookID]; !ok {
+				ids = append(ids, it.WebhookID)
+			}
+			limited[it.WebhookID] = append(limited[it.WebhookID], i)
+		}
+	}
+	if len(ids) == 0 {
+		return send, nil
+	}
+	slices.Sort(ids)
+	drop := make([]bool, len(send))
+	for _, wid := range ids {
+		idx := limited[wid]
+		got, free, err := takeTokensIn(ctx, tx, wid, *send[idx[0]].RateLimit, len(idx), now)
+		if err != nil {
+			return nil, err
+		}
+		if got == len(idx) {
+			continue
+		}
+		for _, i := range idx[got:] {
+			drop[i] = true
+		}
+		b.Waiting += len(idx) - got
+		if b.LimitedUntil.IsZero() || free.Before(b.LimitedUntil) {
+			b.LimitedUntil = free
+		}
+	}
+	kept := send[:0:0]
+	for i, it := range send {
+		if !drop[i] {
+			kept = append(kept, it)
+		}
+	}
+	return kept, nil
 }
 
 // takeResends leases the items' deliveries to owner in one statement (those
