@@ -239,6 +239,7 @@ func (r *RecoveryRunner) idle(ctx context.Context, id string, b store.RecoveryBa
 // record. A batch is sent whole even if the job is cancelled or the
 // process stops meanwhile: its items are in flight.
 func (r *RecoveryRunner) send(jobs []hook.Job) []store.AttemptRecord {
+	r.refreshTargets(jobs)
 	recs := make([]store.AttemptRecord, len(jobs))
 	var wg sync.WaitGroup
 	for i, j := range jobs {
@@ -246,6 +247,21 @@ func (r *RecoveryRunner) send(jobs []hook.Job) []store.AttemptRecord {
 	}
 	wg.Wait()
 	return recs
+}
+
+// refreshTargets reads the batch's webhooks afresh (one read each per
+// batch), so a job started right after its webhook was edited ("fix the
+// URL, then Recover") sends to the new address, not to one the sender's
+// cache still holds for up to a second. A read that fails is left to
+// attempt, which reports it.
+func (r *RecoveryRunner) refreshTargets(jobs []hook.Job) {
+	seen := map[string]bool{}
+	for _, j := range jobs {
+		if !seen[j.WebhookID] {
+			seen[j.WebhookID] = true
+			_, _ = r.sender.target(context.Background(), j.WebhookID, true)
+		}
+	}
 }
 
 // attempt is one request of a job, made by the sender's attempt (the same

@@ -83,3 +83,38 @@ func recoveryRespectsRateLimit(t *testing.T, s *store.Store) {
 		t.Errorf("job %+v: want %d succeeded", done, failed)
 	}
 }
+
+// A job started right after its webhook's URL was changed sends to the new
+// URL, though the sender cached the old one a moment before (a tester's
+// "fix the URL, then Recover" sent to the old address for up to a second).
+func TestRecoveryUsesTheWebhookAsEditedNow(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		f := newFixture(t, s, nil)
+		oldRc := newReceiver(t, func(w http.ResponseWriter, _ *http.Request, _ int) { w.WriteHeader(http.StatusInternalServerError) })
+		newRc := newReceiver(t, nil)
+		in := hook.WebhookInput{Name: "A", URL: oldRc.URL + "/old", Events: []string{"invoice.paid"}, Active: true, AuthType: hook.AuthNone}
+		wh, _ := f.webhook(in.Name, in.URL, in.Events, in.Active)
+		since := time.Now().Add(-time.Minute)
+		f.failDeliveries(10)
+		f.runRecovery()
+		spec := hook.RecoverySpec{Kind: hook.RecoverFailed, WebhookID: wh.ID, Since: since}
+		// A first job against the old URL fills the sender's cache with it.
+		first, err := s.StartRecovery(ctx, actor, f.app.ID, spec, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.waitRecovery(first.ID, 20*time.Second, func(r hook.Recovery) bool { return r.Status == hook.RecoveryDone })
+		in.URL = newRc.URL + "/new"
+		if _, err := s.UpdateWebhook(ctx, actor, f.app.ID, wh.ID, in, dev); err != nil {
+			t.Fatal(err)
+		}
+		second, err := s.StartRecovery(ctx, actor, f.app.ID, spec, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := f.waitRecovery(second.ID, 20*time.Second, func(r hook.Recovery) bool { return r.Status == hook.RecoveryDone })
+		if n := len(oldRc.got()); n != 10 || len(newRc.got()) != 10 || done.Succeeded != 10 {
+			t.Errorf("old URL got %d (want the first job's 10), new URL %d (want 10); second job %+v", n, len(newRc.got()), done)
+		}
+	})
+}
