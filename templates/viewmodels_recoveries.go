@@ -13,6 +13,7 @@ type RecoveryForms struct {
 	Running   *RecoveryRef // a job that runs for this webhook now, if any
 	Window    TimeWindow
 	Off       bool // the webhook is turned off: no job would send to it
+	FIFO      bool // ordering fifo: Replay missing is refused (out of order)
 }
 
 // TimeWindow bounds a date-time input as datetime-local values: a

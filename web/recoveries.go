@@ -116,7 +116,7 @@ func (s *Server) previewOrStart(w http.ResponseWriter, r *http.Request, c *reqCt
 	}
 	s.log.Info("recovery started", "app", c.appID(), "recovery", job.ID, "kind", string(job.Kind), "total", job.Total, "user", c.user.ID)
 	c.flash("success", templates.KindLabel(string(job.Kind))+" started: "+countOf(job.Total, "delivery", "deliveries")+
-		" to send at "+strconv.Itoa(job.Rate)+" per second per webhook.")
+		" to send at most "+strconv.Itoa(job.Rate)+" per second per webhook (a webhook's own lower rate limit sets its pace).")
 	s.redirect(w, r, c, "/apps/"+c.appID()+"/recoveries/"+job.ID)
 }
 
@@ -188,7 +188,7 @@ func (s *Server) conflictRef(r *http.Request, c *reqCtx, id string) *templates.R
 // job running for it, if any.
 func (s *Server) recoveryForms(r *http.Request, c *reqCtx, wh hook.Webhook) templates.RecoveryForms {
 	return templates.RecoveryForms{AppID: c.appID(), WebhookID: wh.ID, CanReplay: c.canChange(), Running: s.runningRef(r, c, wh.ID),
-		Window: s.recoveryWindow(), Off: !wh.Active}
+		Window: s.recoveryWindow(), Off: !wh.Active, FIFO: wh.Ordering == hook.OrderingFIFO}
 }
 
 // recoveryWindow is how far back a recovery may reach (the retention), for

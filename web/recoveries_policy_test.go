@@ -27,7 +27,11 @@ func TestReplayMissingRefusedOnFIFO(t *testing.T) {
 	since := when(f.clock.Now().Add(-time.Hour))
 	a := f.admin()
 	_, doc := a.get(f.webhookPage(wh))
-	resp, doc := a.submit(doc.Find("form[data-testid=replay]"), url.Values{"since": {since}})
+	if doc.Find("form[data-testid=replay]").Length() != 0 || !strings.Contains(text(doc, "[data-testid=replay-fifo]"), "out of order") {
+		t.Error("the FIFO webhook's page offers Replay missing instead of saying why not")
+	}
+	// The preview asked for all the same (an old page, a typed URL) says why.
+	resp, doc := a.get(f.webhookPage(wh) + "/replay?" + url.Values{"since": {since}}.Encode())
 	wantStatus(t, resp, http.StatusUnprocessableEntity)
 	if got := text(doc, "[data-testid=recovery-refused]"); !strings.Contains(got, "in order (FIFO)") {
 		t.Errorf("refusal %q does not say why", got)
