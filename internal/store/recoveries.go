@@ -218,14 +218,7 @@ func (s *Store) StartRecovery(ctx context.Context, actor hook.Actor, appID strin
 func (s *Store) insertRecovery(ctx context.Context, tx *sqlx.Tx, actor hook.Actor, appID string, sp hook.RecoverySpec, rate int) (string, error) {
 	now := s.now()
 	id := s.newID()
-	var actorID *string
-	if actor.UserID != "" {
-		actorID = &actor.UserID
-	}
-	label := actor.Label
-	if label == "" {
-		label = "system"
-	}
+	actorID, label := actorColumns(actor)
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO recoveries (id, app_id, kind, status, webhook_id, since_time, until_time, filter_status,
 		event_type, from_time, to_time, rate, started_by, started_by_id, created_at) VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		id, appID, string(sp.Kind), nullString(sp.WebhookID), nullTime(sp.Since), nullTime(sp.Until), sp.Status, sp.EventType,
