@@ -388,7 +388,8 @@ func throughput(ctx context.Context, o options) (result, error) {
 	var sents []sent
 	var total atomic.Int64
 	var ingestErrs atomic.Int64
-	begin := time.Now()
+	cpu0 := readCPU()
+	begin := cpu0.at
 	deadline := begin.Add(o.duration)
 	var wg sync.WaitGroup
 	for range o.concurrency {
@@ -430,14 +431,16 @@ func throughput(ctx context.Context, o options) (result, error) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	last := time.Now()
+	cpu1 := readCPU()
 	lat := rc.latencies(sents, "/hook")
-	secs := last.Sub(begin).Seconds()
-	return result{
+	secs := cpu1.at.Sub(begin).Seconds()
+	res := result{
 		"events": total.Load(), "ingest_errors": ingestErrs.Load(), "ingest_per_sec": round(float64(total.Load()) / ingestSecs),
 		"delivered": rc.count.Load(), "recorded": recorded, "seconds": round(secs),
 		"deliveries_per_sec": round(float64(recorded) / secs), "p50_ms": percentile(lat, .5), "p99_ms": percentile(lat, .99),
-	}, nil
+	}
+	cpuFigures(cpu0, cpu1, recorded, res)
+	return res, nil
 }
 
 func countSucceeded(ctx context.Context, st *store.Store) (int64, error) {

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// cpuSnap is the whole machine's CPU time from /proc/stat and this
+// process's own from /proc/self/stat, both in clock ticks (USER_HZ, 100 a
+// second on Linux), at one moment.
+type cpuSnap struct {
+	busy, idle, self int64
+	at               time.Time
+}
+
+const ticksPerSec = 100 // USER_HZ: fixed at 100 for user space on Linux
+
+func readCPU() cpuSnap {
+	s := cpuSnap{at: time.Now()}
+	if b, err := os.ReadFile("/proc/stat"); err == nil {
+		line, _, _ := strings.Cut(string(b), "\n")
+		f := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal …
+		for i := 1; i < len(f) && i <= 8; i++ {
+			v, _ := strconv.ParseInt(f[i], 10, 64)
+			if i == 4 || i == 5 { // idle, iowait
+				s.idle += v
+			} else {
+				s.busy += v
+			}
+		}
+	}
+	s.self = selfTicks("/proc/self/stat")
+	return s
+}
+
+// selfTicks is utime+stime of the process whose stat file is at path.
+func selfTicks(path string) int64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	// The command name may hold spaces; the fields after it start past ")".
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b)[i+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	s, _ := strconv.ParseInt(f[12], 10, 64)
+	return u + s
+}
+
+// cpuFigures says what the machine spent between two snapshots per unit of
+// work (n deliveries): the whole machine's busy CPU time per delivery in µs,
+// this process's share of it, and how busy the two cores were.
+func cpuFigures(a, b cpuSnap, n int64, res result) {
+	busy, idle := b.busy-a.busy, b.idle-a.idle
+	if n <= 0 || busy+idle <= 0 {
+		return
+	}
+	tickUs := float64(time.Second/time.Microsecond) / ticksPerSec
+	res["cpu_us_per_delivery"] = round(float64(busy) * tickUs / float64(n))
+	res["process_cpu_us_per_delivery"] = round(float64(b.self-a.self) * tickUs / float64(n))
+	res["machine_busy_pct"] = round(float64(busy) / float64(busy+idle) * 100)
+}
