@@ -37,8 +37,10 @@ type dialect interface {
 	minuteBucket() string
 	// explain starts a statement that returns its query plan.
 	explain() string
-	// outcomeRow is one row of recordBatch's VALUES list of outcomes.
-	outcomeRow() string
+	// recordOutcomes applies recorded attempts' outcomes to their
+	// deliveries still leased to owner (recordOutcomesEach or
+	// recordOutcomesJoined, record.go).
+	recordOutcomes(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, owner string, now time.Time) error
 
 	// claimDue leases due deliveries (see Store.ClaimDue).
 	claimDue(ctx context.Context, db *sqlx.DB, now time.Time, owner string, limit int, lease time.Duration, exclude []string) ([]hook.Job, error)
@@ -61,6 +63,9 @@ type dialect interface {
 	notify(ctx context.Context, db *sqlx.DB) error
 	// ingestWriters is how many ingestion batches may be written at once.
 	ingestWriters() int
+	// oneWriter reports whether the database takes one write transaction
+	// at a time, so the store queues its own (Store.writer).
+	oneWriter() bool
 
 	// bulkInsert prepares the fastest many-row insert into table in tx;
 	// flush tells whether the statement must be run once more, without

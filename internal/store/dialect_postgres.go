@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -54,10 +55,13 @@ func (d *postgresDialect) minuteBucket() string {
 
 func (d *postgresDialect) explain() string { return "EXPLAIN " }
 
-// outcomeRow casts each value: PostgreSQL cannot infer a VALUES list's types.
-func (d *postgresDialect) outcomeRow() string {
-	return "(?::uuid, ?::text, ?::timestamptz, ?::timestamptz, ?::integer)"
+// recordOutcomes: one UPDATE joined to a VALUES list, one round trip.
+func (d *postgresDialect) recordOutcomes(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, owner string, now time.Time) error {
+	return recordOutcomesJoined(ctx, tx, outs, owner, now)
 }
+
+// oneWriter: PostgreSQL locks rows, not the database.
+func (d *postgresDialect) oneWriter() bool { return false }
 
 // ingestWriters: two batches may be written at once, so one commits while
 // the next is written.

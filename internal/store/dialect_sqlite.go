@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -55,7 +56,13 @@ func (d *sqliteDialect) minuteBucket() string { return `CAST(created_at / 600000
 
 func (d *sqliteDialect) explain() string { return "EXPLAIN QUERY PLAN " }
 
-func (d *sqliteDialect) outcomeRow() string { return "(?, ?, ?, ?, ?)" }
+// recordOutcomes: a prepared one-row UPDATE run per delivery, in-process.
+func (d *sqliteDialect) recordOutcomes(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, owner string, now time.Time) error {
+	return recordOutcomesEach(ctx, tx, outs, owner, now)
+}
+
+// oneWriter: SQLite locks the whole file for a write transaction.
+func (d *sqliteDialect) oneWriter() bool { return true }
 
 // ingestWriters: SQLite takes one writer at a time anyway.
 func (d *sqliteDialect) ingestWriters() int { return 1 }

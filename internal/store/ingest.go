@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -245,23 +244,19 @@ func (s *Store) checkIdempotencyKey(ctx context.Context, tx *sqlx.Tx, b *ingestB
 	return false, nil
 }
 
-// insertEvents writes the new events in one statement.
+// insertEvents writes the new events.
 func (s *Store) insertEvents(ctx context.Context, tx *sqlx.Tx, b *ingestBatch) error {
-	var q strings.Builder
-	q.WriteString(`INSERT INTO events (id, app_id, event_type, payload, created_at) VALUES `)
-	args := make([]any, 0, 5*len(b.fresh))
-	for n, i := range b.fresh {
+	for _, i := range b.fresh {
 		r := b.reqs[i]
 		b.results[i].Event = hook.Event{ID: s.newID(), AppID: r.AppID, EventType: r.EventType, Payload: r.Payload, CreatedAt: b.now}
-		if n > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString("(?, ?, ?, ?, ?)")
-		args = append(args, b.results[i].Event.ID, r.AppID, r.EventType, r.Payload, b.now)
 	}
-	_, err := tx.ExecContext(ctx, tx.Rebind(q.String()), args...)
-	return err
+	return s.insertRows(ctx, tx, "events", eventColumns, len(b.fresh), func(n int) []any {
+		e := b.results[b.fresh[n]].Event
+		return []any{e.ID, e.AppID, e.EventType, e.Payload, b.now}
+	})
 }
+
+var eventColumns = []string{"id", "app_id", "event_type", "payload", "created_at"}
 
 // insertIdempotencyKeys records the keys of the new events.
 func insertIdempotencyKeys(ctx context.Context, tx *sqlx.Tx, b *ingestBatch) error {
@@ -285,7 +280,7 @@ func insertIdempotencyKeys(ctx context.Context, tx *sqlx.Tx, b *ingestBatch) err
 // event, in multi-row statements; those the lease reserves are stored
 // leased to its owner.
 func (s *Store) insertDeliveries(ctx context.Context, tx *sqlx.Tx, b *ingestBatch, lease IngestLease) error {
-	rows := deliveryRows{ctx: ctx, tx: tx}
+	var rows [][]any
 	for _, i := range b.fresh {
 		r := b.reqs[i]
 		subs, err := subscribers(ctx, tx, b, r)
@@ -313,12 +308,11 @@ func (s *Store) insertDeliveries(ctx context.Context, tx *sqlx.Tx, b *ingestBatc
 			default:
 				res.Queued++
 			}
-			if err := rows.add(id, r.AppID, wid, res.Event.ID, r.EventType, next, owner, leaseUntil, b.now, b.now); err != nil {
-				return err
-			}
+			rows = append(rows, []any{id, r.AppID, wid, res.Event.ID, r.EventType, hook.StatusPending, 0, next, owner, leaseUntil, b.now, b.now})
 		}
 	}
-	if err := rows.flush(); err != nil {
+	// Written once every subscriber query has run: COPY holds the connection.
+	if err := s.insertRows(ctx, tx, "deliveries", deliveryInsertColumns, len(rows), func(i int) []any { return rows[i] }); err != nil {
 		return err
 	}
 	return s.promoteBatch(ctx, tx, b)
@@ -377,39 +371,8 @@ func subscribers(ctx context.Context, tx *sqlx.Tx, b *ingestBatch, r IngestReque
 	return subs, nil
 }
 
-// deliveryRows collects delivery rows and inserts them 400 at a time.
-type deliveryRows struct {
-	ctx  context.Context
-	tx   *sqlx.Tx
-	q    strings.Builder
-	args []any
-	n    int
-}
-
-const deliveryRowsPerInsert = 400
-
-func (d *deliveryRows) add(args ...any) error {
-	if d.n > 0 {
-		d.q.WriteString(", ")
-	}
-	d.q.WriteString("(?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?)")
-	d.args = append(d.args, args...)
-	if d.n++; d.n == deliveryRowsPerInsert {
-		return d.flush()
-	}
-	return nil
-}
-
-func (d *deliveryRows) flush() error {
-	if d.n == 0 {
-		return nil
-	}
-	_, err := d.tx.ExecContext(d.ctx, d.tx.Rebind(`INSERT INTO deliveries (id, app_id, webhook_id, event_id, event_type, status, attempts, next_attempt_at, lease_owner, lease_until, created_at, updated_at) VALUES `+d.q.String()), d.args...)
-	d.q.Reset()
-	d.args = d.args[:0]
-	d.n = 0
-	return err
-}
+var deliveryInsertColumns = []string{"id", "app_id", "webhook_id", "event_id", "event_type", "status", "attempts",
+	"next_attempt_at", "lease_owner", "lease_until", "created_at", "updated_at"}
 
 // answerDups gives each request whose key came earlier in the batch that
 // request's event, as a replay.

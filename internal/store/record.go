@@ -81,39 +81,17 @@ func (s *Store) recordBatch(ctx context.Context, owner string, recs []AttemptRec
 // turned off and how many waiting FIFO deliveries it promoted.
 func (s *Store) recordIn(ctx context.Context, tx *sqlx.Tx, owner string, recs []AttemptRecord, fifo map[string]bool) ([]string, int, error) {
 	now := s.now()
-	var ins strings.Builder
-	ins.WriteString(`INSERT INTO attempts (id, delivery_id, webhook_id, trigger_type, succeeded, request_url, request_headers,
-		response_status, response_headers, response_body, response_truncated, duration_ms, error, created_at) VALUES `)
-	args := make([]any, 0, len(recs)*14)
-	for i, r := range recs {
-		if i > 0 {
-			ins.WriteString(", ")
-		}
-		ins.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-		args = append(args, attemptArgs(s.newID(), r, now)...)
-	}
-	if _, err := tx.ExecContext(ctx, tx.Rebind(ins.String()), args...); err != nil {
+	err := s.insertRows(ctx, tx, "attempts", attemptColumns, len(recs), func(i int) []any {
+		return attemptArgs(s.newID(), recs[i], now)
+	})
+	if err != nil {
 		return nil, 0, err
 	}
-
-	// One UPDATE for all deliveries, joined to a VALUES list.
-	var upd strings.Builder
-	upd.WriteString(`WITH v(id, status, next_at, last_at, auto) AS (VALUES `)
-	args = args[:0]
-	row := s.sqlDialect.outcomeRow()
+	outs := make([]outcomeRow, len(recs))
 	for i, r := range recs {
-		if i > 0 {
-			upd.WriteString(", ")
-		}
-		upd.WriteString(row)
-		args = append(args, r.Job.ID, r.Outcome.Status, r.Outcome.NextAttemptAt, attemptTime(r, now), automatic(r.Attempt))
+		outs[i] = outcomeRow{r.Job.ID, string(r.Outcome.Status), r.Outcome.NextAttemptAt, attemptTime(r, now), automatic(r.Attempt)}
 	}
-	upd.WriteString(`) UPDATE deliveries SET status = v.status, attempts = deliveries.attempts + 1,
-		automatic_attempts = deliveries.automatic_attempts + v.auto, next_attempt_at = v.next_at,
-		last_attempt_at = v.last_at, lease_owner = '', lease_until = NULL, updated_at = ?
-		FROM v WHERE deliveries.id = v.id AND deliveries.lease_owner = ?`)
-	args = append(args, now, owner)
-	if _, err := tx.ExecContext(ctx, tx.Rebind(upd.String()), args...); err != nil {
+	if err := s.sqlDialect.recordOutcomes(ctx, tx, outs, owner, now); err != nil {
 		return nil, 0, err
 	}
 	return s.afterBatch(ctx, tx, recs, fifo, now)
@@ -185,6 +163,63 @@ func (s *Store) endedFIFO(ctx context.Context, recs []AttemptRecord) (map[string
 	return out, nil
 }
 
+var attemptColumns = []string{"id", "delivery_id", "webhook_id", "trigger_type", "succeeded", "request_url", "request_headers",
+	"response_status", "response_headers", "response_body", "response_truncated", "duration_ms", "error", "created_at"}
+
+// outcomeRow is what recording an attempt changes of its delivery.
+type outcomeRow struct {
+	id     string
+	status string
+	nextAt *time.Time
+	lastAt time.Time
+	auto   int
+}
+
+// outcomeSet is the change recordOutcomes makes to each delivery still
+// leased to owner (id and lease_owner are the two last parameters).
+const outcomeSet = `status = ?, attempts = attempts + 1, automatic_attempts = automatic_attempts + ?,
+	next_attempt_at = ?, last_attempt_at = ?, lease_owner = '', lease_until = NULL, updated_at = ?`
+
+// recordOutcomesEach updates each delivery with one prepared statement run
+// per row (SQLite: in-process, so a run costs no round trip, and a
+// one-row statement is parsed once per batch, not once per row).
+func recordOutcomesEach(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, owner string, now time.Time) error {
+	stmt, err := tx.PrepareContext(ctx, `UPDATE deliveries SET `+outcomeSet+` WHERE id = ? AND lease_owner = ?`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, o := range outs {
+		if _, err := stmt.ExecContext(ctx, o.status, o.auto, o.nextAt, o.lastAt, now, o.id, owner); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// recordOutcomesJoined updates all deliveries with one UPDATE joined to a
+// VALUES list (PostgreSQL: one round trip), each value cast, as
+// PostgreSQL cannot infer a VALUES list's types.
+func recordOutcomesJoined(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, owner string, now time.Time) error {
+	var upd strings.Builder
+	upd.WriteString(`WITH v(id, status, next_at, last_at, auto) AS (VALUES `)
+	args := make([]any, 0, 5*len(outs)+2)
+	for i, o := range outs {
+		if i > 0 {
+			upd.WriteString(", ")
+		}
+		upd.WriteString("(?::uuid, ?::text, ?::timestamptz, ?::timestamptz, ?::integer)")
+		args = append(args, o.id, o.status, o.nextAt, o.lastAt, o.auto)
+	}
+	upd.WriteString(`) UPDATE deliveries SET status = v.status, attempts = deliveries.attempts + 1,
+		automatic_attempts = deliveries.automatic_attempts + v.auto, next_attempt_at = v.next_at,
+		last_attempt_at = v.last_at, lease_owner = '', lease_until = NULL, updated_at = ?
+		FROM v WHERE deliveries.id = v.id AND deliveries.lease_owner = ?`)
+	args = append(args, now, owner)
+	_, err := tx.ExecContext(ctx, tx.Rebind(upd.String()), args...)
+	return err
+}
+
 // automatic is 1 for an attempt that counts toward the retry schedule.
 func automatic(a hook.Attempt) int {
 	if a.Trigger == hook.TriggerAutomatic {
@@ -212,8 +247,12 @@ func attemptArgs(id string, r AttemptRecord, now time.Time) []any {
 		st := a.ResponseStatus
 		status = &st
 	}
+	var body any // no response is NULL: COPY writes a nil []byte as empty
+	if a.ResponseBody != nil {
+		body = a.ResponseBody
+	}
 	return []any{id, r.Job.ID, r.Job.WebhookID, a.Trigger, a.Succeeded, a.RequestURL, string(reqHeaders),
-		status, string(respHeaders), a.ResponseBody, a.ResponseTruncated, a.Duration.Milliseconds(), a.Error, attemptTime(r, now)}
+		status, string(respHeaders), body, a.ResponseTruncated, a.Duration.Milliseconds(), a.Error, attemptTime(r, now)}
 }
 
 // okHookTTL bounds how long a success may skip clearing failing_since.

@@ -50,6 +50,11 @@ type Options struct {
 type Store struct {
 	db         *sqlx.DB
 	sqlDialect dialect // what differs between SQLite and PostgreSQL
+	// writer, on SQLite, is held by each write transaction of the store:
+	// SQLite takes one writer at a time, and a writer that finds the file
+	// locked polls with sleeps of 1 to 100 ms (busy_timeout). Queued here
+	// instead, the next transaction begins as soon as the last commits.
+	writer     chan struct{}
 	box        *secretbox.Box
 	nowFunc    func() time.Time
 	bcryptCost int
@@ -111,6 +116,9 @@ func Connect(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("connect to %s database: %w", d.name(), redactErr(err))
 	}
 	s := &Store{db: db, sqlDialect: d, box: opts.Box, nowFunc: opts.Now, bcryptCost: opts.BcryptCost}
+	if d.oneWriter() {
+		s.writer = make(chan struct{}, 1)
+	}
 	if s.nowFunc == nil {
 		s.nowFunc = time.Now
 	}
@@ -184,6 +192,14 @@ func validID(id string) bool {
 
 // inTx runs fn in a transaction, committing when it returns nil.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	if s.writer != nil {
+		select {
+		case s.writer <- struct{}{}:
+			defer func() { <-s.writer }()
+		case <-ctx.Done():
+			return fmt.Errorf("begin: %w", ctx.Err())
+		}
+	}
 	return inTx(ctx, s.db, fn)
 }
 
