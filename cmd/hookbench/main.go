@@ -44,18 +44,23 @@ type options struct {
 	seed        int
 	workers     int
 	concurrency int
+	procs       int // Hookboard processes in the scaleout scenario's second phase
 }
 
 func main() {
+	if os.Getenv(childEnv) == "1" { // a scaleout child (procs.go)
+		os.Exit(childMain())
+	}
 	var o options
 	flag.StringVar(&o.db, "db", "sqlite", "sqlite or postgres")
 	flag.StringVar(&o.dsn, "dsn", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL URL (with -db postgres); a schema is created in it and dropped afterwards")
-	flag.StringVar(&o.scenario, "scenario", "all", "all, or one or more (comma-separated) of throughput, latency, fanout, slow, policies, dashboard; drain and ingest measure the sender and the API alone; recovery (minutes) a recovery job beside the throughput load")
+	flag.StringVar(&o.scenario, "scenario", "all", "all, or one or more (comma-separated) of throughput, latency, fanout, slow, policies, dashboard; drain and ingest measure the sender and the API alone; recovery (minutes) a recovery job beside the throughput load; scaleout (postgres) the throughput load on one Hookboard process, then on -procs of them")
 	flag.DurationVar(&o.duration, "duration", 30*time.Second, "how long load is offered (throughput, latency, slow)")
 	flag.IntVar(&o.rate, "rate", 500, "events per second offered in the latency scenario")
 	flag.IntVar(&o.seed, "seed", 1_000_000, "deliveries stored for the dashboard scenario")
 	flag.IntVar(&o.workers, "workers", 256, "sender workers (HOOKBOARD_WORKERS)")
 	flag.IntVar(&o.concurrency, "concurrency", 128, "concurrent API clients in the load generator")
+	flag.IntVar(&o.procs, "procs", 2, "Hookboard processes sharing the database in the scaleout scenario's second phase")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	config.TuneGC(os.Getenv) // as hookboard serve does
@@ -113,6 +118,7 @@ func init() {
 		"throughput": throughput, "latency": latency, "fanout": fanout, "slow": slowEndpoint, "dashboard": dashboard,
 		"drain": drain, "ingest": ingestOnly, "policies": policies,
 		"recovery": recoveryScenario, // recovery.go
+		"scaleout": scaleOut,         // scaleout.go, procs.go
 	}
 }
 

@@ -1,0 +1,345 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/hookboard/hookboard/internal/assembly"
+	"github.com/hookboard/hookboard/internal/config"
+	"github.com/hookboard/hookboard/internal/secretbox"
+)
+
+// The scaleout scenario (issue 19): does a second Hookboard process on the
+// same PostgreSQL deliver more, and never twice? The throughput load runs
+// against one child process, then, on a fresh schema, against -procs child
+// processes that share it, the load generator's clients spread evenly over
+// their URLs. The children are real processes: hookbench re-executes itself
+// with childEnv set, and the child assembles Hookboard as `hookboard serve`
+// does, configured only through its environment.
+
+// childEnv set to "1" makes hookbench (or its test binary) a Hookboard child.
+const childEnv = "HOOKBENCH_CHILD"
+
+// childMain runs Hookboard as `hookboard serve` assembles it, configured by
+// the environment, logging to its standard output; it writes its URL on
+// file descriptor 3 once it listens, and stops on SIGTERM or SIGINT.
+func childMain() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cfg, err := config.Load(nil, os.Getenv, os.Stderr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "hookbench child:", err)
+		return 2
+	}
+	config.TuneGC(os.Getenv)
+	p, err := assembly.Open(ctx, cfg, assembly.WithLogger(slog.New(slog.NewTextHandler(os.Stdout, nil))))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "hookbench child:", err)
+		return 1
+	}
+	defer p.Close()
+	ready := os.NewFile(3, "ready")
+	fmt.Fprintln(ready, p.URL())
+	ready.Close()
+	if err := p.Run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "hookbench child:", err)
+		return 1
+	}
+	return 0
+}
+
+// childSettings is the environment every child of a phase gets: hookbench's
+// own (minus any Hookboard setting, so the children run serve's defaults
+// as the in-process bench does) plus the bench's settings and one pair of
+// fresh keys, so a secret one child encrypted the others decrypt.
+func childSettings(dsn string, workers int) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, "HOOKBOARD_") && name != "DATABASE_URL" && name != childEnv {
+			env = append(env, kv)
+		}
+	}
+	return append(env, childEnv+"=1", "DATABASE_URL="+dsn, "HOOKBOARD_ADDR=127.0.0.1:0",
+		"HOOKBOARD_WORKERS="+strconv.Itoa(workers), "HOOKBOARD_DELIVERY_TIMEOUT=2s",
+		"HOOKBOARD_ALLOW_PRIVATE_TARGETS=true", "HOOKBOARD_ALLOW_HTTP_TARGETS=true",
+		"HOOKBOARD_SESSION_KEY="+secretbox.NewKey(), "HOOKBOARD_ENCRYPTION_KEY="+secretbox.NewKey())
+}
+
+// lookup reads a variable from an environment list, as os.Getenv would in
+// the child.
+func lookup(env []string) func(string) string {
+	return func(name string) string {
+		v := ""
+		for _, kv := range env {
+			if n, val, ok := strings.Cut(kv, "="); ok && n == name {
+				v = val
+			}
+		}
+		return v
+	}
+}
+
+// child is one Hookboard child process.
+type child struct {
+	cmd      *exec.Cmd
+	url      string
+	logPath  string
+	done     chan struct{} // closed when the process has been waited for
+	maxRSS   atomic.Int64  // KiB, sampled every 100 ms
+	ingested atomic.Int64  // events the load generator posted to it
+	logBytes int64
+}
+
+// startChild starts a child with env, logging to a file in dir, and
+// returns once it answers /readyz.
+func startChild(ctx context.Context, exe, dir string, i int, env []string) (*child, error) {
+	c := &child{logPath: filepath.Join(dir, fmt.Sprintf("child-%d.log", i)), done: make(chan struct{})}
+	logf, err := os.Create(c.logPath)
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close()
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer pr.Close()
+	c.cmd = exec.Command(exe)
+	c.cmd.Env, c.cmd.Stdout, c.cmd.Stderr, c.cmd.ExtraFiles = env, logf, logf, []*os.File{pw}
+	// If hookbench dies, its children are told to stop rather than left behind.
+	c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	err = c.cmd.Start()
+	pw.Close()
+	if err != nil {
+		return nil, fmt.Errorf("start child: %w", err)
+	}
+	go func() { c.cmd.Wait(); close(c.done) }()
+	if err := c.awaitReady(ctx, pr); err != nil {
+		c.stop()
+		return nil, err
+	}
+	return c, nil
+}
+
+// awaitReady reads the child's URL from the pipe, then polls /readyz.
+func (c *child) awaitReady(ctx context.Context, pr io.Reader) error {
+	line := make(chan string, 1)
+	go func() {
+		s, _ := bufio.NewReader(pr).ReadString('\n')
+		line <- strings.TrimSpace(s)
+	}()
+	limit := time.After(30 * time.Second)
+	select {
+	case c.url = <-line:
+	case <-limit:
+		return fmt.Errorf("child %d gave no URL within 30 s: %s", c.cmd.Process.Pid, c.logTail())
+	}
+	if c.url == "" {
+		<-c.done
+		return fmt.Errorf("child exited before listening: %s", c.logTail())
+	}
+	for {
+		if resp, err := http.Get(c.url + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-c.done:
+			return fmt.Errorf("child exited before it was ready: %s", c.logTail())
+		case <-limit:
+			return fmt.Errorf("child %s not ready within 30 s: %s", c.url, c.logTail())
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// logTail is the end of the child's log, for an error message.
+func (c *child) logTail() string {
+	b, _ := os.ReadFile(c.logPath)
+	if len(b) > 2000 {
+		b = b[len(b)-2000:]
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// stop sends SIGTERM and waits; after 10 s it kills the child. It notes the
+// size of the child's log. Stopping a stopped child does nothing.
+func (c *child) stop() {
+	select {
+	case <-c.done:
+	default:
+		c.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-c.done:
+		case <-time.After(10 * time.Second):
+			c.cmd.Process.Kill()
+			<-c.done
+		}
+	}
+	if fi, err := os.Stat(c.logPath); err == nil {
+		c.logBytes = fi.Size()
+	}
+}
+
+// sampleRSS notes the child's largest VmRSS until ctx ends or it exits.
+func (c *child) sampleRSS(ctx context.Context) {
+	path := fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid)
+	for {
+		if kb := statusKiB(path, "VmRSS:"); kb > c.maxRSS.Load() {
+			c.maxRSS.Store(kb)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.done:
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// statusKiB reads one "Name: N kB" line of a /proc status file; 0 if absent.
+func statusKiB(path, field string) int64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, field); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb
+		}
+	}
+	return 0
+}
+
+// procTicks is a process's user + system CPU time in clock ticks
+// (/proc/PID/stat fields 14 and 15).
+func procTicks(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) may hold spaces; the fields after it don't.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	return utime + stime, errors.Join(err1, err2)
+}
+
+// machineTicks is the whole machine's busy and total CPU time in clock
+// ticks, from /proc/stat's first line (busy: all but idle and iowait).
+func machineTicks() (busy, total int64, err error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0, err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0, 0, errors.New("/proc/stat: unexpected format")
+	}
+	for i, s := range f[1:9] { // user nice system idle iowait irq softirq steal
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, 0, fmt.Errorf("/proc/stat: %w", err)
+		}
+		total += n
+		if i != 3 && i != 4 {
+			busy += n
+		}
+	}
+	return busy, total, nil
+}
+
+// tickMicros is one clock tick (USER_HZ, 100 on Linux) in microseconds.
+const tickMicros = 10_000
+
+// cpuMark is the machine's and the children's CPU time at one moment.
+type cpuMark struct{ busy, total, children int64 }
+
+func markCPU(children []*child) (cpuMark, error) {
+	var m cpuMark
+	var err error
+	if m.busy, m.total, err = machineTicks(); err != nil {
+		return m, err
+	}
+	for _, c := range children {
+		t, err := procTicks(c.cmd.Process.Pid)
+		if err != nil {
+			return m, fmt.Errorf("child CPU time: %w", err)
+		}
+		m.children += t
+	}
+	return m, nil
+}
+
+// dupReceiver is a loopback endpoint that counts every arrival by its
+// webhook-id: an arrival whose id arrived before is a duplicate. It notes
+// the first arrival of sampled ids, for latencies, as receiver does.
+type dupReceiver struct {
+	*receiver
+	seen   map[string]struct{} // guarded by receiver.mu
+	unique atomic.Int64
+	dups   atomic.Int64
+}
+
+func newDupReceiver(ctx context.Context) (*dupReceiver, error) {
+	dr := &dupReceiver{receiver: &receiver{arrivals: map[string]time.Time{}}, seen: map[string]struct{}{}}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		now := time.Now()
+		io.Copy(io.Discard, r.Body)
+		id := r.Header.Get("webhook-id")
+		dr.mu.Lock()
+		_, dup := dr.seen[id]
+		if !dup {
+			dr.seen[id] = struct{}{}
+			if sampled(id) {
+				dr.arrivals[id+r.URL.Path] = now
+			}
+		}
+		dr.mu.Unlock()
+		if dup {
+			dr.dups.Add(1)
+		} else {
+			dr.unique.Add(1)
+		}
+		dr.count.Add(1)
+		w.WriteHeader(http.StatusNoContent)
+	})}
+	go srv.Serve(ln)
+	go func() { <-ctx.Done(); srv.Close() }()
+	dr.url = "http://" + ln.Addr().String()
+	return dr, nil
+}

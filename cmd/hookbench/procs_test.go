@@ -1,0 +1,79 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hookboard/hookboard/internal/store/storetest"
+)
+
+// TestMain lets the test binary be a scaleout child, as hookbench is: the
+// scenario re-executes os.Executable(), here the test binary.
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" {
+		os.Exit(childMain())
+	}
+	os.Exit(m.Run())
+}
+
+// The scaleout scenario runs briefly on PostgreSQL: in both phases every
+// event is delivered and recorded once, and in the second each of two
+// distinct child processes took events and logged.
+func TestScaleOutScenario(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Hookboard processes under load for several seconds")
+	}
+	if !slices.Contains(storetest.Dialects(t), "postgres") {
+		t.Skip("TEST_DATABASE_URL is not set: scaleout runs on PostgreSQL only")
+	}
+	o := options{db: "postgres", dsn: os.Getenv("TEST_DATABASE_URL"), duration: 2 * time.Second, workers: 64, concurrency: 16, procs: 2}
+	one, many, err := scaleOutPhases(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ph := range []phase{one, many} {
+		if ph.events == 0 || ph.delivered != ph.events || ph.recorded != ph.events || ph.duplicates != 0 {
+			t.Errorf("%d process(es): %d events, %d delivered, %d recorded, %d duplicates", ph.procs, ph.events, ph.delivered, ph.recorded, ph.duplicates)
+		}
+		if len(ph.children) != ph.procs {
+			t.Fatalf("%d children for %d processes", len(ph.children), ph.procs)
+		}
+		pids := map[int]bool{os.Getpid(): true}
+		for _, c := range ph.children {
+			if pids[c.pid] || c.ingested == 0 || c.logBytes == 0 || c.maxRSS == 0 {
+				t.Errorf("%d process(es): child %+v: a PID seen before, or no events, log or RSS", ph.procs, c)
+			}
+			pids[c.pid] = true
+		}
+		if ph.cpu.busy <= 0 || ph.cpu.children <= 0 {
+			t.Errorf("%d process(es): no CPU time measured: %+v", ph.procs, ph.cpu)
+		}
+	}
+	line, _ := json.Marshal(scaleOutResult(o, one, many))
+	var res map[string]any
+	json.Unmarshal(line, &res)
+	for _, f := range []string{"procs", "one_per_sec", "procs_per_sec", "ratio", "duplicates_one", "duplicates_procs",
+		"cpu_us_per_delivery_one", "cpu_us_per_delivery_procs", "p50_ms_procs", "p99_ms_procs", "max_child_rss_mb"} {
+		if _, ok := res[f].(float64); !ok {
+			t.Errorf("no number %q in %s", f, line)
+		}
+	}
+	t.Log(string(line))
+}
+
+// On SQLite the scenario says why it does not run, and starts nothing.
+func TestScaleOutNeedsPostgres(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if runScenarios(options{db: "sqlite", procs: 2}, []string{"scaleout"}, &out, &errOut) || out.Len() != 0 {
+		t.Fatalf("scaleout ran on SQLite: %s", out.String())
+	}
+	if !strings.Contains(errOut.String(), "needs -db postgres") {
+		t.Errorf("error = %q, want it to say the scenario needs PostgreSQL", errOut.String())
+	}
+}

@@ -1,0 +1,286 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hookboard/hookboard/internal/assembly"
+	"github.com/hookboard/hookboard/internal/config"
+)
+
+// phase is what one run of the throughput load against n child processes
+// on one fresh schema measured.
+type phase struct {
+	procs                           int
+	events, ingestErrs              int64
+	delivered, duplicates, recorded int64 // delivered: distinct webhook-ids that arrived
+	seconds                         float64
+	lat                             []time.Duration
+	cpu                             cpuMark // from the load's start to the last delivery recorded
+	children                        []childFigures
+}
+
+// childFigures is one child process as the phase saw it.
+type childFigures struct {
+	pid              int
+	ingested         int64 // events the load generator posted to it
+	logBytes, maxRSS int64 // its log's size; its largest VmRSS, KiB
+}
+
+// scaleOut is the scaleout scenario: the throughput load against one child
+// process, then against -procs of them on one schema.
+func scaleOut(ctx context.Context, o options) (result, error) {
+	one, many, err := scaleOutPhases(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	return scaleOutResult(o, one, many), nil
+}
+
+func scaleOutPhases(ctx context.Context, o options) (one, many phase, err error) {
+	if o.db != "postgres" {
+		return one, many, errors.New("needs -db postgres: its processes share one PostgreSQL database (an SQLite file belongs to one process)")
+	}
+	if o.procs < 1 || o.procs > 16 {
+		return one, many, fmt.Errorf("-procs must be from 1 to 16, not %d", o.procs)
+	}
+	if one, err = runPhase(ctx, o, 1); err != nil {
+		return one, many, fmt.Errorf("one process: %w", err)
+	}
+	if many, err = runPhase(ctx, o, o.procs); err != nil {
+		return one, many, fmt.Errorf("%d processes: %w", o.procs, err)
+	}
+	return one, many, nil
+}
+
+func scaleOutResult(o options, one, many phase) result {
+	res := result{"procs": o.procs, "one_per_sec": round(one.perSec()), "procs_per_sec": round(many.perSec()),
+		"max_child_rss_mb": round(float64(max(one.maxRSS(), many.maxRSS())) / 1024)}
+	if one.perSec() > 0 {
+		res["ratio"] = round(many.perSec() / one.perSec())
+	}
+	one.addTo(res, "_one")
+	many.addTo(res, "_procs")
+	return res
+}
+
+func (ph phase) perSec() float64 {
+	if ph.seconds == 0 {
+		return 0
+	}
+	return float64(ph.recorded) / ph.seconds
+}
+
+func (ph phase) maxRSS() int64 {
+	var kb int64
+	for _, c := range ph.children {
+		kb = max(kb, c.maxRSS)
+	}
+	return kb
+}
+
+// addTo writes the phase's figures into res, each key ending in suffix.
+func (ph phase) addTo(res result, suffix string) {
+	perDelivery := func(ticks int64) float64 {
+		if ph.recorded == 0 {
+			return 0
+		}
+		return round(float64(ticks*tickMicros) / float64(ph.recorded))
+	}
+	busy := 0.0
+	if ph.cpu.total > 0 {
+		busy = round(100 * float64(ph.cpu.busy) / float64(ph.cpu.total))
+	}
+	var perChild []int64
+	for _, c := range ph.children {
+		perChild = append(perChild, c.ingested)
+	}
+	for k, v := range map[string]any{
+		"events": ph.events, "ingest_errors": ph.ingestErrs, "delivered": ph.delivered, "recorded": ph.recorded,
+		"duplicates": ph.duplicates, "seconds": round(ph.seconds), "deliveries_per_sec": round(ph.perSec()),
+		"p50_ms": percentile(ph.lat, .5), "p99_ms": percentile(ph.lat, .99),
+		"cpu_us_per_delivery": perDelivery(ph.cpu.busy), "children_cpu_us_per_delivery": perDelivery(ph.cpu.children),
+		"cpu_busy_percent": busy, "max_child_rss_mb": round(float64(ph.maxRSS()) / 1024), "events_per_child": perChild,
+	} {
+		res[k+suffix] = v
+	}
+}
+
+// runPhase makes a fresh schema with the bench's tenant and one webhook to
+// a loopback receiver, starts n children on it, offers the throughput load
+// spread over them, and stops them and drops the schema, whatever happens.
+func runPhase(ctx context.Context, o options, n int) (ph phase, err error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	dsn, drop, err := freshDatabase(ctx, o)
+	if err != nil {
+		return ph, err
+	}
+	defer drop()
+	env := childSettings(dsn, o.workers)
+	in, err := openShared(ctx, env)
+	if err != nil {
+		return ph, err
+	}
+	defer in.Close()
+	rc, err := newDupReceiver(ctx)
+	if err != nil {
+		return ph, err
+	}
+	if err := addWebhook(ctx, in, "sink", rc.url+"/hook"); err != nil {
+		return ph, err
+	}
+	children, stopAll, err := startChildren(ctx, n, env)
+	defer stopAll()
+	if err != nil {
+		return ph, err
+	}
+	for _, c := range children {
+		go c.sampleRSS(ctx)
+	}
+	ph, err = loadPhase(ctx, o, in, rc, children)
+	stopAll()
+	for _, c := range children {
+		ph.children = append(ph.children, childFigures{pid: c.cmd.Process.Pid, ingested: c.ingested.Load(), logBytes: c.logBytes, maxRSS: c.maxRSS.Load()})
+	}
+	ph.procs = n
+	return ph, err
+}
+
+// openShared opens and migrates the schema with the configuration the
+// children load from env, and adds the bench's admin, API key and event
+// type, before any child runs.
+func openShared(ctx context.Context, env []string) (*instance, error) {
+	cfg, err := config.Load(nil, lookup(env), io.Discard)
+	if err != nil {
+		return nil, err
+	}
+	st, err := assembly.OpenStore(ctx, &cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, err
+	}
+	in := &instance{st: st, cleanup: []func(){func() { st.Close() }}}
+	if err := in.addTenant(ctx); err != nil {
+		in.Close()
+		return nil, err
+	}
+	return in, nil
+}
+
+// startChildren starts n children one after the other (each migrates on
+// open, so none races another). stopAll stops them (SIGTERM, SIGKILL
+// after 10 s) and removes their logs; it may be called more than once.
+func startChildren(ctx context.Context, n int, env []string) (children []*child, stopAll func(), err error) {
+	dir, err := os.MkdirTemp("", "hookbench-procs")
+	if err != nil {
+		return nil, func() {}, err
+	}
+	stopAll = func() {
+		var wg sync.WaitGroup
+		for _, c := range children {
+			wg.Go(c.stop)
+		}
+		wg.Wait()
+		os.RemoveAll(dir)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, stopAll, err
+	}
+	for i := range n {
+		c, err := startChild(ctx, exe, dir, i, env)
+		if err != nil {
+			return children, stopAll, err
+		}
+		children = append(children, c)
+	}
+	return children, stopAll, nil
+}
+
+// loadPhase offers the throughput load, its clients spread evenly over the
+// children, and waits until every event was delivered and recorded.
+func loadPhase(ctx context.Context, o options, in *instance, rc *dupReceiver, children []*child) (phase, error) {
+	var ph phase
+	var mu sync.Mutex
+	var sents []sent
+	var total, ingestErrs atomic.Int64
+	before, err := markCPU(children)
+	if err != nil {
+		return ph, err
+	}
+	begin := time.Now()
+	deadline := begin.Add(o.duration)
+	var wg sync.WaitGroup
+	clients := childClients(in, children, o.concurrency)
+	for g := range o.concurrency {
+		c, ch := clients[g%len(children)], children[g%len(children)]
+		wg.Go(func() {
+			var mine []sent
+			for time.Now().Before(deadline) {
+				at := time.Now()
+				id, err := c.ingest()
+				if err != nil {
+					ingestErrs.Add(1)
+					continue
+				}
+				total.Add(1)
+				ch.ingested.Add(1)
+				if sampled(id) {
+					mine = append(mine, sent{id, at})
+				}
+			}
+			mu.Lock()
+			sents = append(sents, mine...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	ph.events, ph.ingestErrs = total.Load(), ingestErrs.Load()
+	if ph.recorded, err = awaitDrain(ctx, in, rc, ph.events); err != nil {
+		return ph, err
+	}
+	ph.seconds = time.Since(begin).Seconds()
+	after, err := markCPU(children)
+	if err != nil {
+		return ph, err
+	}
+	ph.cpu = cpuMark{busy: after.busy - before.busy, total: after.total - before.total, children: after.children - before.children}
+	time.Sleep(time.Second) // a late second delivery would show now
+	ph.delivered, ph.duplicates = rc.unique.Load(), rc.dups.Load()
+	ph.lat = rc.latencies(sents, "/hook")
+	return ph, nil
+}
+
+// childClients is one keep-alive client per child, sharing conc
+// connections evenly.
+func childClients(in *instance, children []*child, conc int) []*client {
+	clients := make([]*client, len(children))
+	for i, c := range children {
+		clients[i] = newClient(&instance{base: c.url, app: in.app, key: in.key}, (conc+len(children)-1)/len(children))
+	}
+	return clients
+}
+
+// awaitDrain waits (at most 5 minutes) until events distinct deliveries
+// have arrived and as many succeeded attempts are recorded; it returns how
+// many are recorded.
+func awaitDrain(ctx context.Context, in *instance, rc *dupReceiver, events int64) (int64, error) {
+	limit := time.Now().Add(5 * time.Minute)
+	for rc.unique.Load() < events && time.Now().Before(limit) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	for {
+		recorded, err := countSucceeded(ctx, in.st)
+		if err != nil || recorded >= events || time.Now().After(limit) {
+			return recorded, err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
