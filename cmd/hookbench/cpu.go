@@ -17,6 +17,9 @@ type cpuSnap struct {
 
 const ticksPerSec = 100 // USER_HZ: fixed at 100 for user space on Linux
 
+// tickMicros is one clock tick in microseconds.
+const tickMicros = float64(time.Second/time.Microsecond) / ticksPerSec
+
 func readCPU() cpuSnap {
 	s := cpuSnap{at: time.Now()}
 	if b, err := os.ReadFile("/proc/stat"); err == nil {
@@ -83,7 +86,7 @@ func cpuFigures(a, b cpuSnap, n int64, res result) {
 	if n <= 0 || busy+idle <= 0 {
 		return
 	}
-	tickUs := float64(time.Second/time.Microsecond) / ticksPerSec
+	tickUs := tickMicros
 	res["cpu_us_per_delivery"] = round(float64(busy) * tickUs / float64(n))
 	res["process_cpu_us_per_delivery"] = round(float64(b.self-a.self) * tickUs / float64(n))
 	if pg := b.postgres - a.postgres; pg > 0 {

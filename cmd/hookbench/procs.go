@@ -233,68 +233,19 @@ func statusKiB(path, field string) int64 {
 	return 0
 }
 
-// procTicks is a process's user + system CPU time in clock ticks
-// (/proc/PID/stat fields 14 and 15).
-func procTicks(pid int) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	// The command name (field 2) may hold spaces; the fields after it don't.
-	i := strings.LastIndexByte(string(b), ')')
-	if i < 0 {
-		return 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 13 {
-		return 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
-	}
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	return utime + stime, errors.Join(err1, err2)
-}
-
-// machineTicks is the whole machine's busy and total CPU time in clock
-// ticks, from /proc/stat's first line (busy: all but idle and iowait).
-func machineTicks() (busy, total int64, err error) {
-	b, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return 0, 0, err
-	}
-	line, _, _ := strings.Cut(string(b), "\n")
-	f := strings.Fields(line)
-	if len(f) < 9 || f[0] != "cpu" {
-		return 0, 0, errors.New("/proc/stat: unexpected format")
-	}
-	for i, s := range f[1:9] { // user nice system idle iowait irq softirq steal
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return 0, 0, fmt.Errorf("/proc/stat: %w", err)
-		}
-		total += n
-		if i != 3 && i != 4 {
-			busy += n
-		}
-	}
-	return busy, total, nil
-}
-
-// tickMicros is one clock tick (USER_HZ, 100 on Linux) in microseconds.
-const tickMicros = 10_000
-
 // cpuMark is the machine's and the children's CPU time at one moment.
 type cpuMark struct{ busy, total, children int64 }
 
 func markCPU(children []*child) (cpuMark, error) {
-	var m cpuMark
-	var err error
-	if m.busy, m.total, err = machineTicks(); err != nil {
-		return m, err
+	snap := readCPU()
+	m := cpuMark{busy: snap.busy, total: snap.busy + snap.idle}
+	if m.total == 0 {
+		return m, errors.New("/proc/stat: no CPU time")
 	}
 	for _, c := range children {
-		t, err := procTicks(c.cmd.Process.Pid)
-		if err != nil {
-			return m, fmt.Errorf("child CPU time: %w", err)
+		t := selfTicks(fmt.Sprintf("/proc/%d/stat", c.cmd.Process.Pid))
+		if t == 0 {
+			return m, fmt.Errorf("child CPU time: /proc/%d/stat unreadable", c.cmd.Process.Pid)
 		}
 		m.children += t
 	}

@@ -92,7 +92,7 @@ func (ph phase) addTo(res result, suffix string) {
 		if ph.recorded == 0 {
 			return 0
 		}
-		return round(float64(ticks*tickMicros) / float64(ph.recorded))
+		return round(float64(ticks) * tickMicros / float64(ph.recorded))
 	}
 	busy := 0.0
 	if ph.cpu.total > 0 {
