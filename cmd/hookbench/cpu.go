@@ -11,8 +11,8 @@ import (
 // process's own from /proc/self/stat, both in clock ticks (USER_HZ, 100 a
 // second on Linux), at one moment.
 type cpuSnap struct {
-	busy, idle, self, postgres int64
-	at                         time.Time
+	busy, idle, steal, self, postgres int64
+	at                                time.Time
 }
 
 const ticksPerSec = 100 // USER_HZ: fixed at 100 for user space on Linux
@@ -27,9 +27,13 @@ func readCPU() cpuSnap {
 		f := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal …
 		for i := 1; i < len(f) && i <= 8; i++ {
 			v, _ := strconv.ParseInt(f[i], 10, 64)
-			if i == 4 || i == 5 { // idle, iowait
+			switch i {
+			case 4, 5: // idle, iowait
 				s.idle += v
-			} else {
+			case 8: // steal: time the host gave another machine
+				s.steal += v
+				s.busy += v
+			default:
 				s.busy += v
 			}
 		}
@@ -95,4 +99,7 @@ func cpuFigures(a, b cpuSnap, n int64, res result) {
 		res["postgres_cpu_us_per_delivery"] = round(float64(pg) * tickUs / float64(n))
 	}
 	res["machine_busy_pct"] = round(float64(busy) / float64(busy+idle) * 100)
+	if steal := b.steal - a.steal; steal > 0 {
+		res["steal_pct"] = round(float64(steal) / float64(busy+idle) * 100)
+	}
 }

@@ -468,13 +468,15 @@ func latency(ctx context.Context, o options) (result, error) {
 	}
 	defer in.Close()
 	c := newClient(in, o.concurrency)
-	dur := min(o.duration, 20*time.Second)
+	dur := o.duration
 	interval := time.Second / time.Duration(o.rate)
 	var mu sync.Mutex
 	var sents []sent
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, o.concurrency)
 	tick := time.NewTicker(interval)
+	cpu0 := readCPU()
+	begin := cpu0.at
 	end := time.After(dur)
 loop:
 	for {
@@ -503,8 +505,30 @@ loop:
 		time.Sleep(10 * time.Millisecond)
 	}
 	lat := rc.latencies(sents, "/hook")
-	return result{"events": len(sents), "delivered": rc.count.Load(), "rate": o.rate, "seconds": dur.Seconds(),
-		"p50_ms": percentile(lat, .5), "p99_ms": percentile(lat, .99)}, nil
+	res := result{"events": len(sents), "offered": int(dur / interval), "delivered": rc.count.Load(), "rate": o.rate, "seconds": dur.Seconds(),
+		"p50_ms": percentile(lat, .5), "p99_ms": percentile(lat, .99), "max_ms": percentile(lat, 1)}
+	cpuFigures(cpu0, readCPU(), int64(len(lat)), res)
+	if slow := rc.slowSeconds(sents, "/hook", begin, 50*time.Millisecond); len(slow) > 0 {
+		res["slow_at_s"] = slow // when the deliveries over 50 ms were sent, to line up with logs
+	}
+	return res, nil
+}
+
+// slowSeconds lists the whole seconds since begin in which an event was
+// sent whose delivery took longer than limit, each second once.
+func (rc *receiver) slowSeconds(sents []sent, path string, begin time.Time, limit time.Duration) []int {
+	var out []int
+	for _, s := range sents {
+		at, ok := rc.arrival(s.id + path)
+		if !ok || at.Sub(s.at) <= limit {
+			continue
+		}
+		if sec := int(s.at.Sub(begin) / time.Second); !slices.Contains(out, sec) {
+			out = append(out, sec)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // fanout: one event to 100 webhooks; time until all 100 were attempted.

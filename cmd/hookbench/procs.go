@@ -234,11 +234,11 @@ func statusKiB(path, field string) int64 {
 }
 
 // cpuMark is the machine's and the children's CPU time at one moment.
-type cpuMark struct{ busy, total, children int64 }
+type cpuMark struct{ busy, total, children, postgres int64 }
 
 func markCPU(children []*child) (cpuMark, error) {
 	snap := readCPU()
-	m := cpuMark{busy: snap.busy, total: snap.busy + snap.idle}
+	m := cpuMark{busy: snap.busy, total: snap.busy + snap.idle, postgres: snap.postgres}
 	if m.total == 0 {
 		return m, errors.New("/proc/stat: no CPU time")
 	}

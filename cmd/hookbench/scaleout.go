@@ -107,7 +107,8 @@ func (ph phase) addTo(res result, suffix string) {
 		"duplicates": ph.duplicates, "seconds": round(ph.seconds), "deliveries_per_sec": round(ph.perSec()),
 		"p50_ms": percentile(ph.lat, .5), "p99_ms": percentile(ph.lat, .99),
 		"cpu_us_per_delivery": perDelivery(ph.cpu.busy), "children_cpu_us_per_delivery": perDelivery(ph.cpu.children),
-		"cpu_busy_percent": busy, "max_child_rss_mb": round(float64(ph.maxRSS()) / 1024), "events_per_child": perChild,
+		"postgres_cpu_us_per_delivery": perDelivery(ph.cpu.postgres),
+		"cpu_busy_percent":             busy, "max_child_rss_mb": round(float64(ph.maxRSS()) / 1024), "events_per_child": perChild,
 	} {
 		res[k+suffix] = v
 	}
@@ -251,7 +252,7 @@ func loadPhase(ctx context.Context, o options, in *instance, rc *dupReceiver, ch
 	if err != nil {
 		return ph, err
 	}
-	ph.cpu = cpuMark{busy: after.busy - before.busy, total: after.total - before.total, children: after.children - before.children}
+	ph.cpu = cpuMark{busy: after.busy - before.busy, total: after.total - before.total, children: after.children - before.children, postgres: after.postgres - before.postgres}
 	time.Sleep(time.Second) // a late second delivery would show now
 	ph.delivered, ph.duplicates = rc.unique.Load(), rc.dups.Load()
 	ph.lat = rc.latencies(sents, "/hook")
