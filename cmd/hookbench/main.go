@@ -688,6 +688,20 @@ func dashboard(ctx context.Context, o options) (result, error) {
 		"search_event":    "/apps/" + in.app.ID + "/events?q=" + sampleEvent,
 		"search_delivery": "/apps/" + in.app.ID + "/events?q=" + sample,
 		"search_key":      "/apps/" + in.app.ID + "/events?q=bench-key",
+		// The other pages over the same history: the overview and the
+		// webhook pages (their health figures), the previews that count
+		// what a recovery or bulk resend would cover, and the rest.
+		"app_home":      "/apps/" + in.app.ID,
+		"webhook_list":  "/apps/" + in.app.ID + "/webhooks",
+		"webhook_page":  "/apps/" + in.app.ID + "/webhooks/" + hooks[1],
+		"recover_count": "/apps/" + in.app.ID + "/webhooks/" + hooks[1] + "/recover?since=" + url.QueryEscape(time.Now().UTC().Add(-2*time.Hour).Format("2006-01-02T15:04")),
+		"bulk_resend":   "/apps/" + in.app.ID + "/deliveries/bulk-resend?status=failed&event_type=invoice.paid",
+		"recoveries":    "/apps/" + in.app.ID + "/recoveries",
+		"audit":         "/apps/" + in.app.ID + "/audit",
+		"event_types":   "/apps/" + in.app.ID + "/event-types",
+		"api_keys":      "/apps/" + in.app.ID + "/api-keys",
+		"members":       "/apps/" + in.app.ID + "/members",
+		"settings":      "/apps/" + in.app.ID + "/settings",
 	}
 	res := result{"deliveries": o.seed, "seed_seconds": round(seedSecs)}
 	worst := 0.0
