@@ -675,34 +675,7 @@ func dashboard(ctx context.Context, o options) (result, error) {
 	if err := in.st.DB().GetContext(ctx, &sampleEvent, in.st.DB().Rebind(`SELECT event_id FROM deliveries WHERE id = ?`), sample); err != nil {
 		return nil, err
 	}
-	// The event log's rows read each one's latest attempt; the event page
-	// and the searches (by event, delivery and Idempotency-Key) are the
-	// support agent's way in.
-	pages := map[string]string{
-		"all_events":      "/apps/" + in.app.ID + "/events",
-		"filtered":        "/apps/" + in.app.ID + "/events?status=failed&event_type=invoice.paid&webhook=" + hooks[2],
-		"delivery_detail": "/apps/" + in.app.ID + "/deliveries/" + sample,
-		"older_page":      "/apps/" + in.app.ID + "/events?cursor=" + sample,
-		"webhook_events":  "/apps/" + in.app.ID + "/webhooks/" + hooks[1] + "/events?status=retrying",
-		"event_page":      "/apps/" + in.app.ID + "/events/" + sampleEvent,
-		"search_event":    "/apps/" + in.app.ID + "/events?q=" + sampleEvent,
-		"search_delivery": "/apps/" + in.app.ID + "/events?q=" + sample,
-		"search_key":      "/apps/" + in.app.ID + "/events?q=bench-key",
-		// The other pages over the same history: the overview and the
-		// webhook pages (their health figures), the previews that count
-		// what a recovery or bulk resend would cover, and the rest.
-		"app_home":      "/apps/" + in.app.ID,
-		"webhook_list":  "/apps/" + in.app.ID + "/webhooks",
-		"webhook_page":  "/apps/" + in.app.ID + "/webhooks/" + hooks[1],
-		"recover_count": "/apps/" + in.app.ID + "/webhooks/" + hooks[1] + "/recover?since=" + url.QueryEscape(time.Now().UTC().Add(-2*time.Hour).Format("2006-01-02T15:04")),
-		"bulk_resend":   "/apps/" + in.app.ID + "/deliveries/bulk-resend?status=failed&event_type=invoice.paid",
-		"recoveries":    "/apps/" + in.app.ID + "/recoveries",
-		"audit":         "/apps/" + in.app.ID + "/audit",
-		"event_types":   "/apps/" + in.app.ID + "/event-types",
-		"api_keys":      "/apps/" + in.app.ID + "/api-keys",
-		"members":       "/apps/" + in.app.ID + "/members",
-		"settings":      "/apps/" + in.app.ID + "/settings",
-	}
+	pages := dashboardPages(in.app.ID, hooks, sample, sampleEvent)
 	res := result{"deliveries": o.seed, "seed_seconds": round(seedSecs)}
 	worst := 0.0
 	for name, p := range pages {
@@ -843,4 +816,36 @@ func startWithSink(ctx context.Context, o options) (*instance, *receiver, error)
 		return nil, nil, err
 	}
 	return in, rc, nil
+}
+
+// dashboardPages are the pages the dashboard scenario times, by name.
+func dashboardPages(app string, hooks []string, sample, sampleEvent string) map[string]string {
+	// The event log's rows read each one's latest attempt; the event page
+	// and the searches (by event, delivery and Idempotency-Key) are the
+	// support agent's way in.
+	return map[string]string{
+		"all_events":      "/apps/" + app + "/events",
+		"filtered":        "/apps/" + app + "/events?status=failed&event_type=invoice.paid&webhook=" + hooks[2],
+		"delivery_detail": "/apps/" + app + "/deliveries/" + sample,
+		"older_page":      "/apps/" + app + "/events?cursor=" + sample,
+		"webhook_events":  "/apps/" + app + "/webhooks/" + hooks[1] + "/events?status=retrying",
+		"event_page":      "/apps/" + app + "/events/" + sampleEvent,
+		"search_event":    "/apps/" + app + "/events?q=" + sampleEvent,
+		"search_delivery": "/apps/" + app + "/events?q=" + sample,
+		"search_key":      "/apps/" + app + "/events?q=bench-key",
+		// The other pages over the same history: the overview and the
+		// webhook pages (their health figures), the previews that count
+		// what a recovery or bulk resend would cover, and the rest.
+		"app_home":      "/apps/" + app,
+		"webhook_list":  "/apps/" + app + "/webhooks",
+		"webhook_page":  "/apps/" + app + "/webhooks/" + hooks[1],
+		"recover_count": "/apps/" + app + "/webhooks/" + hooks[1] + "/recover?since=" + url.QueryEscape(time.Now().UTC().Add(-2*time.Hour).Format("2006-01-02T15:04")),
+		"bulk_resend":   "/apps/" + app + "/deliveries/bulk-resend?status=failed&event_type=invoice.paid",
+		"recoveries":    "/apps/" + app + "/recoveries",
+		"audit":         "/apps/" + app + "/audit",
+		"event_types":   "/apps/" + app + "/event-types",
+		"api_keys":      "/apps/" + app + "/api-keys",
+		"members":       "/apps/" + app + "/members",
+		"settings":      "/apps/" + app + "/settings",
+	}
 }
