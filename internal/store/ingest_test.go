@@ -319,3 +319,43 @@ func TestIngestBatchSteps(t *testing.T) {
 		}
 	})
 }
+
+// A batch too large for one multi-row INSERT goes through the bulk path
+// (COPY on PostgreSQL): no response is still NULL there, an empty body
+// still empty, and every field as given.
+func TestRecordAttemptsBulkKeepsNulls(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		app := appWithCatchAll(t, s)
+		const n = 40
+		for i := range n {
+			if _, err := s.IngestEvent(ctx, app.ID, "invoice.paid", []byte(`{"n":`+strconv.Itoa(i)+`}`), ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		jobs, err := s.ClaimDue(ctx, "me", n, time.Minute, nil)
+		if err != nil || len(jobs) != n {
+			t.Fatalf("claimed %d, %v", len(jobs), err)
+		}
+		recs := make([]store.AttemptRecord, n)
+		for i, j := range jobs {
+			a := hook.Attempt{Trigger: hook.TriggerAutomatic, RequestURL: "https://example.com/\"q\"", RequestHeaders: map[string][]string{"Webhook-Id": {j.EventID}},
+				Error: "timeout \\ {x}", Duration: 7 * time.Millisecond}
+			if i%2 == 1 {
+				a = hook.Attempt{Trigger: hook.TriggerAutomatic, Succeeded: true, RequestURL: "https://example.com/", RequestHeaders: map[string][]string{},
+					ResponseStatus: 204, ResponseBody: []byte{}, ResponseHeaders: map[string][]string{"X": {"1"}}}
+			}
+			recs[i] = store.AttemptRecord{Job: j, Attempt: a, Outcome: hook.Outcome{Status: hook.StatusSucceeded}}
+		}
+		if _, err := s.RecordAttempts(ctx, "me", recs); err != nil || store.BatchRetries(s) != 0 {
+			t.Fatalf("%v (batches retried one by one: %d)", err, store.BatchRetries(s))
+		}
+		var nullBody, emptyBody, nullStatus, errs int
+		s.DB().GetContext(ctx, &nullBody, `SELECT COUNT(*) FROM attempts WHERE response_body IS NULL`)
+		s.DB().GetContext(ctx, &emptyBody, `SELECT COUNT(*) FROM attempts WHERE response_body IS NOT NULL AND length(response_body) = 0`)
+		s.DB().GetContext(ctx, &nullStatus, `SELECT COUNT(*) FROM attempts WHERE response_status IS NULL`)
+		s.DB().GetContext(ctx, &errs, `SELECT COUNT(*) FROM attempts WHERE error = 'timeout \ {x}' AND request_url = 'https://example.com/"q"' AND duration_ms = 7`)
+		if nullBody != n/2 || emptyBody != n/2 || nullStatus != n/2 || errs != n/2 {
+			t.Errorf("NULL bodies %d, empty bodies %d, NULL statuses %d, errors kept %d; want %d of each", nullBody, emptyBody, nullStatus, errs, n/2)
+		}
+	})
+}
