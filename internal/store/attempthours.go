@@ -90,6 +90,10 @@ func (s *Store) RollUpAttemptHours(ctx context.Context, before time.Time) error 
 				return err
 			}
 		}
+		// Minutes of hours rolled up a day ago or more are not read again.
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM attempt_minutes WHERE minute < ?`), (next.Through-rollUpMaxHours)*60); err != nil {
+			return err
+		}
 		return moveRollupMark(ctx, tx, found, old, next)
 	})
 	if errors.Is(err, errRollupMoved) {

@@ -49,7 +49,7 @@ func (s *Store) AttemptBuckets(ctx context.Context, appID, webhookID string, sta
 		}
 	}
 	for _, r := range [][2]time.Time{{start, lo}, {hi, end}} {
-		if err := s.addLiveAttempts(ctx, out, appID, webhookID, r[0], r[1], step); err != nil {
+		if err := s.addUnrolled(ctx, out, appID, webhookID, r[0], r[1], step); err != nil {
 			return nil, err
 		}
 	}
@@ -62,39 +62,54 @@ func (s *Store) addLiveAttempts(ctx context.Context, out []Bucket, appID, webhoo
 	if !from.Before(to) {
 		return nil
 	}
-	ids := []string{webhookID}
-	if webhookID == "" {
-		// The app's webhooks as a list, not a subquery: PostgreSQL then
-		// reads each one's range of attempts_webhook instead of scanning
-		// attempts when the hours read live are a large part of the table.
-		ids = nil
-		if err := s.db.SelectContext(ctx, &ids, s.db.Rebind(`SELECT id FROM webhooks WHERE app_id = ?`), appID); err != nil || len(ids) == 0 {
-			return err
-		}
+	ids, err := s.chartWebhooks(ctx, appID, webhookID)
+	if err != nil || len(ids) == 0 {
+		return err
 	}
-	var rows []struct {
-		Minute    int64 `db:"minute"`
-		Succeeded int   `db:"succeeded"`
-		Total     int   `db:"total"`
-	}
-	q, args, err := sqlx.In(`SELECT `+s.sqlDialect.minuteBucket()+` AS minute, SUM(CASE WHEN succeeded THEN 1 ELSE 0 END) AS succeeded, COUNT(*) AS total
+	q, args, err := sqlx.In(`SELECT `+s.sqlDialect.minuteBucket()+` AS minute, SUM(CASE WHEN succeeded THEN 1 ELSE 0 END) AS succeeded,
+		SUM(CASE WHEN succeeded THEN 0 ELSE 1 END) AS failed
 		FROM attempts WHERE webhook_id IN (?) AND created_at >= ? AND created_at < ? GROUP BY minute`, ids, from, to)
 	if err != nil {
 		return err
 	}
+	var rows []minuteRow
 	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), args...); err != nil {
 		return err
 	}
+	addMinuteRows(out, rows, step)
+	return nil
+}
+
+// chartWebhooks is the webhook, or the app's webhooks as a list, not a
+// subquery: PostgreSQL then reads each one's range of the index instead of
+// scanning the table when the range read is a large part of it.
+func (s *Store) chartWebhooks(ctx context.Context, appID, webhookID string) ([]string, error) {
+	if webhookID != "" {
+		return []string{webhookID}, nil
+	}
+	var ids []string
+	err := s.db.SelectContext(ctx, &ids, s.db.Rebind(`SELECT id FROM webhooks WHERE app_id = ?`), appID)
+	return ids, err
+}
+
+// minuteRow is one minute's attempts, from attempts or attempt_minutes.
+type minuteRow struct {
+	Minute    int64 `db:"minute"`
+	Succeeded int   `db:"succeeded"`
+	Failed    int   `db:"failed"`
+}
+
+// addMinuteRows adds each minute's counts to the bucket it falls in.
+func addMinuteRows(out []Bucket, rows []minuteRow, step time.Duration) {
 	stepMin := int64(step / time.Minute)
 	first := out[0].Start.Unix() / 60
 	for _, r := range rows {
 		i := (r.Minute - first) / max(stepMin, 1)
 		if i >= 0 && i < int64(len(out)) {
 			out[i].Succeeded += r.Succeeded
-			out[i].Failed += r.Total - r.Succeeded
+			out[i].Failed += r.Failed
 		}
 	}
-	return nil
 }
 
 // StatusCap bounds each count of StatusCounts: a count of StatusCap means

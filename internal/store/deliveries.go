@@ -146,11 +146,15 @@ func (s *Store) RecordAttempt(ctx context.Context, owner string, job hook.Job, a
 			return err
 		}
 		disabled, err = s.trackFailures(ctx, tx, r, now)
-		if err != nil || !fifo[job.WebhookID] {
+		if err != nil {
 			return err
 		}
-		promoted, err = s.promoteFIFO(ctx, tx, job.WebhookID, now)
-		return err
+		if fifo[job.WebhookID] {
+			if promoted, err = s.promoteFIFO(ctx, tx, job.WebhookID, now); err != nil {
+				return err
+			}
+		}
+		return s.countRecorded(ctx, tx, []AttemptRecord{r}, now)
 	})
 	if err == nil && promoted {
 		s.dueNow()

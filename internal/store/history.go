@@ -71,6 +71,9 @@ func (s *Store) AddHistory(ctx context.Context, appID string, events []HistoryEv
 	if err := s.addHistoryAttempts(tx, ids, deliveryIDs, events); err != nil {
 		return err
 	}
+	if err := s.writeMinuteCounts(ctx, tx, historyCounts(events)); err != nil {
+		return err
+	}
 	return tx.Commit()
 }
 
@@ -157,4 +160,17 @@ func (s *Store) MarkDisabled(ctx context.Context, webhookID, reason string, sinc
 	_, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE webhooks SET active = ?, disabled_reason = ?, failing_since = ?, updated_at = ? WHERE id = ?`),
 		false, reason, since.UTC(), s.now(), webhookID)
 	return err
+}
+
+// historyCounts are the history's attempts for attempt_minutes.
+func historyCounts(events []HistoryEvent) minuteCounts {
+	m := minuteCounts{}
+	for _, e := range events {
+		for _, d := range e.Deliveries {
+			for _, a := range d.Attempts {
+				m.add(d.WebhookID, a.At.UTC(), a.Succeeded)
+			}
+		}
+	}
+	return m
 }

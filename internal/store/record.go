@@ -94,7 +94,11 @@ func (s *Store) recordIn(ctx context.Context, tx *sqlx.Tx, owner string, recs []
 	if err := s.sqlDialect.recordOutcomes(ctx, tx, outs, owner, now); err != nil {
 		return nil, 0, err
 	}
-	return s.afterBatch(ctx, tx, recs, fifo, now)
+	disabled, promoted, err := s.afterBatch(ctx, tx, recs, fifo, now)
+	if err != nil {
+		return nil, 0, err
+	}
+	return disabled, promoted, s.countRecorded(ctx, tx, recs, now)
 }
 
 // afterBatch tracks the webhooks' runs of failures (the latest attempt of

@@ -96,6 +96,7 @@ func (s *Store) interruptInFlight(ctx context.Context, tx *sqlx.Tx, id, prevOwne
 		return nil
 	}
 	headers, _ := json.Marshal(map[string][]string{})
+	counts := minuteCounts{}
 	for _, it := range items {
 		if it.DeliveryID == nil {
 			continue
@@ -117,6 +118,10 @@ func (s *Store) interruptInFlight(ctx context.Context, tx *sqlx.Tx, id, prevOwne
 			s.newID(), *it.DeliveryID, it.WebhookID, hook.TriggerRecovery, false, string(headers), hook.InterruptedDetail, now, it.WebhookID); err != nil {
 			return err
 		}
+		counts.add(it.WebhookID, now, false)
+	}
+	if err := s.writeMinuteCounts(ctx, tx, counts); err != nil {
+		return err
 	}
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE recovery_items SET state = 'interrupted', detail = ? WHERE recovery_id = ? AND state = 'inflight'`),
 		hook.InterruptedDetail, id); err != nil {

@@ -256,7 +256,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 			return fmt.Errorf("migrate %s: %w", f, err)
 		}
 	}
-	return nil
+	return s.startCountingMinutes(ctx)
 }
 
 // isUniqueViolation reports whether err is a unique-constraint failure.
