@@ -380,6 +380,48 @@ func percentile(ds []time.Duration, p float64) float64 {
 	return float64(ds[i].Microseconds()) / 1000
 }
 
+// offered is what offerLoad sent: events taken, requests that failed, and
+// the sampled events with when they were sent.
+type offered struct {
+	total, errs atomic.Int64
+	mu          sync.Mutex
+	sents       []sent
+}
+
+// offerLoad runs n clients, each posting events as fast as the API takes
+// them until deadline through clientOf(its number); onSent(its number), if
+// set, is told of each event taken.
+func offerLoad(n int, deadline time.Time, clientOf func(int) *client, onSent func(int)) *offered {
+	l := &offered{}
+	var wg sync.WaitGroup
+	for g := range n {
+		c := clientOf(g)
+		wg.Go(func() {
+			var mine []sent
+			for time.Now().Before(deadline) {
+				at := time.Now()
+				id, err := c.ingest()
+				if err != nil {
+					l.errs.Add(1)
+					continue
+				}
+				l.total.Add(1)
+				if onSent != nil {
+					onSent(g)
+				}
+				if sampled(id) {
+					mine = append(mine, sent{id, at})
+				}
+			}
+			l.mu.Lock()
+			l.sents = append(l.sents, mine...)
+			l.mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return l
+}
+
 // throughput: events ingested as fast as the API takes them, one webhook.
 func throughput(ctx context.Context, o options) (result, error) {
 	ctx, cancel := context.WithCancel(ctx)
@@ -390,37 +432,10 @@ func throughput(ctx context.Context, o options) (result, error) {
 	}
 	defer in.Close()
 	c := newClient(in, o.concurrency)
-	var mu sync.Mutex
-	var sents []sent
-	var total atomic.Int64
-	var ingestErrs atomic.Int64
 	cpu0 := readCPU()
 	begin := cpu0.at
-	deadline := begin.Add(o.duration)
-	var wg sync.WaitGroup
-	for range o.concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var mine []sent
-			for time.Now().Before(deadline) {
-				at := time.Now()
-				id, err := c.ingest()
-				if err != nil {
-					ingestErrs.Add(1)
-					continue
-				}
-				total.Add(1)
-				if sampled(id) {
-					mine = append(mine, sent{id, at})
-				}
-			}
-			mu.Lock()
-			sents = append(sents, mine...)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
+	l := offerLoad(o.concurrency, begin.Add(o.duration), func(int) *client { return c }, nil)
+	total, ingestErrs, sents := &l.total, &l.errs, l.sents
 	ingestSecs := time.Since(begin).Seconds()
 	// Wait for the backlog to drain (bounded).
 	drainDeadline := time.Now().Add(5 * time.Minute)

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/hookboard/hookboard/internal/assembly"
@@ -209,41 +208,16 @@ func startChildren(ctx context.Context, n int, env []string) (children []*child,
 // children, and waits until every event was delivered and recorded.
 func loadPhase(ctx context.Context, o options, in *instance, rc *dupReceiver, children []*child) (phase, error) {
 	var ph phase
-	var mu sync.Mutex
-	var sents []sent
-	var total, ingestErrs atomic.Int64
 	before, err := markCPU(children)
 	if err != nil {
 		return ph, err
 	}
 	begin := time.Now()
-	deadline := begin.Add(o.duration)
-	var wg sync.WaitGroup
 	clients := childClients(in, children, o.concurrency)
-	for g := range o.concurrency {
-		c, ch := clients[g%len(children)], children[g%len(children)]
-		wg.Go(func() {
-			var mine []sent
-			for time.Now().Before(deadline) {
-				at := time.Now()
-				id, err := c.ingest()
-				if err != nil {
-					ingestErrs.Add(1)
-					continue
-				}
-				total.Add(1)
-				ch.ingested.Add(1)
-				if sampled(id) {
-					mine = append(mine, sent{id, at})
-				}
-			}
-			mu.Lock()
-			sents = append(sents, mine...)
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
-	ph.events, ph.ingestErrs = total.Load(), ingestErrs.Load()
+	l := offerLoad(o.concurrency, begin.Add(o.duration), func(g int) *client { return clients[g%len(children)] },
+		func(g int) { children[g%len(children)].ingested.Add(1) })
+	sents := l.sents
+	ph.events, ph.ingestErrs = l.total.Load(), l.errs.Load()
 	if ph.recorded, err = awaitDrain(ctx, in, rc, ph.events); err != nil {
 		return ph, err
 	}

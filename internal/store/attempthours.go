@@ -25,13 +25,15 @@ type rollupMark struct {
 var errRollupMoved = errors.New("attempt roll-up moved meanwhile")
 
 // hourOf is the hour since the epoch that t falls in.
-func hourOf(t time.Time) int64 {
-	s := t.Unix()
-	h := s / 3600
-	if s%3600 < 0 {
-		h--
+func hourOf(t time.Time) int64 { return floorDiv(t.Unix(), 3600) }
+
+// floorDiv is a / b rounded down (Go's / rounds toward zero).
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b < 0 {
+		q--
 	}
-	return h
+	return q
 }
 
 // hourTime is the start of the hour h since the epoch, in UTC.

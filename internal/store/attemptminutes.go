@@ -22,14 +22,7 @@ import (
 
 // minuteOf is the minute since the epoch that t falls in, as the
 // dialects' minuteBucket computes it from created_at.
-func minuteOf(t time.Time) int64 {
-	s := t.Unix()
-	m := s / 60
-	if s%60 < 0 {
-		m--
-	}
-	return m
-}
+func minuteOf(t time.Time) int64 { return floorDiv(t.Unix(), 60) }
 
 // minuteTime is the start of the minute m since the epoch, in UTC.
 func minuteTime(m int64) time.Time { return time.Unix(m*60, 0).UTC() }
@@ -191,10 +184,5 @@ func (s *Store) addCountedMinutes(ctx context.Context, out []Bucket, appID, webh
 	if err != nil {
 		return err
 	}
-	var rows []minuteRow
-	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), args...); err != nil {
-		return err
-	}
-	addMinuteRows(out, rows, step)
-	return nil
+	return s.addMinuteQuery(ctx, out, step, q, args)
 }

@@ -72,6 +72,12 @@ func (s *Store) addLiveAttempts(ctx context.Context, out []Bucket, appID, webhoo
 	if err != nil {
 		return err
 	}
+	return s.addMinuteQuery(ctx, out, step, q, args)
+}
+
+// addMinuteQuery runs q, whose rows are minuteRows, and adds each minute's
+// counts to the bucket it falls in.
+func (s *Store) addMinuteQuery(ctx context.Context, out []Bucket, step time.Duration, q string, args []any) error {
 	var rows []minuteRow
 	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), args...); err != nil {
 		return err
