@@ -140,17 +140,13 @@ func (s *Store) RecountAttemptMinutes(ctx context.Context, from time.Time) error
 	})
 }
 
-// addUnrolled adds the attempts of [from, to), which attempt_hours does not
-// hold, to the buckets: the whole minutes attempt_minutes counts from it,
-// the rest (minutes before it counted, part-minutes at either end) from
-// attempts.
-func (s *Store) addUnrolled(ctx context.Context, out []Bucket, appID, webhookID string, from, to time.Time, step time.Duration) error {
+// addUnrolled adds the attempts of ids in [from, to), which attempt_hours
+// does not hold, to the buckets: the whole minutes from since (the first
+// attempt_minutes counts) from attempt_minutes, the rest (earlier minutes,
+// part-minutes at either end) from attempts.
+func (s *Store) addUnrolled(ctx context.Context, out []Bucket, ids []string, since, from, to time.Time, step time.Duration) error {
 	if !from.Before(to) {
 		return nil
-	}
-	since, counting, err := s.countedSince(ctx)
-	if err != nil {
-		return err
 	}
 	c0 := from.Truncate(time.Minute)
 	if c0.Before(from) {
@@ -160,25 +156,21 @@ func (s *Store) addUnrolled(ctx context.Context, out []Bucket, appID, webhookID 
 		c0 = since
 	}
 	c1 := to.Truncate(time.Minute)
-	if !counting || !c0.Before(c1) {
-		return s.addLiveAttempts(ctx, out, appID, webhookID, from, to, step)
+	if !c0.Before(c1) {
+		return s.addLiveAttempts(ctx, out, ids, from, to, step)
 	}
-	if err := s.addLiveAttempts(ctx, out, appID, webhookID, from, c0, step); err != nil {
+	if err := s.addLiveAttempts(ctx, out, ids, from, c0, step); err != nil {
 		return err
 	}
-	if err := s.addCountedMinutes(ctx, out, appID, webhookID, c0, c1, step); err != nil {
+	if err := s.addCountedMinutes(ctx, out, ids, c0, c1, step); err != nil {
 		return err
 	}
-	return s.addLiveAttempts(ctx, out, appID, webhookID, c1, to, step)
+	return s.addLiveAttempts(ctx, out, ids, c1, to, step)
 }
 
-// addCountedMinutes adds attempt_minutes' counts of the whole minutes of
-// [from, to) to the buckets.
-func (s *Store) addCountedMinutes(ctx context.Context, out []Bucket, appID, webhookID string, from, to time.Time, step time.Duration) error {
-	ids, err := s.chartWebhooks(ctx, appID, webhookID)
-	if err != nil || len(ids) == 0 {
-		return err
-	}
+// addCountedMinutes adds attempt_minutes' counts of ids for the whole
+// minutes of [from, to) to the buckets.
+func (s *Store) addCountedMinutes(ctx context.Context, out []Bucket, ids []string, from, to time.Time, step time.Duration) error {
 	q, args, err := sqlx.In(`SELECT minute, SUM(succeeded) AS succeeded, SUM(failed) AS failed FROM attempt_minutes
 		WHERE webhook_id IN (?) AND minute >= ? AND minute < ? GROUP BY minute`, ids, minuteOf(from), minuteOf(to))
 	if err != nil {

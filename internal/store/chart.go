@@ -48,8 +48,21 @@ func (s *Store) AttemptBuckets(ctx context.Context, appID, webhookID string, sta
 			return nil, err
 		}
 	}
+	// What the hours not rolled up read: the webhooks, and from when
+	// attempt_minutes counts, looked up once for both ranges.
+	ids, err := s.chartWebhooks(ctx, appID, webhookID)
+	if err != nil || len(ids) == 0 {
+		return out, err
+	}
+	since, counting, err := s.countedSince(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !counting {
+		since = end // nothing counted: every minute from attempts
+	}
 	for _, r := range [][2]time.Time{{start, lo}, {hi, end}} {
-		if err := s.addUnrolled(ctx, out, appID, webhookID, r[0], r[1], step); err != nil {
+		if err := s.addUnrolled(ctx, out, ids, since, r[0], r[1], step); err != nil {
 			return nil, err
 		}
 	}
@@ -58,13 +71,9 @@ func (s *Store) AttemptBuckets(ctx context.Context, appID, webhookID string, sta
 
 // addLiveAttempts adds the attempts of [from, to) to the buckets, counted
 // in attempts.
-func (s *Store) addLiveAttempts(ctx context.Context, out []Bucket, appID, webhookID string, from, to time.Time, step time.Duration) error {
+func (s *Store) addLiveAttempts(ctx context.Context, out []Bucket, ids []string, from, to time.Time, step time.Duration) error {
 	if !from.Before(to) {
 		return nil
-	}
-	ids, err := s.chartWebhooks(ctx, appID, webhookID)
-	if err != nil || len(ids) == 0 {
-		return err
 	}
 	q, args, err := sqlx.In(`SELECT `+s.sqlDialect.minuteBucket()+` AS minute, SUM(CASE WHEN succeeded THEN 1 ELSE 0 END) AS succeeded,
 		SUM(CASE WHEN succeeded THEN 0 ELSE 1 END) AS failed

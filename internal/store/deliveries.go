@@ -135,13 +135,11 @@ func (s *Store) RecordAttempt(ctx context.Context, owner string, job hook.Job, a
 	promoted := false
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		now := s.now()
-		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO attempts (id, delivery_id, webhook_id, trigger_type, succeeded, request_url, request_headers,
-			response_status, response_headers, response_body, response_truncated, duration_ms, error, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), attemptArgs(s.newID(), r, now)...); err != nil {
+		err := s.insertRows(ctx, tx, "attempts", attemptColumns, 1, func(int) []any { return attemptArgs(s.newID(), r, now) })
+		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE deliveries SET status = ?, attempts = attempts + 1, automatic_attempts = automatic_attempts + ?,
-			next_attempt_at = ?, last_attempt_at = ?, lease_owner = '', lease_until = NULL, updated_at = ? WHERE id = ? AND lease_owner = ?`),
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE deliveries SET `+outcomeSet+` WHERE id = ? AND lease_owner = ?`),
 			out.Status, automatic(a), out.NextAttemptAt, attemptTime(r, now), now, job.ID, owner); err != nil {
 			return err
 		}
