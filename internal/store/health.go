@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"slices"
 	"time"
 )
 
@@ -26,71 +28,123 @@ type HealthFigures struct {
 	LastError     string
 }
 
-// webhookHealthQuery gives one row per webhook of the app. Every figure is
-// a subquery on one webhook's attempts through the index attempts_webhook
-// (webhook_id, created_at), read backwards: the 24-hour counts and median
-// read that webhook's latest HealthCap attempts of the last 24 hours, the
-// latest attempt and the last ten read the index's first entries. So the page is one query whatever the number of
-// webhooks, and it never scans other apps' or older attempts.
-const webhookHealthQuery = `
-SELECT w.id AS webhook_id,
-	(SELECT COUNT(*) FROM (SELECT 1 AS one FROM attempts c WHERE c.webhook_id = w.id AND c.created_at >= ?
-		ORDER BY c.created_at DESC LIMIT ` + healthCapText + `) cc) AS total,
-	(SELECT COUNT(*) FROM (SELECT s.succeeded FROM attempts s WHERE s.webhook_id = w.id AND s.created_at >= ?
-		ORDER BY s.created_at DESC LIMIT ` + healthCapText + `) ss WHERE ss.succeeded) AS ok,
-	COALESCE((SELECT MAX(CASE WHEN q.rn = (q.n + 1) / 2 THEN q.duration_ms END) FROM (
-		SELECT zz.duration_ms, ROW_NUMBER() OVER (ORDER BY zz.duration_ms) AS rn, COUNT(*) OVER () AS n FROM (
-			SELECT z.duration_ms FROM attempts z WHERE z.webhook_id = w.id AND z.created_at >= ?
-			ORDER BY z.created_at DESC LIMIT ` + healthCapText + `) zz) q), -1) AS p50,
-	COALESCE((SELECT COUNT(*) FROM (SELECT x.succeeded FROM attempts x WHERE x.webhook_id = w.id
-		ORDER BY x.created_at DESC LIMIT 10) t WHERE NOT t.succeeded), 0) AS recent_failed,
-	la.created_at AS last_at, la.succeeded AS last_succeeded, la.response_status AS last_status, la.error AS last_error
-FROM webhooks w
-LEFT JOIN attempts la ON la.id = (SELECT y.id FROM attempts y WHERE y.webhook_id = w.id ORDER BY y.created_at DESC LIMIT 1)
-WHERE w.app_id = ?`
+// A webhook's figures are two reads of the index attempts_webhook
+// (webhook_id, created_at, with succeeded and duration_ms), backwards: its
+// latest HealthCap attempts of the window, counted and their median taken
+// here in one pass, from the index alone (migration 0012); and its ten
+// latest attempts ever, for the last one and how many of them failed. So a
+// page costs the same however many attempts a day brings, and never reads
+// other webhooks' or older attempts.
+const (
+	healthWindowQuery = `SELECT succeeded, duration_ms FROM attempts WHERE webhook_id = ? AND created_at >= ?
+		ORDER BY created_at DESC LIMIT ` + healthCapText
+	healthLatestQuery = `SELECT created_at, succeeded, response_status, error FROM attempts WHERE webhook_id = ?
+		ORDER BY created_at DESC LIMIT ` + recentText
+)
 
 // HealthCap bounds the 24-hour figures of a busy webhook: they are taken
 // over its latest HealthCap attempts of the last 24 hours, so a page costs
 // the same however many attempts a day brings.
 const HealthCap = 2000
 
-const healthCapText = "2000" // HealthCap, in the SQL text
+const (
+	healthCapText = "2000" // HealthCap, in the SQL text
+	recentText    = "10"   // RecentFailed's latest attempts
+)
 
 // WebhookHealth returns, per webhook of the app, its figures since the
-// given time and its latest attempts — in one query for the whole page.
+// given time and its latest attempts.
 func (s *Store) WebhookHealth(ctx context.Context, appID string, since time.Time) (map[string]HealthFigures, error) {
-	var rows []struct {
-		WebhookID     string         `db:"webhook_id"`
-		Total         int            `db:"total"`
-		OK            int            `db:"ok"`
-		P50           int            `db:"p50"`
-		RecentFailed  int            `db:"recent_failed"`
-		LastAt        sql.NullTime   `db:"last_at"`
-		LastSucceeded sql.NullBool   `db:"last_succeeded"`
-		LastStatus    sql.NullInt64  `db:"last_status"`
-		LastError     sql.NullString `db:"last_error"`
-	}
-	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(webhookHealthQuery), since.UTC(), since.UTC(), since.UTC(), appID); err != nil {
+	var ids []string
+	if err := s.db.SelectContext(ctx, &ids, s.db.Rebind(`SELECT id FROM webhooks WHERE app_id = ?`), appID); err != nil {
 		return nil, err
 	}
-	out := make(map[string]HealthFigures, len(rows))
-	for _, r := range rows {
-		f := HealthFigures{WebhookID: r.WebhookID, Total: r.Total, Succeeded: r.OK, LatencyP50: r.P50, RecentFailed: r.RecentFailed}
-		if r.LastAt.Valid {
-			f.LastAt = r.LastAt.Time.UTC()
-			f.LastSucceeded = r.LastSucceeded.Bool
-			f.LastStatus = int(r.LastStatus.Int64)
-			f.LastError = r.LastError.String
+	out := make(map[string]HealthFigures, len(ids))
+	durations := make([]int, 0, HealthCap)
+	for _, id := range ids {
+		f := HealthFigures{WebhookID: id}
+		var err error
+		if durations, err = s.healthWindow(ctx, &f, since.UTC(), durations[:0]); err != nil {
+			return nil, err
 		}
-		out[r.WebhookID] = f
+		if err := s.healthLatest(ctx, &f); err != nil {
+			return nil, err
+		}
+		out[id] = f
 	}
 	return out, nil
 }
 
-// ExplainWebhookHealth returns the database's plan for WebhookHealth, one
-// line per plan row, to check it stays on indexes.
-func (s *Store) ExplainWebhookHealth(ctx context.Context, appID string, since time.Time) ([]string, error) {
-	return s.explainPlan(ctx, webhookHealthQuery, since.UTC(), since.UTC(), since.UTC(), appID)
+// healthWindow sets f's Total, Succeeded and LatencyP50 from its webhook's
+// latest attempts since the time, using durations as scratch space.
+func (s *Store) healthWindow(ctx context.Context, f *HealthFigures, since time.Time, durations []int) ([]int, error) {
+	rows, err := s.db.QueryContext(ctx, s.db.Rebind(healthWindowQuery), f.WebhookID, since)
+	if err != nil {
+		return durations, fmt.Errorf("webhook health: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ok bool
+		var ms int
+		if err := rows.Scan(&ok, &ms); err != nil {
+			return durations, fmt.Errorf("webhook health: %w", err)
+		}
+		if ok {
+			f.Succeeded++
+		}
+		durations = append(durations, ms)
+	}
+	if err := rows.Err(); err != nil {
+		return durations, fmt.Errorf("webhook health: %w", err)
+	}
+	f.Total = len(durations)
+	f.LatencyP50 = median(durations)
+	return durations, nil
+}
+
+// median is the middle of ms (the lower middle of an even count), or -1
+// for none. It sorts ms.
+func median(ms []int) int {
+	if len(ms) == 0 {
+		return -1
+	}
+	slices.Sort(ms)
+	return ms[(len(ms)+1)/2-1]
+}
+
+// healthLatest sets f's latest attempt and RecentFailed.
+func (s *Store) healthLatest(ctx context.Context, f *HealthFigures) error {
+	var latest []struct {
+		CreatedAt time.Time      `db:"created_at"`
+		Succeeded bool           `db:"succeeded"`
+		Status    sql.NullInt64  `db:"response_status"`
+		Error     sql.NullString `db:"error"`
+	}
+	if err := s.db.SelectContext(ctx, &latest, s.db.Rebind(healthLatestQuery), f.WebhookID); err != nil {
+		return fmt.Errorf("webhook health: %w", err)
+	}
+	for _, a := range latest {
+		if !a.Succeeded {
+			f.RecentFailed++
+		}
+	}
+	if len(latest) > 0 {
+		f.LastAt, f.LastSucceeded = latest[0].CreatedAt.UTC(), latest[0].Succeeded
+		f.LastStatus, f.LastError = int(latest[0].Status.Int64), latest[0].Error.String
+	}
+	return nil
+}
+
+// ExplainWebhookHealth returns the database's plans for a webhook's
+// figures (the window's read, then the latest attempts'), one line per
+// plan row, to check they stay on the index.
+func (s *Store) ExplainWebhookHealth(ctx context.Context, webhookID string, since time.Time) ([]string, error) {
+	window, err := s.explainPlan(ctx, healthWindowQuery, webhookID, since.UTC())
+	if err != nil {
+		return nil, err
+	}
+	latest, err := s.explainPlan(ctx, healthLatestQuery, webhookID)
+	return append(window, latest...), err
 }
 
 // explainPlan runs the dialect's EXPLAIN on q and returns the plan text.
