@@ -109,6 +109,45 @@ func windowAttrs(w TimeWindow) templ.Attributes {
 
 // offText follows a count of deliveries to turned-off webhooks in a bulk
 // resend's preview: all of them (the job would send nothing), or some.
+// spread: a preview's items go to more than one webhook, or may (a bulk
+// resend counted only in part).
+func spread(vm RecoveryPreview) bool {
+	return vm.Webhooks > 1 || (vm.More && vm.Kind == "bulk-resend")
+}
+
+// about qualifies a preview's ETA: a lower bound when it counted only part.
+func about(vm RecoveryPreview) string {
+	if vm.More {
+		return "at least"
+	}
+	return "about"
+}
+
+// atLeast qualifies a preview's number of webhooks counted only in part.
+func atLeast(vm RecoveryPreview) string {
+	if vm.More {
+		return "at least "
+	}
+	return ""
+}
+
+// moreThan qualifies a count that stopped at its cap.
+func moreThan(more bool) string {
+	if more {
+		return "more than "
+	}
+	return ""
+}
+
+// allOrMore starts "N deliveries belong to turned-off webhooks" where
+// every one of them does: "More than N" when the count stopped at its cap.
+func allOrMore(more bool) string {
+	if more {
+		return "More than "
+	}
+	return ""
+}
+
 func offText(n int, all bool) string {
 	if all {
 		return plural(n, "matching delivery belongs", "matching deliveries belong") + " to turned-off webhooks: a job would skip every one. Turn the webhook on first."

@@ -76,11 +76,14 @@ type RecoveryPreview struct {
 	Errors      map[string]string
 	Previewed   bool // Count, Webhooks, Rate and Duration are set
 	Count       int
+	More        bool         // more than Count (the preview stopped counting): Duration and Webhooks are lower bounds
 	Webhooks    int          // how many webhooks they go to
 	Rate        int          // requests per second per webhook
 	Duration    string       // how long the job takes at Rate, in words
 	Limited     bool         // a webhook's rate limit (shared with its traffic) sets Rate, Duration
 	Off         int          // of Count: deliveries to webhooks that are off, which the job skips
+	OffMore     bool         // more than Off
+	AllOff      bool         // every delivery is to a webhook that is off: no Confirm
 	Refused     string       // why the store will not start it (nothing to do, webhook off)
 	Conflict    *RecoveryRef // the start ran into this job (409)
 	Running     *RecoveryRef // a job runs for the webhook: no Confirm until it ends

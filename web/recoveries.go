@@ -90,14 +90,14 @@ func (s *Server) previewOrStart(w http.ResponseWriter, r *http.Request, c *reqCt
 		return
 	}
 	if !start {
-		p, err := s.store.PreviewRecovery(r.Context(), c.appID(), spec, s.recoveryRate)
+		p, err := s.store.PreviewRecovery(r.Context(), c.appID(), spec, s.recoveryRate, previewCap)
 		if err == nil && spec.Kind == hook.BulkResend {
 			err = s.bulkPreviewChecks(r, c, vm, spec, p.Count)
 		}
 		if s.recoveryRefused(w, r, c, vm, err) {
 			return
 		}
-		vm.Previewed, vm.Count, vm.Rate, vm.Duration, vm.Webhooks, vm.Limited = true, p.Count, p.Rate, etaWords(p.ETA), p.Webhooks, p.Limited
+		vm.Previewed, vm.Count, vm.More, vm.Rate, vm.Duration, vm.Webhooks, vm.Limited = true, p.Count, p.More, p.Rate, etaWords(p.ETA), p.Webhooks, p.Limited
 		s.render(w, r, c, http.StatusOK, templates.RecoveryPreviewPage(*vm))
 		return
 	}

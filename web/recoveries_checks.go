@@ -31,11 +31,11 @@ func (s *Server) bulkPreviewChecks(r *http.Request, c *reqCtx, vm *templates.Rec
 	if count == 0 {
 		return nil
 	}
-	off, err := s.store.CountRecoveryInactive(r.Context(), c.appID(), spec)
+	off, err := s.store.CountRecoveryInactive(r.Context(), c.appID(), spec, previewCap)
 	if err != nil {
 		return err
 	}
-	vm.Off = off
+	vm.Off, vm.OffMore, vm.AllOff = off.N, off.More, off.All
 	var running *hook.RecoveryRunningError
 	err = s.store.RecoveryConflict(r.Context(), c.appID(), spec)
 	if errors.As(err, &running) {
@@ -50,21 +50,21 @@ func (s *Server) bulkPreviewChecks(r *http.Request, c *reqCtx, vm *templates.Rec
 // delivery it matches belongs to a webhook that is off ("" when some would
 // go, or none match: the store says so).
 func (s *Server) bulkAllOff(r *http.Request, appID string, spec hook.RecoverySpec) (string, error) {
-	off, err := s.store.CountRecoveryInactive(r.Context(), appID, spec)
-	if err != nil || off == 0 {
+	off, err := s.store.CountRecoveryInactive(r.Context(), appID, spec, previewCap)
+	if err != nil || !off.All {
 		return "", err
 	}
-	n, more, err := s.store.CountRecovery(r.Context(), appID, spec, off)
-	if err != nil || more || n > off {
-		return "", err
-	}
-	return allOffMessage(off), nil
+	return allOffMessage(off.N, off.More), nil
 }
 
-// allOffMessage refuses a bulk resend whose n deliveries all belong to
-// webhooks that are off.
-func allOffMessage(n int) string {
-	return "All " + strconv.Itoa(n) + " matching failed " + map[bool]string{true: "delivery belongs", false: "deliveries belong"}[n == 1] +
+// allOffMessage refuses a bulk resend whose n (or more than n) deliveries
+// all belong to webhooks that are off.
+func allOffMessage(n int, more bool) string {
+	count := strconv.Itoa(n)
+	if more {
+		count = "more than " + count
+	}
+	return "All " + count + " matching failed " + map[bool]string{true: "delivery belongs", false: "deliveries belong"}[n == 1 && !more] +
 		" to turned-off webhooks: a job would skip every one. Turn the webhook on first."
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/hookboard/hookboard/internal/sender"
 	"github.com/hookboard/hookboard/internal/store"
 	"github.com/hookboard/hookboard/internal/store/storetest"
+	"github.com/hookboard/hookboard/web"
 )
 
 // What a user trying recovery found, each with the page or answer that
@@ -245,5 +246,48 @@ func TestAPIRecoveryTimesAndNothingMatches(t *testing.T) {
 	resp, out = apiCall(t, f.srv.URL, "POST", api+"/webhooks/"+f.down.ID+"/recover", key, `{"since":"`+hour.Format("2006-01-02T15:04:05+02:00")+`"}`)
 	if resp.StatusCode != http.StatusAccepted {
 		t.Errorf("since with an offset: %d %v", resp.StatusCode, out)
+	}
+}
+
+// Over a large history the preview stops counting at its cap and says so:
+// "More than 5000", and its ETA is "at least"; the job's page has the
+// exact total. Confirm is still offered.
+func TestRecoveryPreviewPastItsCap(t *testing.T) {
+	st := storetest.New(t, store.SQLite, storetest.Options{})
+	ctx := context.Background()
+	res, _ := st.AddUser(ctx, "admin@acme.test", password, "Acme", hook.RoleAdmin)
+	st.CreateEventType(ctx, hook.Actor{}, res.App.ID, hook.EventTypeInput{Name: "invoice.paid"})
+	for _, n := range []string{"a", "b", "c"} {
+		if _, _, err := st.CreateWebhook(ctx, hook.Actor{}, res.App.ID, hook.WebhookInput{Name: n, URL: "https://example.com/" + n, Events: []string{"*"}, Active: true, AuthType: "none"}, hook.TargetPolicy{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 1700 {
+		if _, err := st.IngestEvent(ctx, res.App.ID, "invoice.paid", []byte(`{"a":1}`), ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.DB().Exec(`UPDATE deliveries SET status = 'failed', attempts = 1`); err != nil {
+		t.Fatal(err)
+	}
+	h := web.New(web.Options{Store: st, SessionKey: make([]byte, 32)})
+	cookie := signInCookie(t, h)
+	req, _ := http.NewRequest("GET", "/apps/"+res.App.ID+"/deliveries/bulk-resend?status=failed", nil)
+	req.Header.Set("Cookie", cookie)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	wantStatus(t, rec.Result(), http.StatusOK)
+	doc, err := goquery.NewDocumentFromReader(rec.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := doc.Find("[data-testid=recover-count]")
+	words := squash(count.Text())
+	if count.AttrOr("data-count", "") != "5000" || count.AttrOr("data-more", "") != "true" || !strings.HasPrefix(words, "More than 5000 failed deliveries match") ||
+		!strings.Contains(words, "at least") || !strings.Contains(words, "exact number") {
+		t.Errorf("preview of 5,100: data-count %q, data-more %q: %q", count.AttrOr("data-count", ""), count.AttrOr("data-more", ""), words)
+	}
+	if doc.Find("form[data-testid=confirm-recovery]").Length() != 1 {
+		t.Error("no Confirm for a preview past its cap")
 	}
 }

@@ -173,7 +173,11 @@ func (r Recovery) Remaining() int { return max(0, r.Total-r.Processed()) }
 
 // RecoveryPreview is what a job would cover, before it starts.
 type RecoveryPreview struct {
-	Count    int           // items (deliveries, or events for a replay)
+	Count int // items (deliveries, or events for a replay)
+	// More: there are more than Count items (the preview stopped counting);
+	// ETA is then what Count of them take, a lower bound, and Webhooks
+	// those they go to.
+	More     bool
 	Webhooks int           // webhooks they go to
 	Rate     int           // requests per second to each webhook
 	ETA      time.Duration // how long the job should take at Rate

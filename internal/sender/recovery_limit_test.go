@@ -38,7 +38,7 @@ func recoveryRespectsRateLimit(t *testing.T, s *store.Store) {
 	if _, err := s.UpdateWebhook(ctx, actor, f.app.ID, wh.ID, in, dev); err != nil {
 		t.Fatal(err)
 	}
-	p, err := s.PreviewRecovery(ctx, f.app.ID, hook.RecoverySpec{Kind: hook.RecoverFailed, WebhookID: wh.ID, Since: since}, 50)
+	p, err := s.PreviewRecovery(ctx, f.app.ID, hook.RecoverySpec{Kind: hook.RecoverFailed, WebhookID: wh.ID, Since: since}, 50, 1000)
 	if err != nil || p.Count != failed || p.Rate != limit || p.ETA != failed*time.Second/limit || !p.Limited {
 		t.Fatalf("preview %+v, %v: want %d at the webhook's limit %d/s", p, err, failed, limit)
 	}

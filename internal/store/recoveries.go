@@ -117,10 +117,14 @@ const ReplayFIFOMessage = "This webhook delivers events in order (FIFO), and its
 // ErrReplayFIFO refuses Replay missing on a FIFO webhook (EINVALID).
 var ErrReplayFIFO = hook.Errorf(hook.EINVALID, ReplayFIFOMessage)
 
-// PreviewRecovery counts what a job of sp would cover now: items, the
-// webhooks they go to, and how long the job should take at rate per webhook.
+// PreviewRecovery counts what a job of sp would cover now, up to limit
+// items: the items, the webhooks they go to, and how long the job should
+// take at rate per webhook. Past limit, More is set, Count is limit and the
+// ETA is for the items counted (the job takes at least that long): one
+// query that stops at limit+1 items, for a page that must answer fast over
+// any history (the job's page shows the exact total once it starts).
 // Field errors as StartRecovery.
-func (s *Store) PreviewRecovery(ctx context.Context, appID string, sp hook.RecoverySpec, rate int) (hook.RecoveryPreview, error) {
+func (s *Store) PreviewRecovery(ctx context.Context, appID string, sp hook.RecoverySpec, rate, limit int) (hook.RecoveryPreview, error) {
 	if sp.WebhookID != "" && !validID(sp.WebhookID) {
 		return hook.RecoveryPreview{}, hook.FieldErrors{{Field: "webhookId", Message: "No such webhook in this app."}}
 	}
@@ -135,8 +139,8 @@ func (s *Store) PreviewRecovery(ctx context.Context, appID string, sp hook.Recov
 		N         int  `db:"n"`
 		RateLimit *int `db:"rate_limit"`
 	}
-	if err := s.db.SelectContext(ctx, &counts, s.db.Rebind(`SELECT COUNT(*) AS n, w.rate_limit FROM (`+sel+`) sel
-		JOIN webhooks w ON w.id = sel.webhook_id GROUP BY sel.webhook_id, w.rate_limit`), args...); err != nil {
+	if err := s.db.SelectContext(ctx, &counts, s.db.Rebind(`SELECT COUNT(*) AS n, w.rate_limit FROM (`+sel+` LIMIT ?) sel
+		JOIN webhooks w ON w.id = sel.webhook_id GROUP BY sel.webhook_id, w.rate_limit`), append(args, limit+1)...); err != nil {
 		return hook.RecoveryPreview{}, fmt.Errorf("preview recovery: %w", err)
 	}
 	// The webhook that takes longest sets the ETA; one with a rate limit
@@ -152,8 +156,13 @@ func (s *Store) PreviewRecovery(ctx context.Context, appID string, sp hook.Recov
 			slowest, slowRate = c.N, r
 		}
 	}
+	more := total > limit
+	if more {
+		// The extra item told there are more; the ETA keeps it (a lower bound).
+		total = limit
+	}
 	p := hook.NewRecoveryPreview(total, len(counts), slowest, slowRate)
-	p.Limited = slowRate < rate
+	p.Limited, p.More = slowRate < rate, more
 	return p, nil
 }
 

@@ -28,7 +28,7 @@ func TestRecoveryTakeBusyAndRateLimit(t *testing.T) {
 		}
 		clock.Advance(time.Minute)
 		spec := hook.RecoverySpec{Kind: hook.BulkResend, Status: hook.StatusFailed, From: since}
-		p, err := s.PreviewRecovery(ctx, f.app.ID, spec, 20)
+		p, err := s.PreviewRecovery(ctx, f.app.ID, spec, 20, 1000)
 		if err != nil || p.Count != 6 || p.Webhooks != 2 || p.Rate != 1 || p.ETA != 3*time.Second || !p.Limited {
 			t.Fatalf("preview %+v, %v: want 6 to 2 webhooks, A's 3 at its limit 1/s", p, err)
 		}
@@ -97,7 +97,7 @@ func TestReplayRefusedOnFIFO(t *testing.T) {
 		}
 		clock.Advance(time.Minute)
 		spec := hook.RecoverySpec{Kind: hook.ReplayMissing, WebhookID: c.ID, Since: since}
-		if _, err := s.PreviewRecovery(ctx, f.app.ID, spec, 20); hook.ErrorCode(err) != hook.EINVALID || hook.ErrorMessage(err) != store.ReplayFIFOMessage {
+		if _, err := s.PreviewRecovery(ctx, f.app.ID, spec, 20, 1000); hook.ErrorCode(err) != hook.EINVALID || hook.ErrorMessage(err) != store.ReplayFIFOMessage {
 			t.Errorf("preview replay to a FIFO webhook: %v", err)
 		}
 		if _, err := s.StartRecovery(ctx, actor, f.app.ID, spec, 20); hook.ErrorCode(err) != hook.EINVALID || hook.ErrorMessage(err) != store.ReplayFIFOMessage {
@@ -112,7 +112,7 @@ func TestReplayRefusedOnFIFO(t *testing.T) {
 		if _, err := s.UpdateWebhook(ctx, actor, f.app.ID, c.ID, in, policy); err != nil {
 			t.Fatal(err)
 		}
-		if p, err := s.PreviewRecovery(ctx, f.app.ID, spec, 20); err != nil || p.Count != 1 {
+		if p, err := s.PreviewRecovery(ctx, f.app.ID, spec, 20, 1000); err != nil || p.Count != 1 {
 			t.Errorf("replay once the webhook is not FIFO: %+v, %v", p, err)
 		}
 	})

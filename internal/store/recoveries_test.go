@@ -111,7 +111,7 @@ func TestRecoverySelection(t *testing.T) {
 
 		count := func(sp hook.RecoverySpec) int {
 			t.Helper()
-			p, err := s.PreviewRecovery(ctx, f.app.ID, sp, 20)
+			p, err := s.PreviewRecovery(ctx, f.app.ID, sp, 20, 1000)
 			if err != nil {
 				t.Fatalf("preview %+v: %v", sp, err)
 			}
@@ -140,18 +140,28 @@ func TestRecoverySelection(t *testing.T) {
 		if n, more, err := s.CountRecovery(ctx, f.app.ID, hook.RecoverySpec{Kind: hook.BulkResend}, 9); n != 9 || more || err != nil {
 			t.Errorf("count at the cap: %d %v %v", n, more, err)
 		}
-		p, err := s.PreviewRecovery(ctx, f.app.ID, hook.RecoverySpec{Kind: hook.BulkResend, WebhookID: f.b.ID}, 2)
+		p, err := s.PreviewRecovery(ctx, f.app.ID, hook.RecoverySpec{Kind: hook.BulkResend, WebhookID: f.b.ID}, 2, 1000)
 		if err != nil || p.Count != 5 || p.Webhooks != 1 || p.ETA != 2500*time.Millisecond {
 			t.Errorf("bulk resend of B at 2/s: %+v, %v; want 5 deliveries in 2.5s", p, err)
 		}
-		if _, err := s.PreviewRecovery(ctx, f.app.ID, hook.RecoverySpec{Kind: hook.BulkResend, Status: hook.StatusSucceeded}, 20); hook.ErrorCode(err) != hook.EINVALID {
+		// Past its limit the preview stops counting: More, Count at the
+		// limit, and the ETA of what it counted (a lower bound).
+		p, err = s.PreviewRecovery(ctx, f.app.ID, hook.RecoverySpec{Kind: hook.BulkResend}, 2, 4)
+		if err != nil || p.Count != 4 || !p.More || p.ETA < 1500*time.Millisecond {
+			t.Errorf("bulk resend counted up to 4: %+v, %v; want 4 and more, at least 1.5s", p, err)
+		}
+		p, err = s.PreviewRecovery(ctx, f.app.ID, hook.RecoverySpec{Kind: hook.BulkResend}, 2, 9)
+		if err != nil || p.Count != 9 || p.More {
+			t.Errorf("bulk resend counted up to exactly its 9: %+v, %v", p, err)
+		}
+		if _, err := s.PreviewRecovery(ctx, f.app.ID, hook.RecoverySpec{Kind: hook.BulkResend, Status: hook.StatusSucceeded}, 20, 1000); hook.ErrorCode(err) != hook.EINVALID {
 			t.Errorf("bulk resend of succeeded: %v, want a field error", err)
 		}
-		if _, err := s.PreviewRecovery(ctx, f.app.ID, hook.RecoverySpec{Kind: hook.RecoverFailed, WebhookID: f.a.ID}, 20); !hasField(err, "since") {
+		if _, err := s.PreviewRecovery(ctx, f.app.ID, hook.RecoverySpec{Kind: hook.RecoverFailed, WebhookID: f.a.ID}, 20, 1000); !hasField(err, "since") {
 			t.Errorf("recover without since: %v, want a field error on since", err)
 		}
 		other := mustApp(t, s, "Other")
-		if _, err := s.PreviewRecovery(ctx, other.ID, recoverA, 20); !hasField(err, "webhookId") {
+		if _, err := s.PreviewRecovery(ctx, other.ID, recoverA, 20, 1000); !hasField(err, "webhookId") {
 			t.Errorf("another app's webhook: %v, want a field error on webhookId", err)
 		}
 
@@ -505,6 +515,55 @@ func TestRecoveryBatchSkipsWaitsAndReplays(t *testing.T) {
 		rows, _, _ := s.ListDeliveries(ctx, f.app.ID, store.DeliveryFilter{WebhookID: c.ID})
 		if len(rows) != 3 || rows[0].Status != hook.StatusRetrying || rows[0].Attempts != 1 {
 			t.Errorf("replayed deliveries: %+v", rows)
+		}
+	})
+}
+
+// What a bulk resend would skip because a webhook is off: counted up to a
+// limit, and whether it is everything the job covers.
+func TestRecoveryOffCounts(t *testing.T) {
+	clock := clockAt()
+	storetest.EachWith(t, storetest.Options{Now: clock.Now}, func(t *testing.T, s *store.Store) {
+		f := newRecoveryFixture(t, s, clock)
+		for range 3 {
+			f.deliveries(t, "invoice.paid", hook.StatusFailed) // to A and B
+		}
+		bulk := hook.RecoverySpec{Kind: hook.BulkResend}
+		off := func(sp hook.RecoverySpec, limit int) store.RecoveryOff {
+			t.Helper()
+			r, err := s.CountRecoveryInactive(ctx, f.app.ID, sp, limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		if r := off(bulk, 100); r != (store.RecoveryOff{}) {
+			t.Errorf("every webhook on: %+v, want nothing off", r)
+		}
+		turnOff := func(wh hook.Webhook) {
+			t.Helper()
+			in := validInput()
+			in.Name, in.Events, in.Active = wh.Name, wh.Events, false
+			if _, err := s.UpdateWebhook(ctx, actor, f.app.ID, wh.ID, in, policy); err != nil {
+				t.Fatal(err)
+			}
+		}
+		turnOff(f.a)
+		if r := off(bulk, 100); r != (store.RecoveryOff{N: 3}) {
+			t.Errorf("A off: %+v, want its 3, not all", r)
+		}
+		if r := off(bulk, 2); r != (store.RecoveryOff{N: 2, More: true}) {
+			t.Errorf("A off, counted up to 2: %+v", r)
+		}
+		if r := off(hook.RecoverySpec{Kind: hook.BulkResend, WebhookID: f.b.ID}, 100); r != (store.RecoveryOff{}) {
+			t.Errorf("B's deliveries with A off: %+v, want none off", r)
+		}
+		if r := off(hook.RecoverySpec{Kind: hook.BulkResend, WebhookID: f.a.ID}, 2); r != (store.RecoveryOff{N: 2, More: true, All: true}) {
+			t.Errorf("A's deliveries, A off, up to 2: %+v, want more than 2, all", r)
+		}
+		turnOff(f.b)
+		if r := off(bulk, 100); r != (store.RecoveryOff{N: 6, All: true}) {
+			t.Errorf("both off: %+v, want all 6", r)
 		}
 	})
 }
