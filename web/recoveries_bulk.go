@@ -110,11 +110,12 @@ func (s *Server) bulkFacts(r *http.Request, c *reqCtx, spec hook.RecoverySpec, f
 const bulkOfferCap = 1_000
 
 // previewCap bounds a recovery preview's counts: past it the preview says
-// "more than 5,000" and "at least" its ETA, and the job's page shows the
+// "more than 2000" and "at least" its ETA, and the job's page shows the
 // exact total once it starts. Over 1,000,000 deliveries, counting all
-// 60,000 failed deliveries of a webhook took 150–210 ms; 5,000 take 13–18 ms
-// (a bulk resend's filter, which reads more rows per match, 30–36 ms on SQLite).
-const previewCap = 5_000
+// 60,000 failed deliveries of a webhook took 150–210 ms per preview, and a
+// bulk resend's 25,000 400 ms on SQLite (its filter reads four rows per
+// match); up to 2,000 they take 14–22 ms (BENCHMARKS.md, issue 19).
+const previewCap = 2_000
 
 // bulkResendOffer is the all-events page's "Resend all N matching failed
 // deliveries": offered when its filter can match failed deliveries (any

@@ -135,13 +135,26 @@ func (s *Store) PreviewRecovery(ctx context.Context, appID string, sp hook.Recov
 	if err != nil {
 		return hook.RecoveryPreview{}, err
 	}
+	// Counted per webhook without a join (SQLite built an index on the
+	// counted items to join them); the webhooks' rate limits come next.
 	var counts []struct {
-		N         int  `db:"n"`
-		RateLimit *int `db:"rate_limit"`
+		WebhookID string `db:"webhook_id"`
+		N         int    `db:"n"`
 	}
-	if err := s.db.SelectContext(ctx, &counts, s.db.Rebind(`SELECT COUNT(*) AS n, w.rate_limit FROM (`+sel+` LIMIT ?) sel
-		JOIN webhooks w ON w.id = sel.webhook_id GROUP BY sel.webhook_id, w.rate_limit`), append(args, limit+1)...); err != nil {
+	if err := s.db.SelectContext(ctx, &counts, s.db.Rebind(`SELECT sel.webhook_id, COUNT(*) AS n FROM (`+sel+` LIMIT ?) sel GROUP BY sel.webhook_id`),
+		append(args, limit+1)...); err != nil {
 		return hook.RecoveryPreview{}, fmt.Errorf("preview recovery: %w", err)
+	}
+	var limits []struct {
+		ID        string `db:"id"`
+		RateLimit *int   `db:"rate_limit"`
+	}
+	if err := s.db.SelectContext(ctx, &limits, s.db.Rebind(`SELECT id, rate_limit FROM webhooks WHERE app_id = ? AND rate_limit IS NOT NULL`), appID); err != nil {
+		return hook.RecoveryPreview{}, fmt.Errorf("preview recovery: %w", err)
+	}
+	rateLimit := make(map[string]int, len(limits))
+	for _, l := range limits {
+		rateLimit[l.ID] = *l.RateLimit
 	}
 	// The webhook that takes longest sets the ETA; one with a rate limit
 	// below the job's rate gets its limit (its own traffic shares it).
@@ -149,8 +162,8 @@ func (s *Store) PreviewRecovery(ctx context.Context, appID string, sp hook.Recov
 	for _, c := range counts {
 		total += c.N
 		r := rate
-		if c.RateLimit != nil && *c.RateLimit > 0 {
-			r = min(r, *c.RateLimit)
+		if l := rateLimit[c.WebhookID]; l > 0 {
+			r = min(r, l)
 		}
 		if c.N*slowRate > slowest*r {
 			slowest, slowRate = c.N, r
