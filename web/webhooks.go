@@ -30,8 +30,8 @@ func (s *Server) webhookList(w http.ResponseWriter, r *http.Request, c *reqCtx) 
 	s.render(w, r, c, http.StatusOK, templates.WebhookListPage(vm))
 }
 
-// webhookRows builds the list's rows, with each webhook's health from one
-// query for the whole app.
+// webhookRows builds the list's rows, with each webhook's health from the
+// store's figures for the whole app.
 func (s *Server) webhookRows(r *http.Request, c *reqCtx, webhooks []hook.Webhook) ([]templates.WebhookRow, error) {
 	now := s.now()
 	figures, err := s.store.WebhookHealth(r.Context(), c.appID(), now.Add(-24*time.Hour))
