@@ -45,6 +45,7 @@ type options struct {
 	workers     int
 	concurrency int
 	procs       int // Hookboard processes in the scaleout scenario's second phase
+	rounds      int // scaleout: one and -procs processes in turn, this many times
 }
 
 func main() {
@@ -61,6 +62,7 @@ func main() {
 	flag.IntVar(&o.workers, "workers", 256, "sender workers (HOOKBOARD_WORKERS)")
 	flag.IntVar(&o.concurrency, "concurrency", 128, "concurrent API clients in the load generator")
 	flag.IntVar(&o.procs, "procs", 2, "Hookboard processes sharing the database in the scaleout scenario's second phase")
+	flag.IntVar(&o.rounds, "rounds", 1, "scaleout: run one process then -procs this many times in turn, and report the round with the median ratio beside every round's")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	config.TuneGC(os.Getenv) // as hookboard serve does

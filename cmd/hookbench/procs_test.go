@@ -77,3 +77,23 @@ func TestScaleOutNeedsPostgres(t *testing.T) {
 		t.Errorf("error = %q, want it to say the scenario needs PostgreSQL", errOut.String())
 	}
 }
+
+// With -rounds, the line is the median round's, with every round's ratio
+// and rates in the order they ran and the duplicates of all of them.
+func TestScaleOutRoundsMedian(t *testing.T) {
+	rounds := []result{
+		{"ratio": 0.8, "one_per_sec": 4000.0, "procs_per_sec": 3200.0, "duplicates_one": int64(0), "duplicates_procs": int64(0)},
+		{"ratio": 1.1, "one_per_sec": 3000.0, "procs_per_sec": 3300.0, "duplicates_one": int64(0), "duplicates_procs": int64(2)},
+		{"ratio": 0.9, "one_per_sec": 3500.0, "procs_per_sec": 3150.0, "duplicates_one": int64(1), "duplicates_procs": int64(0)},
+	}
+	got := medianRound(rounds)
+	if got["ratio"] != 0.9 || got["one_per_sec"] != 3500.0 || got["rounds"] != 3 || got["duplicates_all_rounds"] != int64(3) {
+		t.Errorf("median round: %v", got)
+	}
+	if r := got["ratio_rounds"].([]any); len(r) != 3 || r[0] != 0.8 || r[1] != 1.1 || r[2] != 0.9 {
+		t.Errorf("ratios %v, want every round's in order", r)
+	}
+	if one := medianRound(rounds[:1]); one["rounds"] != nil || one["ratio"] != 0.8 {
+		t.Errorf("one round: %v, want it as it is", one)
+	}
+}

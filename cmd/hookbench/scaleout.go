@@ -1,12 +1,15 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -34,13 +37,46 @@ type childFigures struct {
 }
 
 // scaleOut is the scaleout scenario: the throughput load against one child
-// process, then against -procs of them on one schema.
+// process, then against -procs of them on one schema; with -rounds N,
+// both N times in turn (one, many, one, many …), so that a machine whose
+// speed drifts over minutes shows as rounds that disagree, not as a ratio.
+// The line is the median round's, with every round's figures beside it.
 func scaleOut(ctx context.Context, o options) (result, error) {
-	one, many, err := scaleOutPhases(ctx, o)
-	if err != nil {
-		return nil, err
+	var rounds []result
+	for range max(1, o.rounds) {
+		one, many, err := scaleOutPhases(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		rounds = append(rounds, scaleOutResult(o, one, many))
 	}
-	return scaleOutResult(o, one, many), nil
+	return medianRound(rounds), nil
+}
+
+// medianRound is the round with the median ratio, with every round's
+// ratio and rates and the duplicates of all of them added.
+func medianRound(rounds []result) result {
+	if len(rounds) == 1 {
+		return rounds[0]
+	}
+	byRatio := slices.Clone(rounds)
+	slices.SortFunc(byRatio, func(a, b result) int { return cmp.Compare(ratioOf(a), ratioOf(b)) })
+	res := maps.Clone(byRatio[len(byRatio)/2])
+	var ratios, ones, manys []any
+	var dups int64
+	for _, r := range rounds {
+		ratios, ones, manys = append(ratios, r["ratio"]), append(ones, r["one_per_sec"]), append(manys, r["procs_per_sec"])
+		d, _ := r["duplicates_procs"].(int64)
+		e, _ := r["duplicates_one"].(int64)
+		dups += d + e
+	}
+	res["rounds"], res["ratio_rounds"], res["one_per_sec_rounds"], res["procs_per_sec_rounds"], res["duplicates_all_rounds"] = len(rounds), ratios, ones, manys, dups
+	return res
+}
+
+func ratioOf(r result) float64 {
+	f, _ := r["ratio"].(float64)
+	return f
 }
 
 func scaleOutPhases(ctx context.Context, o options) (one, many phase, err error) {
