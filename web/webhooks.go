@@ -238,12 +238,12 @@ func (s *Server) renderWebhookDetail(w http.ResponseWriter, r *http.Request, c *
 		Secret: maskSecret(info.Last4), SecretID: info.ID, Revealed: revealed != "", PreviousExpires: info.PreviousExpires,
 		Chart: chart,
 	}
-	figures, err := s.store.WebhookHealth(r.Context(), c.appID(), s.now().Add(-24*time.Hour))
+	figures, err := s.store.WebhookHealthOf(r.Context(), wh.ID, s.now().Add(-24*time.Hour))
 	if err != nil {
 		s.error(w, r, c, err)
 		return
 	}
-	vm.Health = healthVM(wh, figures[wh.ID], s.now())
+	vm.Health = healthVM(wh, figures, s.now())
 	vm.Recovery = s.recoveryForms(r, c, wh)
 	if vm.Policy, err = s.policyFacts(r.Context(), wh); err != nil {
 		s.error(w, r, c, err)

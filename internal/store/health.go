@@ -62,12 +62,8 @@ func (s *Store) WebhookHealth(ctx context.Context, appID string, since time.Time
 	out := make(map[string]HealthFigures, len(ids))
 	durations := make([]int, 0, HealthCap)
 	for _, id := range ids {
-		f := HealthFigures{WebhookID: id}
-		var err error
-		if durations, err = s.healthWindow(ctx, &f, since.UTC(), durations[:0]); err != nil {
-			return nil, err
-		}
-		if err := s.healthLatest(ctx, &f); err != nil {
+		f, err := s.healthOf(ctx, id, since, durations[:0])
+		if err != nil {
 			return nil, err
 		}
 		out[id] = f
@@ -75,19 +71,36 @@ func (s *Store) WebhookHealth(ctx context.Context, appID string, since time.Time
 	return out, nil
 }
 
+// WebhookHealthOf returns one webhook's figures since the given time and
+// its latest attempts (its page's, whatever the app's other webhooks).
+// The caller has checked the webhook is the app's.
+func (s *Store) WebhookHealthOf(ctx context.Context, webhookID string, since time.Time) (HealthFigures, error) {
+	return s.healthOf(ctx, webhookID, since, make([]int, 0, HealthCap))
+}
+
+// healthOf reads a webhook's figures, using durations as scratch space.
+func (s *Store) healthOf(ctx context.Context, webhookID string, since time.Time, durations []int) (HealthFigures, error) {
+	f := HealthFigures{WebhookID: webhookID}
+	if err := s.healthWindow(ctx, &f, since.UTC(), durations); err != nil {
+		return f, err
+	}
+	return f, s.healthLatest(ctx, &f)
+}
+
 // healthWindow sets f's Total, Succeeded and LatencyP50 from its webhook's
-// latest attempts since the time, using durations as scratch space.
-func (s *Store) healthWindow(ctx context.Context, f *HealthFigures, since time.Time, durations []int) ([]int, error) {
+// latest attempts since the time, using durations as scratch space (its
+// length is 0; appending within its capacity reuses it).
+func (s *Store) healthWindow(ctx context.Context, f *HealthFigures, since time.Time, durations []int) error {
 	rows, err := s.db.QueryContext(ctx, s.db.Rebind(healthWindowQuery), f.WebhookID, since)
 	if err != nil {
-		return durations, fmt.Errorf("webhook health: %w", err)
+		return fmt.Errorf("webhook health: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var ok bool
 		var ms int
 		if err := rows.Scan(&ok, &ms); err != nil {
-			return durations, fmt.Errorf("webhook health: %w", err)
+			return fmt.Errorf("webhook health: %w", err)
 		}
 		if ok {
 			f.Succeeded++
@@ -95,11 +108,11 @@ func (s *Store) healthWindow(ctx context.Context, f *HealthFigures, since time.T
 		durations = append(durations, ms)
 	}
 	if err := rows.Err(); err != nil {
-		return durations, fmt.Errorf("webhook health: %w", err)
+		return fmt.Errorf("webhook health: %w", err)
 	}
 	f.Total = len(durations)
 	f.LatencyP50 = median(durations)
-	return durations, nil
+	return nil
 }
 
 // median is the middle of ms (the lower middle of an even count), or -1

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -112,6 +113,13 @@ func TestWebhookHealthFigures(t *testing.T) {
 		fresh := got[hooks["fresh"]]
 		if fresh.Total != 0 || !fresh.LastAt.IsZero() || fresh.RecentFailed != 0 {
 			t.Errorf("fresh = %+v, want nothing", fresh)
+		}
+		// One webhook's figures, as its page reads them, are the same.
+		for name, id := range hooks {
+			one, err := s.WebhookHealthOf(ctx, id, since)
+			if err != nil || !reflect.DeepEqual(one, got[id]) {
+				t.Errorf("%s alone = %+v, %v; with the app's = %+v", name, one, err, got[id])
+			}
 		}
 	})
 }
