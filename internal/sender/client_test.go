@@ -9,6 +9,8 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -178,4 +180,56 @@ func fakeResolver(t *testing.T, qtype uint16, addr netip.Addr) *net.Resolver {
 	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, "udp", pc.LocalAddr().String())
 	}}
+}
+
+// A burst of requests to one endpoint leaves its connections idle for the
+// next burst: the second opens none, as a recovery job's batches beside
+// the sender's own requests must not dial again every 50 ms. The endpoint
+// holds each burst's requests until all of them arrived, so each burst has
+// them all open at once.
+func TestBurstsReuseConnections(t *testing.T) {
+	const burst = 150
+	var opened, arrived atomic.Int64
+	var gate atomic.Pointer[chan struct{}]
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g := *gate.Load()
+		arrived.Add(1)
+		<-g
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			opened.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	client := NewClient(5*time.Second, true)
+	for round := range 2 {
+		g := make(chan struct{})
+		gate.Store(&g)
+		var wg sync.WaitGroup
+		for range burst {
+			wg.Go(func() {
+				resp, err := client.Post(srv.URL, "application/json", strings.NewReader("{}"))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				resp.Body.Close()
+			})
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for arrived.Load() < int64((round+1)*burst) && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		close(g)
+		wg.Wait()
+		if round == 0 && opened.Load() != burst {
+			t.Fatalf("the first burst opened %d connections, want %d", opened.Load(), burst)
+		}
+	}
+	if n := opened.Load(); n != burst {
+		t.Errorf("two bursts of %d opened %d connections: the second dialled %d again", burst, n, n-burst)
+	}
 }
