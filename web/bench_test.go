@@ -1,13 +1,9 @@
 package web_test
 
 import (
-	"context"
 	"net/http"
 	"testing"
 
-	"github.com/hookboard/hookboard/internal/hook"
-	"github.com/hookboard/hookboard/internal/store"
-	"github.com/hookboard/hookboard/internal/store/storetest"
 	"github.com/hookboard/hookboard/web"
 )
 
@@ -15,23 +11,13 @@ import (
 // 10,000 deliveries, through the whole handler stack (session, role check,
 // query, templ, middleware) but without a network.
 func BenchmarkPages(b *testing.B) {
-	st := storetest.New(b, store.SQLite, storetest.Options{})
-	ctx := context.Background()
-	res, _ := st.AddUser(ctx, "admin@acme.test", password, "Acme", hook.RoleAdmin)
-	st.CreateEventType(ctx, hook.Actor{}, res.App.ID, hook.EventTypeInput{Name: "invoice.paid"})
-	for _, n := range []string{"a", "b", "c"} {
-		st.CreateWebhook(ctx, hook.Actor{}, res.App.ID, hook.WebhookInput{Name: n, URL: "https://example.com/" + n, Events: []string{"*"}, Active: true, AuthType: "none"}, hook.TargetPolicy{})
-	}
-	var last store.IngestResult
-	for range 10000 / 3 {
-		last, _ = st.IngestEvent(ctx, res.App.ID, "invoice.paid", []byte(`{"a":1}`), "")
-	}
+	st, app, last := acmeWithEvents(b, 10000/3)
 	var deliveryID, webhookID string
 	st.DB().Get(&deliveryID, st.DB().Rebind(`SELECT id FROM deliveries WHERE event_id = ? LIMIT 1`), last.Event.ID)
 	st.DB().Get(&webhookID, `SELECT id FROM webhooks LIMIT 1`)
 	h := web.New(web.Options{Store: st, SessionKey: make([]byte, 32)})
 	cookie := signInCookie(b, h)
-	base := "/apps/" + res.App.ID
+	base := "/apps/" + app.ID
 	for name, path := range map[string]string{
 		"webhook list":    base + "/webhooks",
 		"webhook page":    base + "/webhooks/" + webhookID,

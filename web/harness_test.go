@@ -293,3 +293,33 @@ func signInCookie(tb testing.TB, h http.Handler) string {
 	}
 	return c[0].Name + "=" + c[0].Value
 }
+
+// acmeWithEvents is Acme's admin and app on SQLite, with three catch-all
+// webhooks (a, b, c) and n invoice.paid events, each with a pending
+// delivery to every webhook. It returns the store, the app and the last
+// event's ingestion.
+func acmeWithEvents(tb testing.TB, n int) (*store.Store, hook.App, store.IngestResult) {
+	tb.Helper()
+	st := storetest.New(tb, store.SQLite, storetest.Options{})
+	ctx := context.Background()
+	res, err := st.AddUser(ctx, "admin@acme.test", password, "Acme", hook.RoleAdmin)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := st.CreateEventType(ctx, hook.Actor{}, res.App.ID, hook.EventTypeInput{Name: "invoice.paid"}); err != nil {
+		tb.Fatal(err)
+	}
+	for _, name := range []string{"a", "b", "c"} {
+		in := hook.WebhookInput{Name: name, URL: "https://example.com/" + name, Events: []string{"*"}, Active: true, AuthType: "none"}
+		if _, _, err := st.CreateWebhook(ctx, hook.Actor{}, res.App.ID, in, hook.TargetPolicy{}); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	var last store.IngestResult
+	for range n {
+		if last, err = st.IngestEvent(ctx, res.App.ID, "invoice.paid", []byte(`{"a":1}`), ""); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return st, res.App, last
+}

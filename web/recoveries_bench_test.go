@@ -1,13 +1,9 @@
 package web_test
 
 import (
-	"context"
 	"net/http"
 	"testing"
 
-	"github.com/hookboard/hookboard/internal/hook"
-	"github.com/hookboard/hookboard/internal/store"
-	"github.com/hookboard/hookboard/internal/store/storetest"
 	"github.com/hookboard/hookboard/web"
 )
 
@@ -16,24 +12,15 @@ import (
 // deliveries: the page with the offer (counted up to its cap), beside pages
 // that make no count (a search; a filter that cannot match failed ones).
 func BenchmarkBulkResendOffer(b *testing.B) {
-	st := storetest.New(b, store.SQLite, storetest.Options{})
-	ctx := context.Background()
-	res, _ := st.AddUser(ctx, "admin@acme.test", password, "Acme", hook.RoleAdmin)
-	st.CreateEventType(ctx, hook.Actor{}, res.App.ID, hook.EventTypeInput{Name: "invoice.paid"})
-	for _, n := range []string{"a", "b", "c"} {
-		st.CreateWebhook(ctx, hook.Actor{}, res.App.ID, hook.WebhookInput{Name: n, URL: "https://example.com/" + n, Events: []string{"*"}, Active: true, AuthType: "none"}, hook.TargetPolicy{})
-	}
-	for range 30000 / 3 {
-		st.IngestEvent(ctx, res.App.ID, "invoice.paid", []byte(`{"a":1}`), "")
-	}
+	st, app, _ := acmeWithEvents(b, 30000/3)
 	if _, err := st.DB().Exec(`UPDATE deliveries SET status = 'failed', attempts = 1`); err != nil {
 		b.Fatal(err)
 	}
 	h := web.New(web.Options{Store: st, SessionKey: make([]byte, 32)})
 	cookie := signInCookie(b, h)
-	base := "/apps/" + res.App.ID + "/events"
+	base := "/apps/" + app.ID + "/events"
 	for _, c := range []struct{ name, path string }{
-		{"no offer (a search)", base + "?q=" + res.App.ID},
+		{"no offer (a search)", base + "?q=" + app.ID},
 		{"with offer (30,000 failed, counted to 1,000)", base},
 		{"no offer (status=succeeded)", base + "?status=succeeded"},
 	} {

@@ -253,26 +253,13 @@ func TestAPIRecoveryTimesAndNothingMatches(t *testing.T) {
 // "More than 2000", and its ETA is "at least"; the job's page has the
 // exact total. Confirm is still offered.
 func TestRecoveryPreviewPastItsCap(t *testing.T) {
-	st := storetest.New(t, store.SQLite, storetest.Options{})
-	ctx := context.Background()
-	res, _ := st.AddUser(ctx, "admin@acme.test", password, "Acme", hook.RoleAdmin)
-	st.CreateEventType(ctx, hook.Actor{}, res.App.ID, hook.EventTypeInput{Name: "invoice.paid"})
-	for _, n := range []string{"a", "b", "c"} {
-		if _, _, err := st.CreateWebhook(ctx, hook.Actor{}, res.App.ID, hook.WebhookInput{Name: n, URL: "https://example.com/" + n, Events: []string{"*"}, Active: true, AuthType: "none"}, hook.TargetPolicy{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for range 700 {
-		if _, err := st.IngestEvent(ctx, res.App.ID, "invoice.paid", []byte(`{"a":1}`), ""); err != nil {
-			t.Fatal(err)
-		}
-	}
+	st, app, _ := acmeWithEvents(t, 700)
 	if _, err := st.DB().Exec(`UPDATE deliveries SET status = 'failed', attempts = 1`); err != nil {
 		t.Fatal(err)
 	}
 	h := web.New(web.Options{Store: st, SessionKey: make([]byte, 32)})
 	cookie := signInCookie(t, h)
-	req, _ := http.NewRequest("GET", "/apps/"+res.App.ID+"/deliveries/bulk-resend?status=failed", nil)
+	req, _ := http.NewRequest("GET", "/apps/"+app.ID+"/deliveries/bulk-resend?status=failed", nil)
 	req.Header.Set("Cookie", cookie)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)

@@ -60,17 +60,7 @@ func BenchmarkAttemptBuckets(b *testing.B) {
 	for _, dialect := range storetest.Dialects(b) {
 		b.Run(dialect, func(b *testing.B) {
 			s := storetest.New(b, dialect, storetest.Options{})
-			app := appWithCatchAll(b, s)
-			if _, err := s.IngestEvent(ctx, app.ID, "invoice.paid", []byte(`{}`), ""); err != nil {
-				b.Fatal(err)
-			}
-			var d struct {
-				ID        string `db:"id"`
-				WebhookID string `db:"webhook_id"`
-			}
-			if err := s.DB().GetContext(ctx, &d, `SELECT id, webhook_id FROM deliveries`); err != nil {
-				b.Fatal(err)
-			}
+			app, d := oneDelivery(b, s)
 			now := time.Now().UTC()
 			const n = 50000
 			insertAttempts(b, s, d.ID, d.WebhookID, n, now, 30*time.Minute)
@@ -93,6 +83,26 @@ func BenchmarkAttemptBuckets(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchDelivery is a delivery's id and its webhook's.
+type benchDelivery struct {
+	ID        string `db:"id"`
+	WebhookID string `db:"webhook_id"`
+}
+
+// oneDelivery is an app with a catch-all webhook and one event's delivery to it.
+func oneDelivery(b *testing.B, s *store.Store) (hook.App, benchDelivery) {
+	b.Helper()
+	app := appWithCatchAll(b, s)
+	if _, err := s.IngestEvent(ctx, app.ID, "invoice.paid", []byte(`{}`), ""); err != nil {
+		b.Fatal(err)
+	}
+	var d benchDelivery
+	if err := s.DB().GetContext(ctx, &d, `SELECT id, webhook_id FROM deliveries`); err != nil {
+		b.Fatal(err)
+	}
+	return app, d
 }
 
 // insertAttempts stores n attempts of the delivery, spread evenly over the
@@ -131,17 +141,7 @@ func BenchmarkWebhookHealth(b *testing.B) {
 	for _, dialect := range storetest.Dialects(b) {
 		b.Run(dialect, func(b *testing.B) {
 			s := storetest.New(b, dialect, storetest.Options{})
-			app := appWithCatchAll(b, s)
-			if _, err := s.IngestEvent(ctx, app.ID, "invoice.paid", []byte(`{}`), ""); err != nil {
-				b.Fatal(err)
-			}
-			var d struct {
-				ID        string `db:"id"`
-				WebhookID string `db:"webhook_id"`
-			}
-			if err := s.DB().GetContext(ctx, &d, `SELECT id, webhook_id FROM deliveries`); err != nil {
-				b.Fatal(err)
-			}
+			app, d := oneDelivery(b, s)
 			now := time.Now().UTC()
 			insertAttempts(b, s, d.ID, d.WebhookID, 50000, now, 30*time.Minute)
 			// As autovacuum would: PostgreSQL reads an index alone only for
