@@ -37,6 +37,10 @@ type dialect interface {
 	minuteBucket() string
 	// explain starts a statement that returns its query plan.
 	explain() string
+	// appHealthQuery is one statement giving every webhook of an app its
+	// health figures (health.go), or "" where the store reads them webhook
+	// by webhook.
+	appHealthQuery() string
 	// recordOutcomes applies recorded attempts' outcomes to their
 	// deliveries still leased to owner (recordOutcomesEach or
 	// recordOutcomesJoined, record.go).

@@ -55,6 +55,25 @@ func (d *postgresDialect) minuteBucket() string {
 
 func (d *postgresDialect) explain() string { return "EXPLAIN " }
 
+// appHealthQuery: the per-webhook reads of health.go, each as a LATERAL
+// subquery, so the app's webhooks take one round trip, not two each (an
+// app of 50 webhooks took 15 ms in round trips). percentile_disc(0.5) is
+// the lower middle, as median is.
+func (d *postgresDialect) appHealthQuery() string { return postgresAppHealthQuery }
+
+const postgresAppHealthQuery = `
+SELECT w.id AS webhook_id, win.total, win.ok, COALESCE(win.p50, -1) AS p50, lt.recent_failed,
+	la.created_at AS last_at, la.succeeded AS last_succeeded, la.response_status AS last_status, la.error AS last_error
+FROM webhooks w
+CROSS JOIN LATERAL (SELECT COUNT(*) AS total, COUNT(*) FILTER (WHERE x.succeeded) AS ok,
+		percentile_disc(0.5) WITHIN GROUP (ORDER BY x.duration_ms) AS p50
+	FROM (` + healthWindowQueryOf + `) x) win
+CROSS JOIN LATERAL (SELECT COUNT(*) FILTER (WHERE NOT y.succeeded) AS recent_failed
+	FROM (SELECT succeeded FROM attempts WHERE webhook_id = w.id ORDER BY created_at DESC LIMIT ` + recentText + `) y) lt
+LEFT JOIN LATERAL (SELECT created_at, succeeded, response_status, error FROM attempts WHERE webhook_id = w.id
+	ORDER BY created_at DESC LIMIT 1) la ON TRUE
+WHERE w.app_id = ?`
+
 // recordOutcomes: one UPDATE joined to a VALUES list, one round trip.
 func (d *postgresDialect) recordOutcomes(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, owner string, now time.Time) error {
 	return recordOutcomesJoined(ctx, tx, outs, owner, now)

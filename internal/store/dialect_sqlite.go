@@ -56,6 +56,10 @@ func (d *sqliteDialect) minuteBucket() string { return `CAST(created_at / 600000
 
 func (d *sqliteDialect) explain() string { return "EXPLAIN QUERY PLAN " }
 
+// appHealthQuery: none. SQLite has no LATERAL join, and its queries run
+// in-process, so reading webhook by webhook costs no round trips.
+func (d *sqliteDialect) appHealthQuery() string { return "" }
+
 // recordOutcomes: a prepared one-row UPDATE run per delivery, in-process.
 func (d *sqliteDialect) recordOutcomes(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, owner string, now time.Time) error {
 	return recordOutcomesEach(ctx, tx, outs, owner, now)

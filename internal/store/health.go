@@ -38,6 +38,10 @@ type HealthFigures struct {
 const (
 	healthWindowQuery = `SELECT succeeded, duration_ms FROM attempts WHERE webhook_id = ? AND created_at >= ?
 		ORDER BY created_at DESC LIMIT ` + healthCapText
+	// healthWindowQueryOf is the window's read for each webhook w of a
+	// statement over the app (the dialect's appHealthQuery).
+	healthWindowQueryOf = `SELECT succeeded, duration_ms FROM attempts WHERE webhook_id = w.id AND created_at >= ?
+		ORDER BY created_at DESC LIMIT ` + healthCapText
 	healthLatestQuery = `SELECT created_at, succeeded, response_status, error FROM attempts WHERE webhook_id = ?
 		ORDER BY created_at DESC LIMIT ` + recentText
 )
@@ -53,8 +57,12 @@ const (
 )
 
 // WebhookHealth returns, per webhook of the app, its figures since the
-// given time and its latest attempts.
+// given time and its latest attempts: in one statement where the dialect
+// has one (PostgreSQL), else webhook by webhook.
 func (s *Store) WebhookHealth(ctx context.Context, appID string, since time.Time) (map[string]HealthFigures, error) {
+	if q := s.sqlDialect.appHealthQuery(); q != "" {
+		return s.appHealth(ctx, q, appID, since)
+	}
 	var ids []string
 	if err := s.db.SelectContext(ctx, &ids, s.db.Rebind(`SELECT id FROM webhooks WHERE app_id = ?`), appID); err != nil {
 		return nil, err
@@ -67,6 +75,34 @@ func (s *Store) WebhookHealth(ctx context.Context, appID string, since time.Time
 			return nil, err
 		}
 		out[id] = f
+	}
+	return out, nil
+}
+
+// appHealth runs the dialect's one statement for the app's webhooks.
+func (s *Store) appHealth(ctx context.Context, q, appID string, since time.Time) (map[string]HealthFigures, error) {
+	var rows []struct {
+		WebhookID     string         `db:"webhook_id"`
+		Total         int            `db:"total"`
+		OK            int            `db:"ok"`
+		P50           int            `db:"p50"`
+		RecentFailed  int            `db:"recent_failed"`
+		LastAt        sql.NullTime   `db:"last_at"`
+		LastSucceeded sql.NullBool   `db:"last_succeeded"`
+		LastStatus    sql.NullInt64  `db:"last_status"`
+		LastError     sql.NullString `db:"last_error"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), since.UTC(), appID); err != nil {
+		return nil, fmt.Errorf("webhook health: %w", err)
+	}
+	out := make(map[string]HealthFigures, len(rows))
+	for _, r := range rows {
+		f := HealthFigures{WebhookID: r.WebhookID, Total: r.Total, Succeeded: r.OK, LatencyP50: r.P50, RecentFailed: r.RecentFailed}
+		if r.LastAt.Valid {
+			f.LastAt, f.LastSucceeded = r.LastAt.Time.UTC(), r.LastSucceeded.Bool
+			f.LastStatus, f.LastError = int(r.LastStatus.Int64), r.LastError.String
+		}
+		out[r.WebhookID] = f
 	}
 	return out, nil
 }
@@ -148,16 +184,23 @@ func (s *Store) healthLatest(ctx context.Context, f *HealthFigures) error {
 	return nil
 }
 
-// ExplainWebhookHealth returns the database's plans for a webhook's
-// figures (the window's read, then the latest attempts'), one line per
-// plan row, to check they stay on the index.
-func (s *Store) ExplainWebhookHealth(ctx context.Context, webhookID string, since time.Time) ([]string, error) {
+// ExplainWebhookHealth returns the database's plans for the health
+// figures, one line per plan row, to check they stay on the index: a
+// webhook's (the window's read, then the latest attempts'), then the app's
+// one statement where the dialect has one.
+func (s *Store) ExplainWebhookHealth(ctx context.Context, appID, webhookID string, since time.Time) ([]string, error) {
 	window, err := s.explainPlan(ctx, healthWindowQuery, webhookID, since.UTC())
 	if err != nil {
 		return nil, err
 	}
 	latest, err := s.explainPlan(ctx, healthLatestQuery, webhookID)
-	return append(window, latest...), err
+	plan := append(window, latest...)
+	if q := s.sqlDialect.appHealthQuery(); q != "" && err == nil {
+		var app []string
+		app, err = s.explainPlan(ctx, q, since.UTC(), appID)
+		plan = append(plan, app...)
+	}
+	return plan, err
 }
 
 // explainPlan runs the dialect's EXPLAIN on q and returns the plan text.

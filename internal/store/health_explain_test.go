@@ -60,7 +60,7 @@ func TestWebhookHealthUsesIndexes(t *testing.T) {
 			if _, err := s.DB().ExecContext(ctx, analyze); err != nil {
 				t.Fatal(err)
 			}
-			plan, err := s.ExplainWebhookHealth(ctx, hooks["a"], time.Now().Add(-24*time.Hour))
+			plan, err := s.ExplainWebhookHealth(ctx, app.ID, hooks["a"], time.Now().Add(-24*time.Hour))
 			if err != nil {
 				t.Fatal(err)
 			}
