@@ -139,15 +139,6 @@ func moreThan(more bool) string {
 	return ""
 }
 
-// allOrMore starts "N deliveries belong to turned-off webhooks" where
-// every one of them does: "More than N" when the count stopped at its cap.
-func allOrMore(more bool) string {
-	if more {
-		return "More than "
-	}
-	return ""
-}
-
 func offText(n int, all bool) string {
 	if all {
 		return plural(n, "matching delivery belongs", "matching deliveries belong") + " to turned-off webhooks: a job would skip every one. Turn the webhook on first."

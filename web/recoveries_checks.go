@@ -60,11 +60,10 @@ func (s *Server) bulkAllOff(r *http.Request, appID string, spec hook.RecoverySpe
 // allOffMessage refuses a bulk resend whose n (or more than n) deliveries
 // all belong to webhooks that are off.
 func allOffMessage(n int, more bool) string {
-	count := strconv.Itoa(n)
 	if more {
-		count = "more than " + count
+		return "All matching failed deliveries (more than " + strconv.Itoa(n) + ") belong to turned-off webhooks: a job would skip every one. Turn the webhook on first."
 	}
-	return "All " + count + " matching failed " + map[bool]string{true: "delivery belongs", false: "deliveries belong"}[n == 1 && !more] +
+	return "All " + strconv.Itoa(n) + " matching failed " + map[bool]string{true: "delivery belongs", false: "deliveries belong"}[n == 1] +
 		" to turned-off webhooks: a job would skip every one. Turn the webhook on first."
 }
 

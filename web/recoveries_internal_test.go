@@ -1,6 +1,7 @@
 package web
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -28,5 +29,23 @@ func TestRecoveryTimeLeft(t *testing.T) {
 	vm := recoveryVM(job, "Billing", now)
 	if vm.Remaining != "60 seconds" || !vm.Observed {
 		t.Errorf("page: %q observed %v", vm.Remaining, vm.Observed)
+	}
+}
+
+// The refusal of a bulk resend whose deliveries all go to webhooks that are
+// off reads right counted exactly and past the preview's cap.
+func TestAllOffMessage(t *testing.T) {
+	for _, c := range []struct {
+		n    int
+		more bool
+		want string
+	}{
+		{1, false, "All 1 matching failed delivery belongs to turned-off webhooks"},
+		{3, false, "All 3 matching failed deliveries belong to turned-off webhooks"},
+		{2000, true, "All matching failed deliveries (more than 2000) belong to turned-off webhooks"},
+	} {
+		if got := allOffMessage(c.n, c.more); !strings.HasPrefix(got, c.want) {
+			t.Errorf("allOffMessage(%d, %v) = %q, want it to start %q", c.n, c.more, got, c.want)
+		}
 	}
 }
