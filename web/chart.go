@@ -34,20 +34,37 @@ func chartWindow(created, now time.Time) (start time.Time, step time.Duration, n
 // fineStep is the bar of the shortest window.
 const fineStep = 5 * time.Minute
 
+// dayStart is where "the last 24 hours" of a page begins, for every figure
+// that says so: the health text, the chart's bars and the status counts. It
+// is taken to the minute, as the chart's counts are kept per minute, so
+// the chart and the health text count the same attempts.
+func dayStart(now time.Time) time.Time {
+	return now.UTC().Truncate(time.Minute).Add(-24 * time.Hour)
+}
+
 // chartData asks the store for the last day in hours (closed hours come
 // from the roll-up), and for the last two hours in 5-minute bars only when
 // the short window may be the one: then they place the first attempt to
 // five minutes. It fits the window to the older of the creation time and
 // the first attempt in that day (imported or backdated history counts),
-// and sums the buckets into the window's bars.
+// and sums the buckets into the window's bars. A full day's 24 hourly bars
+// begin at the next whole hour after dayStart: the part-hour before it is
+// a bar of its own, first, so the chart counts the same 24 hours as the
+// health text beside it.
 func (s *Server) chartData(r *http.Request, appID, webhookID string, created time.Time) (templates.Chart, error) {
 	now := s.now()
-	dayStart, _, hours, _ := chartWindow(time.Time{}, now)
-	hourly, err := s.store.AttemptBuckets(r.Context(), appID, webhookID, dayStart, time.Hour, hours)
+	hoursStart, _, hours, _ := chartWindow(time.Time{}, now)
+	hourly, err := s.store.AttemptBuckets(r.Context(), appID, webhookID, hoursStart, time.Hour, hours)
 	if err != nil {
 		return templates.Chart{}, err
 	}
-	first := firstBusy(hourly)
+	var lead []store.Bucket // [dayStart, hoursStart), when the day's window is the one
+	if from := dayStart(now); from.Before(hoursStart) {
+		if lead, err = s.store.AttemptBuckets(r.Context(), appID, webhookID, from, hoursStart.Sub(from), 1); err != nil {
+			return templates.Chart{}, err
+		}
+	}
+	first := firstBusy(append(lead[:len(lead):len(lead)], hourly...))
 	recent := now.Truncate(time.Hour).Add(-time.Hour)
 	var fine []store.Bucket
 	if (!first.IsZero() && !first.Before(recent)) || (!created.IsZero() && now.Sub(created) < time.Hour) {
@@ -77,7 +94,11 @@ func (s *Server) chartData(r *http.Request, appID, webhookID string, created tim
 			bars[i].Failed += b.Failed
 		}
 	}
-	return buildChart(bars, step, window), nil
+	var leadBar *store.Bucket
+	if step == time.Hour && n == hours && len(lead) == 1 && (begin.IsZero() || begin.Before(start)) {
+		leadBar = &lead[0]
+	}
+	return buildChart(leadBar, bars, step, window), nil
 }
 
 // firstBusy is the start of the first bucket with attempts (zero if none).
@@ -101,17 +122,27 @@ const (
 	chartBottom = 24.0
 )
 
-// buildChart lays out the buckets as stacked bars with both axes.
-func buildChart(buckets []store.Bucket, step time.Duration, window string) templates.Chart {
+// buildChart lays out the buckets as stacked bars with both axes, after
+// lead when there is one: a part of step before the first bucket, drawn as
+// wide as its share of the time. Each bar's left edge is where its time
+// starts on the axis.
+func buildChart(lead *store.Bucket, buckets []store.Bucket, step time.Duration, window string) templates.Chart {
 	c := templates.Chart{Width: chartW, Height: chartH, PlotX: chartLeft, PlotY: chartTop,
 		PlotW: chartW - chartLeft - chartRight, PlotH: chartH - chartTop - chartBottom, Window: window}
-	for _, b := range buckets {
+	all := buckets
+	var leadSpan time.Duration
+	if lead != nil && len(buckets) > 0 {
+		all = append([]store.Bucket{*lead}, buckets...)
+		leadSpan = buckets[0].Start.Sub(lead.Start)
+	}
+	for _, b := range all {
 		c.Succeeded += b.Succeeded
 		c.Failed += b.Failed
 		c.Max = max(c.Max, b.Succeeded+b.Failed)
 	}
 	top := niceCeil(c.Max)
-	slot := c.PlotW / float64(max(len(buckets), 1))
+	span := leadSpan + time.Duration(max(len(buckets), 1))*step
+	perUnit := c.PlotW / float64(span) // plot width per nanosecond
 	scale := c.PlotH / float64(top)
 	base := c.PlotY + c.PlotH
 	for _, v := range []int{0, top / 2, top} {
@@ -119,16 +150,24 @@ func buildChart(buckets []store.Bucket, step time.Duration, window string) templ
 	}
 	every := max(1, (len(buckets)+5)/6) // at most about 6 time labels
 	format := "15:04"
+	bar := func(b store.Bucket, x, width float64, end time.Time) {
+		cb := templates.ChartBar{X: x + 1, Width: max(width-2, 1), Succeeded: b.Succeeded, Failed: b.Failed,
+			Label: b.Start.UTC().Format(format) + "–" + end.UTC().Format(format)}
+		cb.SuccH = float64(b.Succeeded) * scale
+		cb.SuccY = base - cb.SuccH
+		cb.FailH = float64(b.Failed) * scale
+		cb.FailY = cb.SuccY - cb.FailH
+		c.Bars = append(c.Bars, cb)
+	}
+	if leadSpan > 0 {
+		bar(*lead, c.PlotX, float64(leadSpan)*perUnit, buckets[0].Start)
+	}
+	slot := float64(step) * perUnit
 	for i, b := range buckets {
-		bar := templates.ChartBar{X: c.PlotX + float64(i)*slot + 1, Width: max(slot-2, 1), Succeeded: b.Succeeded, Failed: b.Failed,
-			Label: b.Start.UTC().Format(format) + "–" + b.Start.Add(step).UTC().Format(format)}
-		bar.SuccH = float64(b.Succeeded) * scale
-		bar.SuccY = base - bar.SuccH
-		bar.FailH = float64(b.Failed) * scale
-		bar.FailY = bar.SuccY - bar.FailH
-		c.Bars = append(c.Bars, bar)
+		x := c.PlotX + float64(leadSpan)*perUnit + float64(i)*slot
+		bar(b, x, slot, b.Start.Add(step))
 		if i%every == 0 {
-			c.XTicks = append(c.XTicks, templates.ChartTick{Pos: c.PlotX + float64(i)*slot, Label: b.Start.UTC().Format(format)})
+			c.XTicks = append(c.XTicks, templates.ChartTick{Pos: x, Label: b.Start.UTC().Format(format)})
 		}
 	}
 	c.Summary = fmt.Sprintf("%d succeeded and %d failed in %s.", c.Succeeded, c.Failed, window)

@@ -45,7 +45,7 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	)
 	reads.Go(func() { rows, errs[0] = s.webhookRows(r, c, webhooks) })
 	reads.Go(func() { chart, errs[1] = s.chartData(r, c.appID(), "", oldest) })
-	reads.Go(func() { counts, errs[2] = s.store.StatusCounts(r.Context(), c.appID(), now.Add(-24*time.Hour)) })
+	reads.Go(func() { counts, errs[2] = s.store.StatusCounts(r.Context(), c.appID(), dayStart(now)) })
 	reads.Wait()
 	for _, err := range errs {
 		if err != nil {

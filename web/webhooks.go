@@ -34,7 +34,7 @@ func (s *Server) webhookList(w http.ResponseWriter, r *http.Request, c *reqCtx) 
 // store's figures for the whole app.
 func (s *Server) webhookRows(r *http.Request, c *reqCtx, webhooks []hook.Webhook) ([]templates.WebhookRow, error) {
 	now := s.now()
-	figures, err := s.store.WebhookHealth(r.Context(), c.appID(), now.Add(-24*time.Hour))
+	figures, err := s.store.WebhookHealth(r.Context(), c.appID(), dayStart(now))
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +238,7 @@ func (s *Server) renderWebhookDetail(w http.ResponseWriter, r *http.Request, c *
 		Secret: maskSecret(info.Last4), SecretID: info.ID, Revealed: revealed != "", PreviousExpires: info.PreviousExpires,
 		Chart: chart,
 	}
-	figures, err := s.store.WebhookHealthOf(r.Context(), wh.ID, s.now().Add(-24*time.Hour))
+	figures, err := s.store.WebhookHealthOf(r.Context(), wh.ID, dayStart(s.now()))
 	if err != nil {
 		s.error(w, r, c, err)
 		return
