@@ -71,6 +71,11 @@ type dialect interface {
 	// at a time, so the store queues its own (Store.writer).
 	oneWriter() bool
 
+	// refreshStats has the planner read table's rows anew (PostgreSQL's
+	// ANALYZE), after a write that changed what its plans should be: a
+	// recovery job's items, inserted at once and never yet analyzed.
+	refreshStats(ctx context.Context, db *sqlx.DB, table string) error
+
 	// bulkInsert prepares the fastest many-row insert into table in tx;
 	// flush tells whether the statement must be run once more, without
 	// arguments, to write the rows (COPY).

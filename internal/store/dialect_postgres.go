@@ -38,6 +38,14 @@ func (d *postgresDialect) lockMigrations(ctx context.Context, tx *sqlx.Tx) error
 
 func (d *postgresDialect) forUpdate() string { return ` FOR UPDATE` }
 
+// refreshStats analyzes the table (a sample of its rows: a few tens of
+// milliseconds however large). Autovacuum would, a minute or so later,
+// where it is on.
+func (d *postgresDialect) refreshStats(ctx context.Context, db *sqlx.DB, table string) error {
+	_, err := db.ExecContext(ctx, `ANALYZE `+pq.QuoteIdentifier(table))
+	return err
+}
+
 func (d *postgresDialect) lockApp(ctx context.Context, tx *sqlx.Tx, appID string) error {
 	_, err := tx.ExecContext(ctx, `SELECT id FROM apps WHERE id = $1 FOR UPDATE`, appID)
 	return err

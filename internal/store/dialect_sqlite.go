@@ -45,6 +45,10 @@ func (d *sqliteDialect) lockMigrations(context.Context, *sqlx.Tx) error { return
 // forUpdate: SQLite transactions here take the write lock at BEGIN.
 func (d *sqliteDialect) forUpdate() string { return "" }
 
+// refreshStats does nothing: without statistics SQLite's planner takes the
+// index that matches the most terms, the one the queries are written for.
+func (d *sqliteDialect) refreshStats(context.Context, *sqlx.DB, string) error { return nil }
+
 // lockApp: SQLite transactions here take the write lock at BEGIN.
 func (d *sqliteDialect) lockApp(context.Context, *sqlx.Tx, string) error { return nil }
 

@@ -73,6 +73,13 @@ func (s *Store) ClaimRecovery(ctx context.Context, owner string, lease time.Dura
 			return hook.Recovery{}, false, fmt.Errorf("claim recovery: %w", err)
 		}
 		if ok {
+			// The job's items went in at once when it started, and the
+			// planner may never have counted them: without statistics
+			// PostgreSQL guessed a job had two queued items and read all
+			// of them to move each batch in flight. Analyzing costs a
+			// sample of the table, once per claim; a failure (a role that
+			// may not analyze) only leaves the plans as they were.
+			_ = s.sqlDialect.refreshStats(ctx, s.db, "recovery_items")
 			return claimed, true, nil
 		}
 	}
