@@ -243,21 +243,53 @@ func (s *Store) renewLease(ctx context.Context, tx *sqlx.Tx, owner, id string, u
 // queuedItems reads the next queued items with their deliveries, but for
 // those to the busy webhooks.
 func (s *Store) queuedItems(ctx context.Context, tx *sqlx.Tx, id string, limit int, busy []string) ([]recoveryItem, error) {
-	not, args := "", []any{id}
-	if len(busy) > 0 {
-		not, args = " AND i.webhook_id NOT IN (?)", append(args, busy)
-	}
-	q, args, err := sqlx.In(`SELECT i.item_id, i.delivery_id, i.event_id, i.webhook_id, w.active, w.rate_limit,
-		CASE WHEN i.delivery_id IS NULL THEN EXISTS (SELECT 1 FROM deliveries x WHERE x.event_id = i.event_id AND x.webhook_id = i.webhook_id) ELSE FALSE END AS has_delivery,
-		d.status AS d_status, d.lease_owner AS d_lease_owner, d.lease_until AS d_lease_until
-		FROM recovery_items i LEFT JOIN deliveries d ON d.id = i.delivery_id LEFT JOIN webhooks w ON w.id = i.webhook_id
-		WHERE i.recovery_id = ? AND i.state = 'queued'`+not+` ORDER BY i.item_id LIMIT ?`, append(args, limit)...)
+	q, args, err := queuedItemsQuery(id, limit, busy)
 	if err != nil {
 		return nil, err
 	}
 	var items []recoveryItem
 	err = tx.SelectContext(ctx, &items, tx.Rebind(q), args...)
 	return items, err
+}
+
+func queuedItemsQuery(id string, limit int, busy []string) (string, []any, error) {
+	not, args := "", []any{id}
+	if len(busy) > 0 {
+		not, args = " AND i.webhook_id NOT IN (?)", append(args, busy)
+	}
+	return sqlx.In(`SELECT i.item_id, i.delivery_id, i.event_id, i.webhook_id, w.active, w.rate_limit,
+		CASE WHEN i.delivery_id IS NULL THEN EXISTS (SELECT 1 FROM deliveries x WHERE x.event_id = i.event_id AND x.webhook_id = i.webhook_id) ELSE FALSE END AS has_delivery,
+		d.status AS d_status, d.lease_owner AS d_lease_owner, d.lease_until AS d_lease_until
+		FROM recovery_items i LEFT JOIN deliveries d ON d.id = i.delivery_id LEFT JOIN webhooks w ON w.id = i.webhook_id
+		WHERE i.recovery_id = ? AND i.state = 'queued'`+not+` ORDER BY i.item_id LIMIT ?`, append(args, limit)...)
+}
+
+// ExplainRecoveryTake returns the database's plans for taking a batch of
+// the job's items and moving them on, one line per plan row, to check
+// they read the items they move and not the job's others: the next queued
+// items, the move of itemIDs from queued to in flight, and from in flight
+// to succeeded.
+func (s *Store) ExplainRecoveryTake(ctx context.Context, id string, itemIDs []string) ([]string, error) {
+	q, args, err := queuedItemsQuery(id, 50, nil)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := s.explainPlan(ctx, q, args...)
+	for _, move := range [][2]string{{"queued", "inflight"}, {"inflight", "succeeded"}} {
+		if err != nil {
+			return nil, err
+		}
+		var more []string
+		if q, args, err = itemsMoveQuery(id, itemIDs, move[0], move[1], ""); err == nil {
+			more, err = s.explainPlan(ctx, q, args...)
+		}
+		plan = append(plan, more...)
+	}
+	return plan, err
+}
+
+func itemsMoveQuery(id string, itemIDs []string, from, state, detail string) (string, []any, error) {
+	return sqlx.In(`UPDATE recovery_items SET state = ?, detail = ? WHERE recovery_id = ? AND state = ? AND item_id IN (?)`, state, detail, id, from, itemIDs)
 }
 
 // takeItems decides each item's fate: skipped (counted), waiting, or in
@@ -414,7 +446,7 @@ func (s *Store) setItemsFrom(ctx context.Context, tx *sqlx.Tx, id string, itemID
 	if len(itemIDs) == 0 {
 		return 0, nil
 	}
-	q, args, err := sqlx.In(`UPDATE recovery_items SET state = ?, detail = ? WHERE recovery_id = ? AND state = ? AND item_id IN (?)`, state, detail, id, from, itemIDs)
+	q, args, err := itemsMoveQuery(id, itemIDs, from, state, detail)
 	if err != nil {
 		return 0, err
 	}
