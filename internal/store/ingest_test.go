@@ -359,3 +359,60 @@ func TestRecordAttemptsBulkKeepsNulls(t *testing.T) {
 		}
 	})
 }
+
+// Deleting a webhook takes its deliveries and their attempts with it and
+// leaves the other webhook's, though PostgreSQL no longer ties an attempt
+// to its webhook by a foreign key (migration 0014): nothing is left that
+// names the deleted webhook.
+func TestDeleteWebhookLeavesNothingOfIt(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		app := appWithCatchAll(t, s)
+		in := validInput()
+		in.Name, in.Events = "Second", []string{"*"}
+		second, _, err := s.CreateWebhook(ctx, actor, app.ID, in, policy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 5 {
+			if _, err := s.IngestEvent(ctx, app.ID, "invoice.paid", []byte(`{"n":`+strconv.Itoa(i)+`}`), "key-"+strconv.Itoa(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		jobs, err := s.ClaimDue(ctx, "me", 100, time.Minute, nil)
+		if err != nil || len(jobs) != 10 {
+			t.Fatalf("claimed %d of 10: %v", len(jobs), err)
+		}
+		recs := make([]store.AttemptRecord, len(jobs))
+		for i, j := range jobs {
+			recs[i] = store.AttemptRecord{Job: j, Attempt: hook.Attempt{Trigger: hook.TriggerAutomatic, Succeeded: true, RequestURL: "https://example.com/hook",
+				RequestHeaders: map[string][]string{"Webhook-Id": {j.EventID}}, ResponseStatus: 204}, Outcome: hook.Outcome{Status: hook.StatusSucceeded}}
+		}
+		if _, err := s.RecordAttempts(ctx, "me", recs); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeleteWebhook(ctx, actor, app.ID, second.ID); err != nil {
+			t.Fatal(err)
+		}
+		count := func(q string, args ...any) int {
+			var n int
+			if err := s.DB().GetContext(ctx, &n, s.DB().Rebind(q), args...); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		for _, table := range []string{"deliveries", "attempts"} {
+			if n := count(`SELECT COUNT(*) FROM `+table+` WHERE webhook_id = ?`, second.ID); n != 0 {
+				t.Errorf("%d %s of the deleted webhook left", n, table)
+			}
+			if n := count(`SELECT COUNT(*) FROM ` + table); n != 5 {
+				t.Errorf("%d %s left, want the other webhook's 5", n, table)
+			}
+		}
+		if n := count(`SELECT COUNT(*) FROM attempts a WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.id = a.delivery_id AND d.webhook_id = a.webhook_id)`); n != 0 {
+			t.Errorf("%d attempts whose webhook is not their delivery's", n)
+		}
+		if n := count(`SELECT COUNT(*) FROM events`) + count(`SELECT COUNT(*) FROM idempotency_keys`); n != 10 {
+			t.Errorf("%d events and idempotency keys, want the 5 of each", n)
+		}
+	})
+}
