@@ -13,7 +13,10 @@
 -- delivery's (whose foreign key stays), and deleting a webhook deletes its
 -- attempts by webhook explicitly, as it always has. The keys whose parent
 -- differs for every row stay (deliveries.event_id, attempts.delivery_id,
--- idempotency_keys.event_id), as do all of SQLite's.
+-- idempotency_keys.event_id), as do all of SQLite's. So does
+-- deliveries.webhook_id, though its parent is as hot: it keeps an event
+-- ingested while its webhook is being deleted from leaving a delivery to
+-- nowhere, and dropping it too saved only about 1 µs more.
 ALTER TABLE events DROP CONSTRAINT events_app_id_fkey;
 ALTER TABLE deliveries DROP CONSTRAINT deliveries_app_id_fkey;
 ALTER TABLE idempotency_keys DROP CONSTRAINT idempotency_keys_app_id_fkey;
