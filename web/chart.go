@@ -53,18 +53,11 @@ func dayStart(now time.Time) time.Time {
 // health text beside it.
 func (s *Server) chartData(r *http.Request, appID, webhookID string, created time.Time) (templates.Chart, error) {
 	now := s.now()
-	hoursStart, _, hours, _ := chartWindow(time.Time{}, now)
-	hourly, err := s.store.AttemptBuckets(r.Context(), appID, webhookID, hoursStart, time.Hour, hours)
+	lead, hourly, err := s.dayBuckets(r, appID, webhookID, now)
 	if err != nil {
 		return templates.Chart{}, err
 	}
-	var lead []store.Bucket // [dayStart, hoursStart), when the day's window is the one
-	if from := dayStart(now); from.Before(hoursStart) {
-		if lead, err = s.store.AttemptBuckets(r.Context(), appID, webhookID, from, hoursStart.Sub(from), 1); err != nil {
-			return templates.Chart{}, err
-		}
-	}
-	first := firstBusy(append(lead[:len(lead):len(lead)], hourly...))
+	first := firstBusy(append([]store.Bucket{lead}, hourly...))
 	recent := now.Truncate(time.Hour).Add(-time.Hour)
 	var fine []store.Bucket
 	if (!first.IsZero() && !first.Before(recent)) || (!created.IsZero() && now.Sub(created) < time.Hour) {
@@ -80,25 +73,46 @@ func (s *Server) chartData(r *http.Request, appID, webhookID string, created tim
 		begin = first
 	}
 	start, step, n, window := chartWindow(begin, now)
-	src := hourly
 	if step < time.Hour {
-		src = fine
+		return buildChart(nil, intoBars(fine, start, step, n), step, window), nil
 	}
+	var leadBar *store.Bucket
+	if n == len(hourly) && (begin.IsZero() || begin.Before(start)) {
+		leadBar = &lead // the whole day: the part-hour before its first hour
+	}
+	return buildChart(leadBar, intoBars(hourly, start, step, n), step, window), nil
+}
+
+// dayBuckets reads the attempts of the last 24 hours: the whole hours of
+// the day's chart (the last one still running), and lead, the part-hour
+// from dayStart to the first of them.
+func (s *Server) dayBuckets(r *http.Request, appID, webhookID string, now time.Time) (lead store.Bucket, hourly []store.Bucket, err error) {
+	hoursStart, _, hours, _ := chartWindow(time.Time{}, now)
+	if hourly, err = s.store.AttemptBuckets(r.Context(), appID, webhookID, hoursStart, time.Hour, hours); err != nil {
+		return lead, nil, err
+	}
+	from := dayStart(now) // always before hoursStart: the next whole hour after it
+	part, err := s.store.AttemptBuckets(r.Context(), appID, webhookID, from, hoursStart.Sub(from), 1)
+	if err != nil {
+		return lead, nil, err
+	}
+	return part[0], hourly, nil
+}
+
+// intoBars sums buckets into n bars of step from start; buckets outside
+// them are left out.
+func intoBars(buckets []store.Bucket, start time.Time, step time.Duration, n int) []store.Bucket {
 	bars := make([]store.Bucket, n)
 	for i := range bars {
 		bars[i].Start = start.Add(time.Duration(i) * step)
 	}
-	for _, b := range src {
+	for _, b := range buckets {
 		if i := int(b.Start.Sub(start) / step); !b.Start.Before(start) && i < n {
 			bars[i].Succeeded += b.Succeeded
 			bars[i].Failed += b.Failed
 		}
 	}
-	var leadBar *store.Bucket
-	if step == time.Hour && n == hours && len(lead) == 1 && (begin.IsZero() || begin.Before(start)) {
-		leadBar = &lead[0]
-	}
-	return buildChart(leadBar, bars, step, window), nil
+	return bars
 }
 
 // firstBusy is the start of the first bucket with attempts (zero if none).

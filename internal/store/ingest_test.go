@@ -30,6 +30,29 @@ func appWithCatchAll(t testing.TB, s *store.Store) hook.App {
 	return app
 }
 
+// secondWebhook adds a webhook named Second for the events given.
+func secondWebhook(t testing.TB, s *store.Store, appID string, events ...string) hook.Webhook {
+	t.Helper()
+	in := validInput()
+	in.Name, in.Events = "Second", events
+	wh, _, err := s.CreateWebhook(ctx, actor, appID, in, policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wh
+}
+
+// succeededRecords records each job's attempt as a 204, the delivery
+// succeeded.
+func succeededRecords(jobs []hook.Job) []store.AttemptRecord {
+	recs := make([]store.AttemptRecord, len(jobs))
+	for i, j := range jobs {
+		recs[i] = store.AttemptRecord{Job: j, Attempt: hook.Attempt{Trigger: hook.TriggerAutomatic, Succeeded: true, RequestURL: "https://example.com/hook",
+			RequestHeaders: map[string][]string{"Webhook-Id": {j.EventID}}, ResponseStatus: 204}, Outcome: hook.Outcome{Status: hook.StatusSucceeded}}
+	}
+	return recs
+}
+
 // Many concurrent requests with one Idempotency-Key, each in its own
 // IngestEvent transaction (sender.Ingester's test covers batches): one event and one delivery, every request answered
 // with it; other keys in the same batches are unaffected.
@@ -191,11 +214,7 @@ func TestLargeBatchesWrittenWhole(t *testing.T) {
 		if err != nil || len(jobs) != 2*events {
 			t.Fatalf("claimed %d of %d: %v", len(jobs), 2*events, err)
 		}
-		recs := make([]store.AttemptRecord, len(jobs))
-		for i, j := range jobs {
-			recs[i] = store.AttemptRecord{Job: j, Attempt: hook.Attempt{Trigger: hook.TriggerAutomatic, Succeeded: true, RequestURL: "https://example.com/hook",
-				RequestHeaders: map[string][]string{"Webhook-Id": {j.EventID}}, ResponseStatus: 204}, Outcome: hook.Outcome{Status: hook.StatusSucceeded}}
-		}
+		recs := succeededRecords(jobs)
 		if _, err := s.RecordAttempts(ctx, "me", recs); err != nil {
 			t.Fatal(err)
 		}
@@ -235,11 +254,7 @@ func TestRecordAttemptsTriesEveryChunk(t *testing.T) {
 		if _, err := s.DB().ExecContext(ctx, s.DB().Rebind(`DELETE FROM deliveries WHERE id = ?`), jobs[0].ID); err != nil {
 			t.Fatal(err)
 		}
-		recs := make([]store.AttemptRecord, len(jobs))
-		for i, j := range jobs {
-			recs[i] = store.AttemptRecord{Job: j, Attempt: hook.Attempt{Trigger: hook.TriggerAutomatic, Succeeded: true, RequestURL: "https://example.com/hook",
-				RequestHeaders: map[string][]string{"Webhook-Id": {j.EventID}}, ResponseStatus: 204}, Outcome: hook.Outcome{Status: hook.StatusSucceeded}}
-		}
+		recs := succeededRecords(jobs)
 		if _, err := s.RecordAttempts(ctx, "me", recs); err == nil {
 			t.Error("no error for the attempt whose delivery was deleted")
 		}
@@ -259,12 +274,7 @@ func TestRecordAttemptsTriesEveryChunk(t *testing.T) {
 func TestIngestBatchSteps(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		app := appWithCatchAll(t, s)
-		in := validInput()
-		in.Name, in.Events = "Second", []string{"invoice.paid"}
-		second, _, err := s.CreateWebhook(ctx, actor, app.ID, in, policy)
-		if err != nil {
-			t.Fatal(err)
-		}
+		second := secondWebhook(t, s, app.ID, "invoice.paid")
 		req := func(typ, payload, key string) store.IngestRequest {
 			return store.IngestRequest{AppID: app.ID, EventType: typ, Payload: []byte(payload), IdemKey: key}
 		}
@@ -367,12 +377,7 @@ func TestRecordAttemptsBulkKeepsNulls(t *testing.T) {
 func TestDeleteWebhookLeavesNothingOfIt(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		app := appWithCatchAll(t, s)
-		in := validInput()
-		in.Name, in.Events = "Second", []string{"*"}
-		second, _, err := s.CreateWebhook(ctx, actor, app.ID, in, policy)
-		if err != nil {
-			t.Fatal(err)
-		}
+		second := secondWebhook(t, s, app.ID, "*")
 		for i := range 5 {
 			if _, err := s.IngestEvent(ctx, app.ID, "invoice.paid", []byte(`{"n":`+strconv.Itoa(i)+`}`), "key-"+strconv.Itoa(i)); err != nil {
 				t.Fatal(err)
@@ -382,11 +387,7 @@ func TestDeleteWebhookLeavesNothingOfIt(t *testing.T) {
 		if err != nil || len(jobs) != 10 {
 			t.Fatalf("claimed %d of 10: %v", len(jobs), err)
 		}
-		recs := make([]store.AttemptRecord, len(jobs))
-		for i, j := range jobs {
-			recs[i] = store.AttemptRecord{Job: j, Attempt: hook.Attempt{Trigger: hook.TriggerAutomatic, Succeeded: true, RequestURL: "https://example.com/hook",
-				RequestHeaders: map[string][]string{"Webhook-Id": {j.EventID}}, ResponseStatus: 204}, Outcome: hook.Outcome{Status: hook.StatusSucceeded}}
-		}
+		recs := succeededRecords(jobs)
 		if _, err := s.RecordAttempts(ctx, "me", recs); err != nil {
 			t.Fatal(err)
 		}
