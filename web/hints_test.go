@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hookboard/hookboard/internal/hook"
+	"github.com/hookboard/hookboard/internal/hook/hooktest"
 	"github.com/hookboard/hookboard/internal/sender"
 	"github.com/hookboard/hookboard/internal/sender/sendertest"
 	"github.com/hookboard/hookboard/internal/store"
@@ -32,12 +32,7 @@ func TestHintsDiagnose(t *testing.T) {
 		t.Cleanup(s.Close)
 		return s.URL + "/hook"
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := "http://" + ln.Addr().String() + "/hook"
-	ln.Close()
+	closed := hooktest.RefusedURL(t)
 	release := make(chan struct{})
 	slow := serve(func(w http.ResponseWriter, r *http.Request) {
 		select {

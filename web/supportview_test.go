@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -15,6 +14,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/hookboard/hookboard/internal/hook"
+	"github.com/hookboard/hookboard/internal/hook/hooktest"
 	"github.com/hookboard/hookboard/internal/store/storetest"
 )
 
@@ -44,9 +44,7 @@ func TestEventLogRowsShowTheLatestAttempt(t *testing.T) {
 			f := newEventsFixtureOn(t, dialect)
 			ctx := context.Background()
 			// A webhook whose endpoint refuses connections.
-			closed := httptest.NewServer(http.NotFoundHandler())
-			closedURL := closed.URL
-			closed.Close()
+			closedURL := hooktest.RefusedURL(t)
 			refused, _, err := f.store.CreateWebhook(ctx, hook.Actor{}, f.acme.ID, hook.WebhookInput{Name: "Refused", URL: closedURL, Events: []string{"invoice.paid"}, Active: true, AuthType: hook.AuthNone},
 				hook.TargetPolicy{AllowHTTP: true, AllowPrivate: true})
 			if err != nil {

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/hookboard/hookboard/internal/hook"
+	"github.com/hookboard/hookboard/internal/hook/hooktest"
 )
 
 // testCert is a certificate and key made for a test.
@@ -84,12 +85,7 @@ func TestDescribeErrorByCause(t *testing.T) {
 	wrongHost := tlsReceiver(t, makeCert(t, "other", []string{"other.example"}, nil, now.Add(-time.Hour), now.Add(time.Hour), false, &ca))
 	good := tlsReceiver(t, makeCert(t, "good", nil, loopback, now.Add(-time.Hour), now.Add(time.Hour), false, &ca))
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := "http://" + ln.Addr().String() + "/hook"
-	ln.Close()
+	closed := hooktest.RefusedURL(t)
 
 	release := make(chan struct{})
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hookboard/hookboard/internal/hook"
+	"github.com/hookboard/hookboard/internal/hook/hooktest"
 	"github.com/hookboard/hookboard/internal/sender"
 	"github.com/hookboard/hookboard/internal/sender/sendertest"
 	"github.com/hookboard/hookboard/internal/signature"
@@ -397,9 +398,7 @@ func TestTimeoutRefusedAndRedirectRecorded(t *testing.T) {
 			}
 		})
 		defer close(release)
-		ln, _ := net.Listen("tcp", "127.0.0.1:0")
-		closedURL := "http://" + ln.Addr().String() + "/hook"
-		ln.Close()
+		closedURL := hooktest.RefusedURL(t)
 		redirect := newReceiver(t, func(w http.ResponseWriter, r *http.Request, _ int) {
 			http.Redirect(w, r, "https://elsewhere.example/hook", http.StatusFound)
 		})
