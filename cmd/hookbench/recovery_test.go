@@ -30,7 +30,7 @@ func TestRecoveryScenario(t *testing.T) {
 			if err := json.Unmarshal([]byte(strings.TrimSpace(out.String())), &res); err != nil {
 				t.Fatalf("not JSON: %s", out.String())
 			}
-			for _, f := range []string{"items", "rate", "received", "job_seconds", "recovery_per_sec", "recovery_per_sec_under_load",
+			for _, f := range []string{"items", "rate", "jobs", "received", "recovery_per_sec_under_load",
 				"other_alone_per_sec", "other_with_job_per_sec", "other_kept_percent"} {
 				if _, ok := res[f].(float64); !ok {
 					t.Errorf("no number %q in %s", f, out.String())
@@ -39,7 +39,44 @@ func TestRecoveryScenario(t *testing.T) {
 			if res["items"] != float64(600) || res["succeeded"] != float64(600) || res["received"] != float64(600) {
 				t.Errorf("not every failed delivery was resent once: %s", out.String())
 			}
+			if res["jobs"] != float64(recoveryWindows+1) || len(res["alone_windows_per_sec"].([]any)) != recoveryWindows+1 ||
+				len(res["with_job_windows_per_sec"].([]any)) != recoveryWindows {
+				t.Errorf("not a job in every other window and one to finish: %s", out.String())
+			}
 			t.Log(out.String())
 		})
+	}
+}
+
+// -recovery-control runs both instances without a job: the line says so,
+// and compares the two loads.
+func TestRecoveryControl(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Hookboard under load for several seconds")
+	}
+	defer func(n int) { recoveryItems = n }(recoveryItems)
+	recoveryItems = 600
+	o := options{db: "sqlite", duration: time.Second, workers: 32, concurrency: 8, recoveryControl: true}
+	var out, errOut bytes.Buffer
+	if !runScenarios(o, []string{"recovery"}, &out, &errOut) {
+		t.Fatalf("the scenario failed: %s", errOut.String())
+	}
+	var res map[string]any
+	if err := json.Unmarshal([]byte(strings.TrimSpace(out.String())), &res); err != nil {
+		t.Fatalf("not JSON: %s", out.String())
+	}
+	if res["control"] != true || res["other_with_job_per_sec"] != nil || res["recovery_per_sec_under_load"] != nil {
+		t.Errorf("a control run ran a job beside the load, or does not say it is one: %s", out.String())
+	}
+	if len(res["alone_windows_per_sec"].([]any)) != recoveryWindows+1 || len(res["control_windows_per_sec"].([]any)) != recoveryWindows {
+		t.Errorf("not the windows of a run with jobs: %s", out.String())
+	}
+	if res["received"] != float64(600) {
+		t.Errorf("the last job did not resend every failed delivery once: %s", out.String())
+	}
+	for _, f := range []string{"other_alone_per_sec", "other_control_per_sec", "other_kept_percent", "alone_machine_busy_pct"} {
+		if n, ok := res[f].(float64); !ok || n <= 0 {
+			t.Errorf("no number %q in %s", f, out.String())
+		}
 	}
 }
