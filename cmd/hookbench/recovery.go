@@ -70,7 +70,7 @@ func recoveryScenario(ctx context.Context, o options) (result, error) {
 		}
 	}
 	// The rest, to the end: every failed delivery resent once in all.
-	last, err := r.startJob(ctx)
+	last, err := r.startJob(ctx, 0, recoveryItems)
 	if err != nil {
 		return nil, err
 	}
@@ -93,6 +93,8 @@ type recoveryRun struct {
 	resent        int64   // requests to /recover within the windows beside a job
 	resentSecs    float64 // and those windows' length
 	jobs          []string
+	next          int // the outage's first delivery no job covered yet
+	endedEarly    int // jobs done before their window ended
 }
 
 // window runs the load for one window, alone or beside a job (withJob;
@@ -110,7 +112,12 @@ func (r *recoveryRun) window(ctx context.Context, beside, withJob bool) error {
 		}
 		return err
 	}
-	id, err := r.startJob(ctx)
+	// A slice of the outage half as long again as the window: the job is
+	// still sending when the window ends. (Each job's start snapshots its
+	// items; over the whole outage, three starts wrote 300,000 items.)
+	n := int(float64(recoveryRate) * r.length.Seconds() * 1.5)
+	id, err := r.startJob(ctx, r.next, n)
+	r.next += n
 	if err != nil {
 		return err
 	}
@@ -123,7 +130,9 @@ func (r *recoveryRun) window(ctx context.Context, beside, withJob bool) error {
 		return err
 	}
 	r.beside, r.resentSecs = append(r.beside, l), r.resentSecs+l.seconds
-	if _, err := r.in.st.CancelRecovery(ctx, hook.Actor{Label: "hookbench"}, r.in.app.ID, id); err != nil {
+	if _, err := r.in.st.CancelRecovery(ctx, hook.Actor{Label: "hookbench"}, r.in.app.ID, id); hook.ErrorCode(err) == hook.ECONFLICT {
+		r.endedEarly++ // its slice was sent before the window ended
+	} else if err != nil {
 		return err
 	}
 	// Its runner stops at its next batch and records what is out.
@@ -138,9 +147,15 @@ func (r *recoveryRun) settled() bool {
 	return r.rc.pathCount("/recover") == n
 }
 
-func (r *recoveryRun) startJob(ctx context.Context) (string, error) {
-	job, err := r.in.st.StartRecovery(ctx, hook.Actor{Label: "hookbench"}, r.in.app.ID,
-		hook.RecoverySpec{Kind: hook.RecoverFailed, WebhookID: r.webhookID, Since: time.Now().Add(-24 * time.Hour)}, recoveryRate)
+// startJob starts a job over n of the outage's deliveries from number
+// from on (those still failed).
+func (r *recoveryRun) startJob(ctx context.Context, from, n int) (string, error) {
+	sp := hook.RecoverySpec{Kind: hook.RecoverFailed, WebhookID: r.webhookID,
+		Since: outageStart.Add(time.Duration(from) * time.Millisecond)}
+	if from+n < recoveryItems {
+		sp.Until = outageStart.Add(time.Duration(from+n) * time.Millisecond)
+	}
+	job, err := r.in.st.StartRecovery(ctx, hook.Actor{Label: "hookbench"}, r.in.app.ID, sp, recoveryRate)
 	r.jobs = append(r.jobs, job.ID)
 	return job.ID, err
 }
@@ -157,7 +172,7 @@ func (r *recoveryRun) result(ctx context.Context) (result, error) {
 	alone, beside := meanPerSec(r.alone), meanPerSec(r.beside)
 	res := result{
 		"items": recoveryItems, "rate": recoveryRate, "jobs": len(r.jobs), "succeeded": succeeded, "failed": failed, "skipped": skipped,
-		"received": r.rc.pathCount("/recover"), "window_seconds": round(r.length.Seconds()),
+		"received": r.rc.pathCount("/recover"), "window_seconds": round(r.length.Seconds()), "jobs_ended_in_window": r.endedEarly,
 		"other_alone_per_sec": round(alone), "other_with_job_per_sec": round(beside), "other_kept_percent": round(100 * beside / alone),
 		"alone_windows_per_sec": perSecs(r.alone), "with_job_windows_per_sec": perSecs(r.beside),
 		"alone_machine_busy_pct":    meanOf(r.alone, func(l loaded) float64 { return l.busyPct }),
@@ -200,7 +215,9 @@ func perSecs(ls []loaded) []float64 {
 
 // seedOutage adds a webhook to url for the type outage.test (the load's
 // events do not reach it) with n failed deliveries of the last hours,
-// stored fast (bulk inserts), and returns its id.
+// stored fast (bulk inserts), and returns its id. The deliveries' ids are
+// time-ordered one millisecond apart from outageStart (a job's since and
+// until select by id), so a job can cover a slice of them.
 func seedOutage(ctx context.Context, in *instance, url string, n int) (string, error) {
 	if _, err := in.st.CreateEventType(ctx, hook.Actor{}, in.app.ID, hook.EventTypeInput{Name: "outage.test"}); err != nil {
 		return "", err
@@ -210,9 +227,10 @@ func seedOutage(ctx context.Context, in *instance, url string, n int) (string, e
 	if err != nil {
 		return "", err
 	}
-	start := time.Now().Add(-6 * time.Hour).UTC()
+	start := time.Now().Add(-6 * time.Hour).UTC().Truncate(time.Millisecond)
+	outageStart = start
 	for lo := 0; lo < n; lo += 20000 {
-		if err := seedFailedBatch(ctx, in.st, in.app.ID, wh.ID, min(20000, n-lo), start); err != nil {
+		if err := seedFailedBatch(ctx, in.st, in.app.ID, wh.ID, lo, min(20000, n-lo), start); err != nil {
 			return "", fmt.Errorf("seed failed deliveries: %w", err)
 		}
 	}
@@ -220,7 +238,20 @@ func seedOutage(ctx context.Context, in *instance, url string, n int) (string, e
 	return wh.ID, err
 }
 
-func seedFailedBatch(ctx context.Context, st *store.Store, appID, webhookID string, n int, at time.Time) error {
+// outageStart is when the outage's first delivery was made (its id's
+// time), set by seedOutage.
+var outageStart time.Time
+
+// outageID is the id of the outage's delivery number i: a UUIDv7 of
+// outageStart + i ms.
+func outageID(i int) string {
+	u := uuid.Must(uuid.NewV7())
+	ms := outageStart.Add(time.Duration(i) * time.Millisecond).UnixMilli()
+	u[0], u[1], u[2], u[3], u[4], u[5] = byte(ms>>40), byte(ms>>32), byte(ms>>24), byte(ms>>16), byte(ms>>8), byte(ms)
+	return u.String()
+}
+
+func seedFailedBatch(ctx context.Context, st *store.Store, appID, webhookID string, from, n int, at time.Time) error {
 	tx, err := st.DB().BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -244,8 +275,8 @@ func seedFailedBatch(ctx context.Context, st *store.Store, appID, webhookID stri
 	if err != nil {
 		return err
 	}
-	for _, id := range ids {
-		if err := ds.Add(uuid.Must(uuid.NewV7()).String(), appID, webhookID, id, "outage.test", "failed", 8, at, at); err != nil {
+	for i, id := range ids {
+		if err := ds.Add(outageID(from+i), appID, webhookID, id, "outage.test", "failed", 8, at, at); err != nil {
 			return err
 		}
 	}
