@@ -178,12 +178,24 @@ func (r *recoveryRun) result(ctx context.Context) (result, error) {
 		"alone_machine_busy_pct":    meanOf(r.alone, func(l loaded) float64 { return l.busyPct }),
 		"with_job_machine_busy_pct": meanOf(r.beside, func(l loaded) float64 { return l.busyPct }),
 		"alone_cpu_us_per_delivery": meanOf(r.alone, func(l loaded) float64 { return l.cpuPerDelivery }),
+		"alone_process_cores":       meanOf(r.alone, func(l loaded) float64 { return l.processCores }),
+		"with_job_process_cores":    meanOf(r.beside, func(l loaded) float64 { return l.processCores }),
+	}
+	if r.o.db == "postgres" {
+		res["alone_postgres_cores"] = meanOf(r.alone, func(l loaded) float64 { return l.postgresCores })
+		res["with_job_postgres_cores"] = meanOf(r.beside, func(l loaded) float64 { return l.postgresCores })
 	}
 	if r.o.recoveryControl {
 		res["control"] = true
 		delete(res, "other_with_job_per_sec")
 		delete(res, "with_job_windows_per_sec")
 		delete(res, "with_job_machine_busy_pct")
+		for _, k := range []string{"process_cores", "postgres_cores"} {
+			if v, ok := res["with_job_"+k]; ok {
+				delete(res, "with_job_"+k)
+				res["control_"+k] = v
+			}
+		}
 		res["other_control_per_sec"], res["control_windows_per_sec"] = round(beside), perSecs(r.beside)
 		res["other_kept_percent"] = round(100 * beside / alone)
 	} else if r.resentSecs > 0 {
@@ -294,6 +306,9 @@ type loaded struct {
 	seconds        float64
 	busyPct        float64
 	cpuPerDelivery float64
+	// cores of CPU the hookbench process (Hookboard, load generator and
+	// receiver) and PostgreSQL's processes used on average
+	processCores, postgresCores float64
 }
 
 // loadFor runs the throughput load (events as fast as the API takes them)
@@ -334,7 +349,8 @@ func loadFor(ctx context.Context, c *client, conc int, rc *receiver, d time.Dura
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return loaded{perSec: float64(got) / secs, seconds: secs, busyPct: busy, cpuPerDelivery: perDelivery}, nil
+	return loaded{perSec: float64(got) / secs, seconds: secs, busyPct: busy, cpuPerDelivery: perDelivery,
+		processCores: float64(cpu1.self-cpu0.self) / ticksPerSec / secs, postgresCores: float64(cpu1.postgres-cpu0.postgres) / ticksPerSec / secs}, nil
 }
 
 // waitJob polls the job until done says so, or limit.
