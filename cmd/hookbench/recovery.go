@@ -104,7 +104,7 @@ type recoveryRun struct {
 // next window waits until the job's last requests are over.
 func (r *recoveryRun) window(ctx context.Context, beside, withJob bool) error {
 	if !beside || !withJob {
-		l, err := loadFor(ctx, r.c, r.o.concurrency, r.rc, r.length, nil)
+		l, err := r.load(ctx, nil)
 		if beside { // a control run's window in a job's place
 			r.beside = append(r.beside, l)
 		} else {
@@ -125,7 +125,7 @@ func (r *recoveryRun) window(ctx context.Context, beside, withJob bool) error {
 		return err
 	}
 	before := r.rc.pathCount("/recover")
-	l, err := loadFor(ctx, r.c, r.o.concurrency, r.rc, r.length, func() { r.resent += r.rc.pathCount("/recover") - before })
+	l, err := r.load(ctx, func() { r.resent += r.rc.pathCount("/recover") - before })
 	if err != nil {
 		return err
 	}
@@ -138,6 +138,71 @@ func (r *recoveryRun) window(ctx context.Context, beside, withJob bool) error {
 	// Its runner stops at its next batch and records what is out.
 	_, err = waitJob(ctx, r.in, id, time.Minute, func(j hook.Recovery) bool { return r.settled() })
 	return err
+}
+
+// load runs the load for a window (loadFor) and, on PostgreSQL, reads the
+// database's counters before it and as it ends: what the database did per
+// second in the window (commits, pages read into its buffers and found
+// there, rows written).
+func (r *recoveryRun) load(ctx context.Context, atEnd func()) (loaded, error) {
+	var db0, db1 dbCounters
+	pg := r.o.db == "postgres"
+	if pg {
+		db0 = readDBCounters(ctx, r.in.st)
+	}
+	l, err := loadFor(ctx, r.c, r.o.concurrency, r.rc, r.length, func() {
+		if pg {
+			db1 = readDBCounters(ctx, r.in.st)
+		}
+		if atEnd != nil {
+			atEnd()
+		}
+	})
+	if pg && l.seconds > 0 {
+		l.db = db1.perSec(db0, l.seconds)
+	}
+	return l, err
+}
+
+// dbCounters are PostgreSQL's counters of the database (pg_stat_database),
+// as they stood.
+type dbCounters struct {
+	Commits     int64 `db:"xact_commit"`
+	BlocksRead  int64 `db:"blks_read"`
+	BlocksHit   int64 `db:"blks_hit"`
+	TupInserted int64 `db:"tup_inserted"`
+	TupUpdated  int64 `db:"tup_updated"`
+}
+
+func readDBCounters(ctx context.Context, st *store.Store) dbCounters {
+	var c dbCounters
+	// A fresh snapshot: the statistics a session reads are cached
+	// until its transaction ends.
+	_ = st.DB().GetContext(ctx, &c, `SELECT xact_commit, blks_read, blks_hit, tup_inserted, tup_updated
+		FROM pg_stat_database WHERE datname = current_database()`)
+	return c
+}
+
+func (c dbCounters) perSec(from dbCounters, secs float64) map[string]float64 {
+	return map[string]float64{
+		"commits": round(float64(c.Commits-from.Commits) / secs), "blocks_read": round(float64(c.BlocksRead-from.BlocksRead) / secs),
+		"blocks_hit": round(float64(c.BlocksHit-from.BlocksHit) / secs), "rows_inserted": round(float64(c.TupInserted-from.TupInserted) / secs),
+		"rows_updated": round(float64(c.TupUpdated-from.TupUpdated) / secs),
+	}
+}
+
+// meanDB is the windows' mean of each database counter per second.
+func meanDB(ls []loaded) map[string]float64 {
+	out := map[string]float64{}
+	for _, l := range ls {
+		for k, v := range l.db {
+			out[k] += v / float64(len(ls))
+		}
+	}
+	for k, v := range out {
+		out[k] = round(v)
+	}
+	return out
 }
 
 // settled reports whether no request to /recover arrived for 200 ms.
@@ -184,13 +249,14 @@ func (r *recoveryRun) result(ctx context.Context) (result, error) {
 	if r.o.db == "postgres" {
 		res["alone_postgres_cores"] = meanOf(r.alone, func(l loaded) float64 { return l.postgresCores })
 		res["with_job_postgres_cores"] = meanOf(r.beside, func(l loaded) float64 { return l.postgresCores })
+		res["alone_db_per_sec"], res["with_job_db_per_sec"] = meanDB(r.alone), meanDB(r.beside)
 	}
 	if r.o.recoveryControl {
 		res["control"] = true
 		delete(res, "other_with_job_per_sec")
 		delete(res, "with_job_windows_per_sec")
 		delete(res, "with_job_machine_busy_pct")
-		for _, k := range []string{"process_cores", "postgres_cores"} {
+		for _, k := range []string{"process_cores", "postgres_cores", "db_per_sec"} {
 			if v, ok := res["with_job_"+k]; ok {
 				delete(res, "with_job_"+k)
 				res["control_"+k] = v
@@ -309,6 +375,7 @@ type loaded struct {
 	// cores of CPU the hookbench process (Hookboard, load generator and
 	// receiver) and PostgreSQL's processes used on average
 	processCores, postgresCores float64
+	db                          map[string]float64 // PostgreSQL's counters per second (recovery windows)
 }
 
 // loadFor runs the throughput load (events as fast as the API takes them)

@@ -43,6 +43,13 @@ func TestRecoveryScenario(t *testing.T) {
 				len(res["with_job_windows_per_sec"].([]any)) != recoveryWindows {
 				t.Errorf("not a job in every other window and one to finish: %s", out.String())
 			}
+			if db == "postgres" {
+				for _, f := range []string{"alone_db_per_sec", "with_job_db_per_sec"} {
+					if m, ok := res[f].(map[string]any); !ok || m["commits"] == nil || m["blocks_read"] == nil {
+						t.Errorf("no database counters %q in %s", f, out.String())
+					}
+				}
+			}
 			t.Log(out.String())
 		})
 	}
