@@ -46,7 +46,7 @@ type options struct {
 	concurrency int
 	procs       int // Hookboard processes in the scaleout scenario's second phase
 	rounds      int // scaleout: one and -procs processes in turn, this many times
-	// recovery: the second instance runs the load without a job too
+	// recovery: no job in any window (a control run)
 	recoveryControl bool
 }
 
@@ -65,7 +65,7 @@ func main() {
 	flag.IntVar(&o.concurrency, "concurrency", 128, "concurrent API clients in the load generator")
 	flag.IntVar(&o.procs, "procs", 2, "Hookboard processes sharing the database in the scaleout scenario's second phase")
 	flag.IntVar(&o.rounds, "rounds", 1, "scaleout: run one process then -procs this many times in turn, and report the round with the median ratio beside every round's")
-	flag.BoolVar(&o.recoveryControl, "recovery-control", false, "recovery: run the second instance's load without a job as well, to see the scenario's own difference between its two instances")
+	flag.BoolVar(&o.recoveryControl, "recovery-control", false, "recovery: start no job in any window, to see what the scenario measures with nothing to measure (the ratio should be about 100 %)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	config.TuneGC(os.Getenv) // as hookboard serve does

@@ -176,8 +176,8 @@ type dbCounters struct {
 
 func readDBCounters(ctx context.Context, st *store.Store) dbCounters {
 	var c dbCounters
-	// A fresh snapshot: the statistics a session reads are cached
-	// until its transaction ends.
+	// Each read is a transaction of its own, so it sees the counters as
+	// they are (a session keeps what it read until its transaction ends).
 	_ = st.DB().GetContext(ctx, &c, `SELECT xact_commit, blks_read, blks_hit, tup_inserted, tup_updated
 		FROM pg_stat_database WHERE datname = current_database()`)
 	return c
@@ -221,8 +221,11 @@ func (r *recoveryRun) startJob(ctx context.Context, from, n int) (string, error)
 		sp.Until = outageStart.Add(time.Duration(from+n) * time.Millisecond)
 	}
 	job, err := r.in.st.StartRecovery(ctx, hook.Actor{Label: "hookbench"}, r.in.app.ID, sp, recoveryRate)
+	if err != nil {
+		return "", err
+	}
 	r.jobs = append(r.jobs, job.ID)
-	return job.ID, err
+	return job.ID, nil
 }
 
 func (r *recoveryRun) result(ctx context.Context) (result, error) {
