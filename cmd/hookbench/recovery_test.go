@@ -35,6 +35,18 @@ func TestRecoveryScenario(t *testing.T) {
 				windows(res, "with_job_windows_per_sec") != recoveryWindows {
 				t.Errorf("not a job in every other window and one to finish: %s", out)
 			}
+			last, _ := res["last_job"].(map[string]any)
+			if n, _ := last["resent"].(float64); n <= 0 || n > 600 {
+				t.Errorf("the last job's resends are not counted: %s", out)
+			}
+			for _, f := range []string{"per_sec", "cpu_us_per_resend", "process_cpu_us_per_resend", "machine_busy_pct"} {
+				if n, ok := last[f].(float64); !ok || n <= 0 {
+					t.Errorf("no number %q for the last job in %s", f, out)
+				}
+			}
+			if _, ok := last["postgres_cpu_us_per_resend"].(float64); ok != (db == "postgres") {
+				t.Errorf("PostgreSQL's CPU per resend is there on PostgreSQL only: %s", out)
+			}
 			if db == "postgres" {
 				for _, f := range []string{"alone_db_per_sec", "with_job_db_per_sec"} {
 					if m, ok := res[f].(map[string]any); !ok || m["commits"] == nil || m["blocks_read"] == nil {
