@@ -303,7 +303,16 @@ func (r *recoveryRun) result(ctx context.Context) (result, error) {
 		res["other_control_per_sec"], res["control_windows_per_sec"] = round(beside), perSecs(r.beside)
 		res["other_kept_percent"] = round(100 * beside / alone)
 	} else if r.resentSecs > 0 {
-		res["recovery_per_sec_under_load"] = round(float64(r.resent) / r.resentSecs)
+		rate := float64(r.resent) / r.resentSecs
+		res["recovery_per_sec_under_load"] = round(rate)
+		if rate > 0 {
+			// What a resend cost the load, in its own deliveries, and the
+			// most it may cost for the load to keep 90 % at this rate:
+			// alone/10 deliveries a second shared by the resends. The
+			// second falls as the machine slows, the first need not.
+			res["resend_in_deliveries"] = round((alone - beside) / rate)
+			res["resend_in_deliveries_for_90_percent"] = round(alone / 10 / rate)
+		}
 	}
 	return res, nil
 }

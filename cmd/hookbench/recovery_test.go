@@ -23,7 +23,7 @@ func TestRecoveryScenario(t *testing.T) {
 		t.Run(db, func(t *testing.T) {
 			res, out := runRecovery(t, options{db: db, dsn: os.Getenv("TEST_DATABASE_URL"), duration: time.Second, workers: 32, concurrency: 8})
 			for _, f := range []string{"items", "rate", "jobs", "received", "recovery_per_sec_under_load",
-				"other_alone_per_sec", "other_with_job_per_sec", "other_kept_percent"} {
+				"other_alone_per_sec", "other_with_job_per_sec", "other_kept_percent", "resend_in_deliveries", "resend_in_deliveries_for_90_percent"} {
 				if _, ok := res[f].(float64); !ok {
 					t.Errorf("no number %q in %s", f, out)
 				}
