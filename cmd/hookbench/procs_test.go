@@ -54,6 +54,9 @@ func TestScaleOutScenario(t *testing.T) {
 		if ph.cpu.busy <= 0 || ph.cpu.children <= 0 {
 			t.Errorf("%d process(es): no CPU time measured: %+v", ph.procs, ph.cpu)
 		}
+		if ph.db.Commits <= 0 || ph.db.BlocksHit <= 0 || ph.db.TupInserted < 2*ph.events {
+			t.Errorf("%d process(es): PostgreSQL's counters not read over the phase (each event inserts at least an event and a delivery): %+v", ph.procs, ph.db)
+		}
 	}
 	line, _ := json.Marshal(scaleOutResult(o, one, many))
 	var res map[string]any
@@ -62,6 +65,11 @@ func TestScaleOutScenario(t *testing.T) {
 		"cpu_us_per_delivery_one", "cpu_us_per_delivery_procs", "p50_ms_procs", "p99_ms_procs", "max_child_rss_mb"} {
 		if _, ok := res[f].(float64); !ok {
 			t.Errorf("no number %q in %s", f, line)
+		}
+	}
+	for _, f := range []string{"db_per_delivery_one", "db_per_delivery_procs"} {
+		if m, ok := res[f].(map[string]any); !ok || m["commits"] == nil || m["blocks_hit"] == nil {
+			t.Errorf("no database counters per delivery %q in %s", f, line)
 		}
 	}
 	t.Log(string(line))

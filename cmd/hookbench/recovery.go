@@ -219,10 +219,24 @@ func readDBCounters(ctx context.Context, st *store.Store) dbCounters {
 }
 
 func (c dbCounters) perSec(from dbCounters, secs float64) map[string]float64 {
+	return c.minus(from).per(secs)
+}
+
+// minus is what the counters counted since from.
+func (c dbCounters) minus(from dbCounters) dbCounters {
+	return dbCounters{Commits: c.Commits - from.Commits, BlocksRead: c.BlocksRead - from.BlocksRead, BlocksHit: c.BlocksHit - from.BlocksHit,
+		TupInserted: c.TupInserted - from.TupInserted, TupUpdated: c.TupUpdated - from.TupUpdated}
+}
+
+// per is each counter divided by n (seconds, deliveries); nil when n is 0.
+func (c dbCounters) per(n float64) map[string]float64 {
+	if n <= 0 {
+		return nil
+	}
 	return map[string]float64{
-		"commits": round(float64(c.Commits-from.Commits) / secs), "blocks_read": round(float64(c.BlocksRead-from.BlocksRead) / secs),
-		"blocks_hit": round(float64(c.BlocksHit-from.BlocksHit) / secs), "rows_inserted": round(float64(c.TupInserted-from.TupInserted) / secs),
-		"rows_updated": round(float64(c.TupUpdated-from.TupUpdated) / secs),
+		"commits": round(float64(c.Commits) / n), "blocks_read": round(float64(c.BlocksRead) / n),
+		"blocks_hit": round(float64(c.BlocksHit) / n), "rows_inserted": round(float64(c.TupInserted) / n),
+		"rows_updated": round(float64(c.TupUpdated) / n),
 	}
 }
 

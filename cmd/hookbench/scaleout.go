@@ -25,7 +25,8 @@ type phase struct {
 	delivered, duplicates, recorded int64 // delivered: distinct webhook-ids that arrived
 	seconds                         float64
 	lat                             []time.Duration
-	cpu                             cpuMark // from the load's start to the last delivery recorded
+	cpu                             cpuMark    // from the load's start to the last delivery recorded
+	db                              dbCounters // PostgreSQL's counters over the same span
 	children                        []childFigures
 }
 
@@ -144,6 +145,7 @@ func (ph phase) addTo(res result, suffix string) {
 		"cpu_us_per_delivery": perDelivery(ph.cpu.busy), "children_cpu_us_per_delivery": perDelivery(ph.cpu.children),
 		"postgres_cpu_us_per_delivery": perDelivery(ph.cpu.postgres),
 		"cpu_busy_percent":             busy, "max_child_rss_mb": round(float64(ph.maxRSS()) / 1024), "events_per_child": perChild,
+		"db_per_delivery": ph.db.per(float64(ph.recorded)),
 	} {
 		res[k+suffix] = v
 	}
@@ -248,6 +250,7 @@ func loadPhase(ctx context.Context, o options, in *instance, rc *dupReceiver, ch
 	if err != nil {
 		return ph, err
 	}
+	db0 := readDBCounters(ctx, in.st)
 	begin := time.Now()
 	clients := childClients(in, children, o.concurrency)
 	l := offerLoad(o.concurrency, begin.Add(o.duration), func(g int) *client { return clients[g%len(children)] },
@@ -258,6 +261,7 @@ func loadPhase(ctx context.Context, o options, in *instance, rc *dupReceiver, ch
 		return ph, err
 	}
 	ph.seconds = time.Since(begin).Seconds()
+	ph.db = readDBCounters(ctx, in.st).minus(db0)
 	after, err := markCPU(children)
 	if err != nil {
 		return ph, err
