@@ -164,7 +164,7 @@ func openDelivery(p *Program, o *options) {
 			return nil, err
 		}
 		stopListen := goLoop(ctx, func(ctx context.Context) {
-			p.store.Listen(ctx, snd.Wake, func(err error) { p.log.Warn("listen for new deliveries", "err", err) })
+			p.store.Listen(ctx, snd.Notified, func(err error) { p.log.Warn("listen for new deliveries", "err", err) })
 		})
 		runCtx, stopClaiming := context.WithCancel(context.WithoutCancel(ctx))
 		sent := make(chan struct{})

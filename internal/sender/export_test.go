@@ -15,3 +15,13 @@ func OnWake(in *Ingester, f func()) {
 
 // BatchRetries tells tests how many batches fell back to one-by-one writes.
 func BatchRetries(in *Ingester) int64 { return in.retries.Load() }
+
+// Woken reports whether s has a wake-up waiting (and takes it).
+func Woken(s *Sender) bool {
+	select {
+	case <-s.wake:
+		return true
+	default:
+		return false
+	}
+}

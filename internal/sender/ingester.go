@@ -15,7 +15,7 @@ type IngestStore interface {
 	IngestBatch(ctx context.Context, reqs []store.IngestRequest, lease store.IngestLease) (store.IngestOutcome, error)
 	IngestWriters() int
 	NotifiesOthers() bool
-	NotifyDeliveries(ctx context.Context) error
+	NotifyDeliveries(ctx context.Context, from string) error
 }
 
 // An Ingester group-commits events: concurrent IngestEvent calls queue here
@@ -30,10 +30,12 @@ type Ingester struct {
 	snd   *Sender // nil: nothing is leased
 	// wakeSender is snd.Wake (nil without a sender).
 	wakeSender func()
-	queue      chan *ingestReq
-	closing    chan struct{}
-	stopped    sync.WaitGroup
-	once       sync.Once
+	// from names this process's sender in its notices ("" without one).
+	from    string
+	queue   chan *ingestReq
+	closing chan struct{}
+	stopped sync.WaitGroup
+	once    sync.Once
 	// notify asks the notify loop to tell other processes (PostgreSQL).
 	notify chan struct{}
 	// Batches that failed as a whole and were written one by one.
@@ -60,7 +62,7 @@ var ErrIngesterClosed = errors.New("ingester: closed")
 func NewIngester(st IngestStore, snd *Sender) *Ingester {
 	in := &Ingester{store: st, snd: snd, queue: make(chan *ingestReq, 1024), closing: make(chan struct{})}
 	if snd != nil {
-		in.wakeSender = snd.Wake
+		in.wakeSender, in.from = snd.Wake, snd.Owner()
 	}
 	if st.NotifiesOthers() {
 		in.notify = make(chan struct{}, 1)
@@ -159,6 +161,15 @@ func (in *Ingester) write(batch []*ingestReq) {
 	}
 }
 
+// due sums what the replied results left due: for any sender (queued),
+// and for this process's own to claim (queued less what it refused).
+func due(res store.IngestResult) (queued, claimable int) {
+	if res.Replayed {
+		return 0, 0
+	}
+	return res.Queued, res.Queued - res.Refused
+}
+
 // writeTx writes a batch, leasing to the sender what it has room for: the
 // deliveries stored leased go to it after the commit, and its room is
 // given back if the transaction failed.
@@ -200,16 +211,17 @@ func (in *Ingester) reply(r *ingestReq, out store.IngestOutcome, i int, err erro
 	default:
 		res := out.Results[i]
 		r.done <- ingestResp{res: res}
-		if res.Queued > 0 && !res.Replayed {
-			in.wake()
+		if queued, claimable := due(res); queued > 0 {
+			in.wake(claimable > 0)
 		}
 	}
 }
 
-// wake tells this process's sender, and on PostgreSQL the others, that
-// deliveries are due.
-func (in *Ingester) wake() {
-	if in.wakeSender != nil {
+// wake tells, on PostgreSQL, the other processes' senders that deliveries
+// are due, and this process's own when it may claim some (local): it knows
+// of those it had no room for (Sender.Reserve).
+func (in *Ingester) wake(local bool) {
+	if local && in.wakeSender != nil {
 		in.wakeSender()
 	}
 	if in.notify != nil {
@@ -231,7 +243,7 @@ func (in *Ingester) notifyLoop() {
 		case <-in.notify:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		in.store.NotifyDeliveries(ctx)
+		in.store.NotifyDeliveries(ctx, in.from)
 		cancel()
 		select {
 		case <-in.closing:

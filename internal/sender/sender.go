@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -235,6 +236,15 @@ func (s *Sender) Wake() {
 // Owner identifies this sender's leases.
 func (s *Sender) Owner() string { return s.owner }
 
+// Notified is a notice that deliveries are due, sent by the sender named
+// from (store.Listen): it wakes this one unless it sent it itself, since
+// its own ingestion tells it directly what it may claim.
+func (s *Sender) Notified(from string) {
+	if from != s.owner {
+		s.Wake()
+	}
+}
+
 // Lease is how long a claim lasts.
 func (s *Sender) Lease() time.Duration { return s.lease }
 
@@ -432,13 +442,25 @@ func (s *Sender) roomFor(webhookID string) int {
 // leased to it, so no claim query has to find them. A webhook gets what
 // fits in its share; a delivery that could not start soon (every worker
 // busy with other webhooks) is left to the queue.
+//
+// A delivery refused is stored due, and the sender notes that it waits:
+// when the webhook has room again (or a worker is free), it claims. So
+// ingestion need not wake it for one (a claim now would find nothing it
+// may take, after reading past every delivery waiting).
 func (s *Sender) Reserve(webhookID string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.accepting || s.roomFor(webhookID) <= 0 {
+	if !s.accepting {
+		return false
+	}
+	if s.roomFor(webhookID) <= 0 {
+		if !slices.Contains(s.last.skipped, webhookID) {
+			s.last.skipped = append(s.last.skipped, webhookID)
+		}
 		return false
 	}
 	if s.busy[webhookID] == 0 && s.inflight+s.reservedN >= s.workers {
+		s.last.backlog = true
 		return false
 	}
 	s.reserve(webhookID)

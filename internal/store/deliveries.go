@@ -31,12 +31,16 @@ type IngestResult struct {
 	// Queued is how many deliveries were stored due, for a claim (not
 	// leased to this process's sender): other senders may want waking.
 	Queued int
+	// Refused is how many of them are due because this process's sender
+	// had no room for them (IngestLease.Reserve said no): it knows, and
+	// claims them when it has; a claim now would find none it may take.
+	Refused int
 }
 
-// Listen calls onNotify for each PostgreSQL notification about new
-// deliveries (NotifyDeliveries, from any process) until ctx ends. On SQLite
-// there is only one process, so it just waits.
-func (s *Store) Listen(ctx context.Context, onNotify func(), onError func(error)) {
+// Listen calls onNotify with the sender's name (NotifyDeliveries' from)
+// for each PostgreSQL notification about new deliveries, from any process,
+// until ctx ends. On SQLite there is only one process, so it just waits.
+func (s *Store) Listen(ctx context.Context, onNotify func(from string), onError func(error)) {
 	s.sqlDialect.listen(ctx, onNotify, onError)
 }
 

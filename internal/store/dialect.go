@@ -62,9 +62,10 @@ type dialect interface {
 	// database hear of new deliveries (NOTIFY), and listen calls wake for
 	// each such notice until ctx ends.
 	notifiesOtherProcesses() bool
-	listen(ctx context.Context, wake func(), onError func(error))
-	// notify tells the processes that listen that deliveries are due.
-	notify(ctx context.Context, db *sqlx.DB) error
+	listen(ctx context.Context, wake func(from string), onError func(error))
+	// notify tells the processes that listen that deliveries are due,
+	// naming the sender that tells them (from).
+	notify(ctx context.Context, db *sqlx.DB, from string) error
 	// ingestWriters is how many ingestion batches may be written at once.
 	ingestWriters() int
 	// oneWriter reports whether the database takes one write transaction

@@ -307,6 +307,9 @@ func (s *Store) insertDeliveries(ctx context.Context, tx *sqlx.Tx, b *ingestBatc
 					EventType: r.EventType, Status: hook.StatusPending, NextAttemptAt: ptr(b.now), CreatedAt: b.now, UpdatedAt: b.now}, Payload: r.Payload})
 			default:
 				res.Queued++
+				if sub.RateLimit == nil && lease.Reserve != nil {
+					res.Refused++ // the sender had no room for it
+				}
 			}
 			rows = append(rows, []any{id, r.AppID, wid, res.Event.ID, r.EventType, hook.StatusPending, 0, next, owner, leaseUntil, b.now, b.now})
 		}
@@ -380,7 +383,7 @@ func (b *ingestBatch) answerDups() {
 	for _, d := range b.dups {
 		b.results[d[0]] = b.results[d[1]]
 		b.results[d[0]].Replayed = true
-		b.results[d[0]].Queued = 0
+		b.results[d[0]].Queued, b.results[d[0]].Refused = 0, 0
 	}
 }
 
@@ -402,10 +405,12 @@ func (s *Store) IngestWriters() int { return s.sqlDialect.ingestWriters() }
 // (PostgreSQL); on SQLite there is only one process.
 func (s *Store) NotifiesOthers() bool { return s.sqlDialect.notifiesOtherProcesses() }
 
-// NotifyDeliveries tells the processes that Listen that deliveries are due.
-// Call it after the commit, not inside the ingestion transaction.
-func (s *Store) NotifyDeliveries(ctx context.Context) error {
-	return s.sqlDialect.notify(ctx, s.db)
+// NotifyDeliveries tells the processes that Listen that deliveries are due;
+// from names the sender of the process that tells them (its lease owner,
+// or "" for none), so that one can tell its own notices from others'. Call
+// it after the commit, not inside the ingestion transaction.
+func (s *Store) NotifyDeliveries(ctx context.Context, from string) error {
+	return s.sqlDialect.notify(ctx, s.db, from)
 }
 
 // requestHash identifies what an Idempotency-Key was first used for.

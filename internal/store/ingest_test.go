@@ -313,6 +313,11 @@ func TestIngestBatchSteps(t *testing.T) {
 		if r0.Deliveries != 2 || r0.Queued != 1 || r4.Queued != 1 || r4.Event.ID == r0.Event.ID {
 			t.Errorf("results %+v and %+v: want 2 deliveries each, 1 due", r0, r4)
 		}
+		// The due ones are due because the lease refused them: its sender
+		// knows of them (and need not be woken for them).
+		if r0.Refused != 1 || r4.Refused != 1 || r1.Refused != 0 {
+			t.Errorf("refused: %d, %d, replay %d; want 1, 1, 0", r0.Refused, r4.Refused, r1.Refused)
+		}
 		if len(out.Leased) != 2 || len(reserved) != 2 || out.Leased[0].EventID != r0.Event.ID || string(out.Leased[1].Payload) != `{"b":1}` {
 			t.Errorf("leased %+v", out.Leased)
 		}
@@ -326,6 +331,35 @@ func TestIngestBatchSteps(t *testing.T) {
 		again, err := s.IngestBatch(ctx, reqs[:1], store.IngestLease{})
 		if err != nil || !again.Results[0].Replayed || again.Results[0].Event.ID != r0.Event.ID || again.Results[0].Deliveries != 2 {
 			t.Errorf("replay: %+v, %v", again.Results, err)
+		}
+	})
+}
+
+// A rate-limited webhook's deliveries are stored due for the claim, which
+// takes their tokens: the lease is not asked, and they count as queued but
+// not refused, so the sender is woken for them.
+func TestIngestRateLimitedIsQueuedNotRefused(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		app, err := s.CreateApp(ctx, "Acme")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateEventType(ctx, actor, app.ID, hook.EventTypeInput{Name: "invoice.paid"}); err != nil {
+			t.Fatal(err)
+		}
+		in := validInput()
+		in.RateLimit = 5
+		if _, _, err := s.CreateWebhook(ctx, actor, app.ID, in, policy); err != nil {
+			t.Fatal(err)
+		}
+		asked := 0
+		lease := store.IngestLease{Owner: "me", Lease: time.Minute, Reserve: func(string) bool { asked++; return true }}
+		out, err := s.IngestBatch(ctx, []store.IngestRequest{{AppID: app.ID, EventType: "invoice.paid", Payload: []byte(`{}`)}}, lease)
+		if err != nil || out.Errs[0] != nil {
+			t.Fatal(err, out.Errs)
+		}
+		if r := out.Results[0]; r.Queued != 1 || r.Refused != 0 || asked != 0 || len(out.Leased) != 0 {
+			t.Errorf("result %+v, lease asked %d times, %d leased; want 1 queued, none refused or leased", r, asked, len(out.Leased))
 		}
 	})
 }
