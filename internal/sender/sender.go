@@ -96,8 +96,8 @@ type Sender struct {
 	// Signals to Run's loop: a request finished, deliveries may be due
 	// (Wake), dead processes' leases were taken over.
 	freed, wake, tookOver chan struct{}
-	wg                    sync.WaitGroup           // requests in flight
-	records               chan store.AttemptRecord // to the recorder while running
+	wg                    sync.WaitGroup     // requests in flight
+	records               chan pendingRecord // to the recorder while running
 
 	targetMu sync.Mutex
 	targets  map[string]cachedTarget
@@ -323,29 +323,40 @@ func (s *Sender) waitForWork(ctx context.Context, tick <-chan time.Time, batch i
 // one commits, the next is being written.
 const recorders = 2
 
+// A recorder that finds fewer than recordBatch attempts queued waits up to
+// recordLinger for more before it writes them. A batch costs the database
+// about the same statements and commit whatever its size, and without the
+// wait its size is what arrived while the last one was written: halve a
+// process's load (two processes sharing it) and each writes twice the
+// batches for the same attempts. The wait delays only when an attempt shows
+// on the dashboard, not the request, which went out before it; an attempt
+// whose next step waits on its record (a FIFO webhook's) is written at once.
+const (
+	recordBatch  = 64
+	recordLinger = 5 * time.Millisecond
+)
+
+// pendingRecord is a finished attempt on its way to a recorder; urgent when
+// something waits on its record (the next delivery of a FIFO webhook).
+type pendingRecord struct {
+	store.AttemptRecord
+	urgent bool
+}
+
 // startRecorder writes finished attempts in batches: each recorder takes
-// what is queued, writes it in one transaction, and repeats. The returned
-// func flushes what is left and stops them.
+// what is queued (waiting up to recordLinger for a fuller batch), writes it
+// in one transaction, and repeats. The returned func flushes what is left
+// and stops them.
 func (s *Sender) startRecorder() func() {
-	s.records = make(chan store.AttemptRecord, 4*s.workers)
+	s.records = make(chan pendingRecord, 4*s.workers)
 	var wg sync.WaitGroup
 	for range recorders {
 		wg.Go(func() {
 			batch := make([]store.AttemptRecord, 0, 256)
+			linger := time.NewTimer(time.Hour)
+			linger.Stop()
 			for r := range s.records {
-				batch = append(batch[:0], r)
-			more:
-				for len(batch) < cap(batch) {
-					select {
-					case r, ok := <-s.records:
-						if !ok {
-							break more
-						}
-						batch = append(batch, r)
-					default:
-						break more
-					}
-				}
+				batch = s.collectRecords(append(batch[:0], r.AttemptRecord), r.urgent, linger, recordLinger)
 				s.flush(batch)
 			}
 		})
@@ -354,6 +365,44 @@ func (s *Sender) startRecorder() func() {
 		close(s.records)
 		wg.Wait()
 	}
+}
+
+// collectRecords adds to batch what is queued, up to its capacity; while it
+// holds fewer than recordBatch and none is urgent, it waits up to wait (on
+// linger, a stopped timer it leaves stopped) for more.
+func (s *Sender) collectRecords(batch []store.AttemptRecord, urgent bool, linger *time.Timer, wait time.Duration) []store.AttemptRecord {
+	waiting := false
+	defer func() {
+		if waiting {
+			linger.Stop()
+		}
+	}()
+	for len(batch) < cap(batch) {
+		var r pendingRecord
+		var ok bool
+		select {
+		case r, ok = <-s.records:
+		default:
+			if urgent || len(batch) >= recordBatch {
+				return batch
+			}
+			if !waiting {
+				waiting = true
+				linger.Reset(wait)
+			}
+			select {
+			case r, ok = <-s.records:
+			case <-linger.C:
+				waiting = false
+				return batch
+			}
+		}
+		if !ok {
+			return batch
+		}
+		batch, urgent = append(batch, r.AttemptRecord), urgent || r.urgent
+	}
+	return batch
 }
 
 func (s *Sender) flush(batch []store.AttemptRecord) {
@@ -586,7 +635,7 @@ func (s *Sender) work(job hook.Job) {
 	}
 	a, retryAfter := s.attempt(ctx, job, ct, hook.TriggerAutomatic)
 	out := hook.AfterAttemptOn(s.schedule, job.Delivery, hook.TriggerAutomatic, a.Succeeded, a.ResponseStatus, retryAfter, s.now(), s.jitter)
-	s.records <- store.AttemptRecord{Job: job, Attempt: a, Outcome: out}
+	s.records <- pendingRecord{store.AttemptRecord{Job: job, Attempt: a, Outcome: out}, ct.target.Ordering == hook.OrderingFIFO}
 }
 
 // target returns a webhook's delivery settings and signing keys, cached for
