@@ -338,7 +338,8 @@ func (e *crashEnv) unrecorded(killed time.Time) unrecordedCount {
 	e.t.Logf("receiver got %d requests, %d attempts recorded: %d unrecorded, of which %d were answered before the kill (the earliest %v before it) and %d were in flight",
 		c.requests, c.attempts, c.requests-c.attempts, c.answered, c.oldest.Round(time.Millisecond), c.inFlight)
 	// An answered attempt waits only for the batch being written before
-	// it (the recorders have no timer), about 10 ms here. Nothing bounds
+	// it and, when few are queued, up to 20 ms for a fuller batch (the
+	// recorder's linger): tens of milliseconds here. Nothing bounds
 	// a database write's time, so this is a generous bound that catches a
 	// recorder that holds attempts back, not a guarantee.
 	if c.oldest > 2*time.Second {

@@ -8,15 +8,17 @@ import (
 	"github.com/hookboard/hookboard/internal/store"
 )
 
-// A recorder writes a batch at once when it is full enough or holds an
-// urgent attempt (a FIFO webhook's, whose next delivery waits on it);
-// otherwise it waits (recordLinger) for more, and no longer.
+// A recorder writes a batch at once when it is full enough, holds an
+// urgent attempt (a FIFO webhook's, whose next delivery waits on it), or
+// no other batch is being written (a quiet sender); otherwise it waits
+// (recordLinger) for more, and no longer.
 func TestRecorderBatches(t *testing.T) {
 	rec := func(urgent bool) pendingRecord {
 		return pendingRecord{AttemptRecord: store.AttemptRecord{Job: hook.Job{Delivery: hook.Delivery{ID: "d"}}}, urgent: urgent}
 	}
 	newSender := func(queued int) *Sender {
 		s := &Sender{records: make(chan pendingRecord, 512)}
+		s.writing.Store(1) // the other recorder is writing a batch
 		for range queued {
 			s.records <- rec(false)
 		}
@@ -67,6 +69,13 @@ func TestRecorderBatches(t *testing.T) {
 		if b, _ := collect(s, rec(first), time.Hour); len(b) != want {
 			t.Errorf("urgent (first: %v): a batch of %d, want %d", first, len(b), want)
 		}
+	}
+
+	// With no other batch being written there is nothing to wait for.
+	s = newSender(2)
+	s.writing.Store(0)
+	if b, _ := collect(s, rec(false), time.Hour); len(b) != 3 {
+		t.Errorf("quiet: a batch of %d, want 3 at once", len(b))
 	}
 
 	// The queue closing (the sender stopping) ends the wait.
