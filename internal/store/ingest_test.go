@@ -12,8 +12,8 @@ import (
 )
 
 // appWithCatchAll returns an app with the event type invoice.paid and one
-// active webhook subscribed to every type.
-func appWithCatchAll(t testing.TB, s *store.Store) hook.App {
+// active webhook subscribed to every type (as edit makes it, if given).
+func appWithCatchAll(t testing.TB, s *store.Store, edit ...func(*hook.WebhookInput)) hook.App {
 	t.Helper()
 	app, err := s.CreateApp(ctx, "Acme")
 	if err != nil {
@@ -24,6 +24,9 @@ func appWithCatchAll(t testing.TB, s *store.Store) hook.App {
 	}
 	in := validInput()
 	in.Events = []string{"*"}
+	for _, e := range edit {
+		e(&in)
+	}
 	if _, _, err := s.CreateWebhook(ctx, actor, app.ID, in, policy); err != nil {
 		t.Fatal(err)
 	}
@@ -340,18 +343,7 @@ func TestIngestBatchSteps(t *testing.T) {
 // not refused, so the sender is woken for them.
 func TestIngestRateLimitedIsQueuedNotRefused(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		app, err := s.CreateApp(ctx, "Acme")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.CreateEventType(ctx, actor, app.ID, hook.EventTypeInput{Name: "invoice.paid"}); err != nil {
-			t.Fatal(err)
-		}
-		in := validInput()
-		in.RateLimit = 5
-		if _, _, err := s.CreateWebhook(ctx, actor, app.ID, in, policy); err != nil {
-			t.Fatal(err)
-		}
+		app := appWithCatchAll(t, s, func(in *hook.WebhookInput) { in.RateLimit = 5 })
 		asked := 0
 		lease := store.IngestLease{Owner: "me", Lease: time.Minute, Reserve: func(string) bool { asked++; return true }}
 		out, err := s.IngestBatch(ctx, []store.IngestRequest{{AppID: app.ID, EventType: "invoice.paid", Payload: []byte(`{}`)}}, lease)
