@@ -161,8 +161,8 @@ func (in *Ingester) write(batch []*ingestReq) {
 	}
 }
 
-// due sums what the replied results left due: for any sender (queued),
-// and for this process's own to claim (queued less what it refused).
+// due is what a result left due: for any sender (queued), and for this
+// process's own to claim (queued less what it refused).
 func due(res store.IngestResult) (queued, claimable int) {
 	if res.Replayed {
 		return 0, 0

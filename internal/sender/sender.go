@@ -336,7 +336,7 @@ const recorders = 2
 // (a quiet sender) there is nothing to wait for, and an attempt whose next
 // step waits on its record (a FIFO webhook's) is written at once. (5 ms
 // and 64 made no difference that could be measured; 20 ms and 128 cut
-// PostgreSQL's CPU per delivery by 6-9 %, BENCHMARKS.md "Sixth pass".)
+// PostgreSQL's CPU per delivery by 5-12 %, BENCHMARKS.md "Sixth pass".)
 const (
 	recordBatch  = 128
 	recordLinger = 20 * time.Millisecond
