@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"strconv"
 	"testing"
 	"time"
 
@@ -48,6 +49,42 @@ func BenchmarkClaimAndRecord(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "deliveries/s")
 		})
+	}
+}
+
+// BenchmarkRecordAttempts is the sender's recorder writing a batch of
+// attempts (RecordAttempts: the attempts, the deliveries' outcomes, the
+// chart's per-minute counts, in one transaction), by batch size: what the
+// recorder's wait for a fuller batch (sender.recordBatch) saves per attempt.
+// The deliveries are ingested and claimed untimed.
+func BenchmarkRecordAttempts(b *testing.B) {
+	for _, dialect := range storetest.Dialects(b) {
+		for _, batch := range []int{8, 32, 128} {
+			b.Run(dialect+"/batch="+strconv.Itoa(batch), func(b *testing.B) {
+				s := storetest.New(b, dialect, storetest.Options{})
+				app := appWithCatchAll(b, s)
+				payload := []byte(`{"invoiceId":"inv_0001","amount":4200}`)
+				b.ReportAllocs()
+				for b.Loop() {
+					b.StopTimer()
+					for range batch {
+						if _, err := s.IngestEvent(ctx, app.ID, "invoice.paid", payload, ""); err != nil {
+							b.Fatal(err)
+						}
+					}
+					jobs, err := s.ClaimDue(ctx, "bench", batch, time.Minute, nil)
+					if err != nil || len(jobs) != batch {
+						b.Fatalf("claimed %d: %v", len(jobs), err)
+					}
+					recs := succeededRecords(jobs)
+					b.StartTimer()
+					if _, err := s.RecordAttempts(ctx, "bench", recs); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*batch), "µs/attempt")
+			})
+		}
 	}
 }
 
