@@ -157,8 +157,8 @@ func (e *crashEnv) checkRecovery(jobID, path string, limit time.Duration) {
 	}
 	// Items are marked in flight just before their requests start, all at
 	// once: only the batch taken last (its requests had not reached the
-	// receiver yet; the one before started a batch interval, 50 ms,
-	// earlier) can be in doubt without having arrived. A batch is 50 ms
+	// receiver yet; the one before started a batch interval, 100 ms,
+	// earlier) can be in doubt without having arrived. A batch is 100 ms
 	// of the rate, up to four times that when catching up.
 	if bound := sender.RecoveryMaxBatch(recoveryCrashRate); notArrived > bound {
 		e.t.Errorf("%d items interrupted that never arrived, more than a take (%d)", notArrived, bound)

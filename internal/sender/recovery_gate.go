@@ -19,7 +19,7 @@ import (
 //     while catching up.
 type gate struct {
 	rate  int
-	size  int // a batch: 50 ms of the rate
+	size  int // a batch: 100 ms of the rate
 	most  int // the largest batch, catching up after a late take
 	every time.Duration
 	hooks map[string]*hookPace

@@ -23,7 +23,7 @@ func mostInSecond(times []time.Time) int {
 // The gate lets a job's batches through at its rate to each webhook: on a
 // steady database the rate over 10 s; with stalls (a take that lasts
 // 100 ms each second) or, to one webhook, every take slower than a
-// batch's 50 ms (a busy database: takes of 80 ms) it catches up, but
+// batch's 100 ms (a busy database: takes of 150 ms) it catches up, but
 // never lets more than the rate into any 1-s window; two webhooks each
 // get the rate, the take leaving a busy one's items queued (as
 // store.TakeRecoveryBatch does). On a simulated clock, with items always
@@ -33,10 +33,10 @@ func TestGatePacesBatches(t *testing.T) {
 		cases := []struct {
 			take, stall time.Duration
 			hooks       []string
-		}{{time.Millisecond, 0, []string{"a", "b"}}, {time.Millisecond, 100 * time.Millisecond, []string{"a", "b"}}, {80 * time.Millisecond, 0, []string{"a"}}}
+		}{{time.Millisecond, 0, []string{"a", "b"}}, {time.Millisecond, 100 * time.Millisecond, []string{"a", "b"}}, {150 * time.Millisecond, 0, []string{"a"}}}
 		for _, c := range cases {
-			if c.take > 50*time.Millisecond && rate > 1000 {
-				continue // 4 batches of 50 a take: at most 2,500/s with 80 ms takes
+			if c.take > 100*time.Millisecond && rate > 1000 {
+				continue // 4 batches of 100 a take: at most 2,666/s with 150 ms takes
 			}
 			stall := c.take + c.stall
 			sent := simulateGate(rate, c.take, c.stall, c.hooks, 10*time.Second)
