@@ -8,8 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"net/url"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,7 +28,8 @@ type phase struct {
 	seconds                         float64
 	lat                             []time.Duration
 	cpu                             cpuMark    // from the load's start to the last delivery recorded
-	db                              dbCounters // PostgreSQL's counters over the same span
+	db                              dbCounters // PostgreSQL's counters from the load's start to the children's exit
+	dbStart                         dbCounters // the counters at the load's start
 	children                        []childFigures
 }
 
@@ -175,7 +178,7 @@ func runPhase(ctx context.Context, o options, n int) (ph phase, err error) {
 	if err := addWebhook(ctx, in, "sink", rc.url+"/hook"); err != nil {
 		return ph, err
 	}
-	children, stopAll, err := startChildren(ctx, n, env)
+	children, stopAll, err := startChildren(ctx, n, childrenEnv(env))
 	defer stopAll()
 	if err != nil {
 		return ph, err
@@ -185,6 +188,13 @@ func runPhase(ctx context.Context, o options, n int) (ph phase, err error) {
 	}
 	ph, err = loadPhase(ctx, o, in, rc, children)
 	stopAll()
+	if err == nil {
+		// A busy backend reports its counts at most once a second and an
+		// idle one ten seconds later; one that ends reports them as it
+		// does. Read once the children's have ended, nothing is missing.
+		awaitBackends(ctx, in)
+		ph.db = readDBCounters(ctx, in.st).minus(ph.dbStart)
+	}
 	for _, c := range children {
 		ph.children = append(ph.children, childFigures{pid: c.cmd.Process.Pid, ingested: c.ingested.Load(), logBytes: c.logBytes, maxRSS: c.maxRSS.Load()})
 	}
@@ -250,7 +260,7 @@ func loadPhase(ctx context.Context, o options, in *instance, rc *dupReceiver, ch
 	if err != nil {
 		return ph, err
 	}
-	db0 := readDBCounters(ctx, in.st)
+	ph.dbStart = readDBCounters(ctx, in.st)
 	begin := time.Now()
 	clients := childClients(in, children, o.concurrency)
 	l := offerLoad(o.concurrency, begin.Add(o.duration), func(g int) *client { return clients[g%len(children)] },
@@ -261,7 +271,6 @@ func loadPhase(ctx context.Context, o options, in *instance, rc *dupReceiver, ch
 		return ph, err
 	}
 	ph.seconds = time.Since(begin).Seconds()
-	ph.db = readDBCounters(ctx, in.st).minus(db0)
 	after, err := markCPU(children)
 	if err != nil {
 		return ph, err
@@ -297,5 +306,37 @@ func awaitDrain(ctx context.Context, in *instance, rc *dupReceiver, events int64
 			return recorded, err
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// childrenApp names the children's PostgreSQL connections
+// (application_name), so the bench can tell when they have ended.
+const childrenApp = "hookbench-child"
+
+// childrenEnv is env with the children's connections named childrenApp.
+func childrenEnv(env []string) []string {
+	out := slices.Clone(env)
+	for i, kv := range out {
+		if dsn, ok := strings.CutPrefix(kv, "DATABASE_URL="); ok {
+			if u, err := url.Parse(dsn); err == nil {
+				q := u.Query()
+				q.Set("application_name", childrenApp)
+				u.RawQuery = q.Encode()
+				out[i] = "DATABASE_URL=" + u.String()
+			}
+		}
+	}
+	return out
+}
+
+// awaitBackends waits, up to 5 s, until the stopped children's database
+// connections have ended.
+func awaitBackends(ctx context.Context, in *instance) {
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		var n int
+		err := in.st.DB().GetContext(ctx, &n, `SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1`, childrenApp)
+		if err != nil || n == 0 {
+			return
+		}
 	}
 }
