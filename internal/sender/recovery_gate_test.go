@@ -101,3 +101,18 @@ func simulateGate(rate int, take, stall time.Duration, hooks []string, d time.Du
 		}
 	}
 }
+
+// A job at 1,000/s takes 100 items a batch: a batch's two transactions
+// cost about the same whatever its size, and at 50 a resend cost
+// PostgreSQL a third more (BENCHMARKS.md, seventh pass). What a crash can
+// leave in doubt stays 2,000 items at that rate, as it was with 50.
+func TestRecoveryBatchSizes(t *testing.T) {
+	for _, c := range []struct{ rate, size, bound int }{{1, 1, 5}, {5, 1, 20}, {20, 2, 40}, {400, 40, 800}, {1000, 100, 2000}, {5000, 100, 2000}} {
+		if got := RecoveryBatchSize(c.rate); got != c.size {
+			t.Errorf("rate %d: batches of %d, want %d", c.rate, got, c.size)
+		}
+		if got := InFlightBound(c.rate); got != c.bound {
+			t.Errorf("rate %d: %d items may be in flight, want %d", c.rate, got, c.bound)
+		}
+	}
+}
