@@ -23,16 +23,11 @@ func BenchmarkClaimAndRecord(b *testing.B) {
 			s := storetest.New(b, dialect, storetest.Options{})
 			app := appWithCatchAll(b, s)
 			const batch = 64
-			payload := []byte(`{"invoiceId":"inv_0001","amount":4200}`)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for b.Loop() {
 				b.StopTimer()
-				for range batch {
-					if _, err := s.IngestEvent(ctx, app.ID, "invoice.paid", payload, ""); err != nil {
-						b.Fatal(err)
-					}
-				}
+				ingestN(b, s, app.ID, batch)
 				b.StartTimer()
 				jobs, err := s.ClaimDue(ctx, "bench", batch, time.Minute, nil)
 				if err != nil || len(jobs) != batch {
@@ -53,6 +48,18 @@ func BenchmarkClaimAndRecord(b *testing.B) {
 	}
 }
 
+// ingestN ingests n invoice.paid events to the app, one delivery each to
+// its catch-all webhook (appWithCatchAll).
+func ingestN(b *testing.B, s *store.Store, appID string, n int) {
+	b.Helper()
+	payload := []byte(`{"invoiceId":"inv_0001","amount":4200}`)
+	for range n {
+		if _, err := s.IngestEvent(ctx, appID, "invoice.paid", payload, ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkRecordAttempts is the sender's recorder writing a batch of
 // attempts (RecordAttempts: the attempts, the deliveries' outcomes, the
 // chart's per-minute counts, in one transaction), by batch size: what the
@@ -64,15 +71,10 @@ func BenchmarkRecordAttempts(b *testing.B) {
 			b.Run(dialect+"/batch="+strconv.Itoa(batch), func(b *testing.B) {
 				s := storetest.New(b, dialect, storetest.Options{})
 				app := appWithCatchAll(b, s)
-				payload := []byte(`{"invoiceId":"inv_0001","amount":4200}`)
 				b.ReportAllocs()
 				for b.Loop() {
 					b.StopTimer()
-					for range batch {
-						if _, err := s.IngestEvent(ctx, app.ID, "invoice.paid", payload, ""); err != nil {
-							b.Fatal(err)
-						}
-					}
+					ingestN(b, s, app.ID, batch)
 					jobs, err := s.ClaimDue(ctx, "bench", batch, time.Minute, nil)
 					if err != nil || len(jobs) != batch {
 						b.Fatalf("claimed %d: %v", len(jobs), err)
