@@ -44,8 +44,11 @@ func readCPU() cpuSnap {
 }
 
 // postgresTicks is the CPU time of every process named postgres on the
-// machine (the server and its backends, alive at that moment): what the
-// database spent, told apart from other work sharing the machine.
+// machine (the server and its backends, alive at that moment), with what
+// the ended backends spent (the server's reaped children's time): what the
+// database spent, told apart from other work sharing the machine. It only
+// grows, however many connections end between two readings (other tests'
+// on the same server, or a pool's).
 func postgresTicks() int64 {
 	dirs, _ := os.ReadDir("/proc")
 	var n int64
@@ -57,29 +60,49 @@ func postgresTicks() int64 {
 		if err != nil || strings.TrimSpace(string(comm)) != "postgres" {
 			continue
 		}
-		n += selfTicks("/proc/" + d.Name() + "/stat")
+		n += ticksWithChildren("/proc/" + d.Name() + "/stat")
 	}
 	return n
 }
 
 // selfTicks is utime+stime of the process whose stat file is at path.
 func selfTicks(path string) int64 {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0
-	}
-	// The command name may hold spaces; the fields after it start past ")".
-	i := strings.LastIndexByte(string(b), ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(string(b)[i+1:])
+	f := statFields(path)
 	if len(f) < 13 {
 		return 0
 	}
 	u, _ := strconv.ParseInt(f[11], 10, 64)
 	s, _ := strconv.ParseInt(f[12], 10, 64)
 	return u + s
+}
+
+// ticksWithChildren is utime+stime+cutime+cstime of the process whose stat
+// file is at path: its own time and that of the children it reaped.
+func ticksWithChildren(path string) int64 {
+	f := statFields(path)
+	if len(f) < 15 {
+		return 0
+	}
+	var n int64
+	for _, v := range f[11:15] {
+		t, _ := strconv.ParseInt(v, 10, 64)
+		n += t
+	}
+	return n
+}
+
+// statFields are the fields of a /proc/<pid>/stat file after the command
+// name (which may hold spaces), from the state on.
+func statFields(path string) []string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return nil
+	}
+	return strings.Fields(string(b)[i+1:])
 }
 
 // cpuFigures says what the machine spent between two snapshots per unit of
@@ -94,8 +117,6 @@ func cpuFigures(a, b cpuSnap, n int64, res result) {
 	res["cpu_us_per_delivery"] = round(float64(busy) * tickUs / float64(n))
 	res["process_cpu_us_per_delivery"] = round(float64(b.self-a.self) * tickUs / float64(n))
 	if pg := b.postgres - a.postgres; pg > 0 {
-		// Backends that ended between the snapshots are not counted:
-		// the store's pool keeps its connections for the whole run.
 		res["postgres_cpu_us_per_delivery"] = round(float64(pg) * tickUs / float64(n))
 	}
 	res["machine_busy_pct"] = round(float64(busy) / float64(busy+idle) * 100)
