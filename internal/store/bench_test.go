@@ -50,7 +50,7 @@ func BenchmarkClaimAndRecord(b *testing.B) {
 
 // ingestN ingests n invoice.paid events to the app, one delivery each to
 // its catch-all webhook (appWithCatchAll).
-func ingestN(b *testing.B, s *store.Store, appID string, n int) {
+func ingestN(b testing.TB, s *store.Store, appID string, n int) {
 	b.Helper()
 	payload := []byte(`{"invoiceId":"inv_0001","amount":4200}`)
 	for range n {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -127,41 +128,13 @@ func (s *Store) WebhookTarget(ctx context.Context, webhookID string) (hook.Targe
 
 // RecordAttempt stores one attempt and applies its outcome to the delivery
 // if owner still holds the lease (otherwise the attempt is kept and the
-// delivery left to the new owner). It tracks the webhook's run of failures
-// and turns the webhook off after DisableAfter of nothing but failures; it
-// reports whether it did.
+// delivery left to the new owner). A delivery deleted meanwhile gets no
+// attempt. It tracks the webhook's run of failures and turns the webhook
+// off after DisableAfter of nothing but failures; it reports whether it
+// did.
 func (s *Store) RecordAttempt(ctx context.Context, owner string, job hook.Job, a hook.Attempt, out hook.Outcome) (disabled bool, err error) {
-	r := AttemptRecord{Job: job, Attempt: a, Outcome: out}
-	fifo, err := s.endedFIFO(ctx, []AttemptRecord{r})
-	if err != nil {
-		return false, err
-	}
-	promoted := false
-	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-		now := s.now()
-		err := s.insertRows(ctx, tx, "attempts", attemptColumns, 1, func(int) []any { return attemptArgs(s.newID(), r, now) })
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE deliveries SET `+outcomeSet+` WHERE id = ? AND lease_owner = ?`),
-			out.Status, automatic(a), out.NextAttemptAt, attemptTime(r, now), now, job.ID, owner); err != nil {
-			return err
-		}
-		disabled, err = s.trackFailures(ctx, tx, r, now)
-		if err != nil {
-			return err
-		}
-		if fifo[job.WebhookID] {
-			if promoted, err = s.promoteFIFO(ctx, tx, job.WebhookID, now); err != nil {
-				return err
-			}
-		}
-		return s.countRecorded(ctx, tx, []AttemptRecord{r}, now)
-	})
-	if err == nil && promoted {
-		s.dueNow()
-	}
-	return disabled, err
+	off, err := s.recordBatch(ctx, owner, []AttemptRecord{{Job: job, Attempt: a, Outcome: out}})
+	return len(off) > 0, err
 }
 
 func summarize(a hook.Attempt) string {
@@ -279,13 +252,38 @@ func (s *Store) DeleteOlderThan(ctx context.Context, cutoff time.Time, batch int
 		return 0, nil
 	}
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		// Parents first, each its own statement (PostgreSQL's read
+		// committed: each sees what committed while the one before waited
+		// for a row), so nothing is added beneath a row once it is going.
+		// On PostgreSQL no foreign key stops that (migration 0015): a
+		// replay locks its event before making a delivery of it, and an
+		// attempt is recorded only for a delivery its transaction updated
+		// or locked (record.go). Deleting the events first makes a replay
+		// of one wait or find it gone; the deliveries then include any
+		// replay's, and their attempts any recorded before the delivery's
+		// row was taken.
 		for _, q := range []string{
-			`DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE event_id IN (?))`,
-			`DELETE FROM deliveries WHERE event_id IN (?)`,
 			`DELETE FROM idempotency_keys WHERE event_id IN (?)`,
 			`DELETE FROM events WHERE id IN (?)`,
 		} {
 			q, args, err := sqlx.In(q, ids)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, tx.Rebind(q), args...); err != nil {
+				return err
+			}
+		}
+		q, args, err := sqlx.In(`DELETE FROM deliveries WHERE event_id IN (?) RETURNING id`, ids)
+		if err != nil {
+			return err
+		}
+		var gone []string
+		if err := tx.SelectContext(ctx, &gone, tx.Rebind(q), args...); err != nil {
+			return err
+		}
+		for part := range slices.Chunk(gone, 1000) {
+			q, args, err := sqlx.In(`DELETE FROM attempts WHERE delivery_id IN (?)`, part)
 			if err != nil {
 				return err
 			}

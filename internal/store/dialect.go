@@ -28,6 +28,10 @@ type dialect interface {
 
 	// forUpdate ends a SELECT whose rows the transaction goes on to change.
 	forUpdate() string
+	// forKeyShare ends a SELECT that makes sure its rows outlive the
+	// transaction (they cannot be deleted until it ends), where no foreign
+	// key does: an attempt inserted for a delivery, a delivery for an event.
+	forKeyShare() string
 	// lockApp makes the transactions that change an app's members wait
 	// for each other.
 	lockApp(ctx context.Context, tx *sqlx.Tx, appID string) error
@@ -43,8 +47,8 @@ type dialect interface {
 	appHealthQuery() string
 	// recordOutcomes applies recorded attempts' outcomes to their
 	// deliveries still leased to owner (recordOutcomesEach or
-	// recordOutcomesJoined, record.go).
-	recordOutcomes(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, owner string, now time.Time) error
+	// recordOutcomesJoined, record.go) and returns those it changed.
+	recordOutcomes(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, owner string, now time.Time) (map[string]bool, error)
 
 	// claimDue leases due deliveries (see Store.ClaimDue).
 	claimDue(ctx context.Context, db *sqlx.DB, now time.Time, owner string, limit int, lease time.Duration, exclude []string) ([]hook.Job, error)

@@ -38,6 +38,8 @@ func (d *postgresDialect) lockMigrations(ctx context.Context, tx *sqlx.Tx) error
 
 func (d *postgresDialect) forUpdate() string { return ` FOR UPDATE` }
 
+func (d *postgresDialect) forKeyShare() string { return ` FOR KEY SHARE` }
+
 // refreshStats analyzes the table (a sample of its rows: a few tens of
 // milliseconds however large). Autovacuum would, a minute or so later,
 // where it is on.
@@ -83,7 +85,7 @@ LEFT JOIN LATERAL (SELECT created_at, succeeded, response_status, error FROM att
 WHERE w.app_id = ?`
 
 // recordOutcomes: one UPDATE joined to a VALUES list, one round trip.
-func (d *postgresDialect) recordOutcomes(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, owner string, now time.Time) error {
+func (d *postgresDialect) recordOutcomes(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, owner string, now time.Time) (map[string]bool, error) {
 	return recordOutcomesJoined(ctx, tx, outs, owner, now)
 }
 

@@ -45,6 +45,10 @@ func (d *sqliteDialect) lockMigrations(context.Context, *sqlx.Tx) error { return
 // forUpdate: SQLite transactions here take the write lock at BEGIN.
 func (d *sqliteDialect) forUpdate() string { return "" }
 
+// forKeyShare: SQLite transactions here take the write lock at BEGIN (and
+// SQLite keeps its foreign keys).
+func (d *sqliteDialect) forKeyShare() string { return "" }
+
 // refreshStats does nothing: without statistics SQLite's planner takes the
 // index that matches the most terms, the one the queries are written for.
 func (d *sqliteDialect) refreshStats(context.Context, *sqlx.DB, string) error { return nil }
@@ -65,7 +69,7 @@ func (d *sqliteDialect) explain() string { return "EXPLAIN QUERY PLAN " }
 func (d *sqliteDialect) appHealthQuery() string { return "" }
 
 // recordOutcomes: a prepared one-row UPDATE run per delivery, in-process.
-func (d *sqliteDialect) recordOutcomes(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, owner string, now time.Time) error {
+func (d *sqliteDialect) recordOutcomes(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, owner string, now time.Time) (map[string]bool, error) {
 	return recordOutcomesEach(ctx, tx, outs, owner, now)
 }
 

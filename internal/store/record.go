@@ -27,11 +27,12 @@ const maxRecordBatch = 500
 
 // RecordAttempts stores many attempts in one transaction with a few
 // multi-row statements: the sender's hot path. Deliveries whose lease owner
-// has changed keep their state (the attempt is still recorded). It returns
-// the webhooks it turned off. If a chunk fails (a webhook deleted
-// meanwhile, say), it records that chunk's attempts one by one instead;
-// every chunk is tried, and the errors of the attempts that could not be
-// recorded are joined.
+// has changed keep their state (the attempt is still recorded); deliveries
+// deleted meanwhile (retention, their webhook deleted) get no attempt. It
+// returns the webhooks it turned off. If a chunk fails (a deadlock, say),
+// it records that chunk's attempts one by one instead; every chunk is
+// tried, and the errors of the attempts that could not be recorded are
+// joined.
 func (s *Store) RecordAttempts(ctx context.Context, owner string, recs []AttemptRecord) ([]string, error) {
 	var disabled []string
 	var errs []error
@@ -79,19 +80,29 @@ func (s *Store) recordBatch(ctx context.Context, owner string, recs []AttemptRec
 // outcomes in the same transaction). fifo names the FIFO webhooks among
 // recs (endedFIFO, read before the transaction); it returns the webhooks it
 // turned off and how many waiting FIFO deliveries it promoted.
+//
+// The outcomes go first: updating a delivery locks it until commit, so it
+// cannot be deleted (retention, its webhook deleted) before its attempt is
+// in. A delivery whose lease moved meanwhile is locked on its own
+// (stillThere). A delivery already gone gets no attempt: on PostgreSQL no
+// foreign key stops one (migration 0015), this order does.
 func (s *Store) recordIn(ctx context.Context, tx *sqlx.Tx, owner string, recs []AttemptRecord, fifo map[string]bool) ([]string, int, error) {
 	now := s.now()
-	err := s.insertRows(ctx, tx, "attempts", attemptColumns, len(recs), func(i int) []any {
-		return attemptArgs(s.newID(), recs[i], now)
-	})
-	if err != nil {
-		return nil, 0, err
-	}
 	outs := make([]outcomeRow, len(recs))
 	for i, r := range recs {
 		outs[i] = outcomeRow{r.Job.ID, string(r.Outcome.Status), r.Outcome.NextAttemptAt, attemptTime(r, now), automatic(r.Attempt)}
 	}
-	if err := s.sqlDialect.recordOutcomes(ctx, tx, outs, owner, now); err != nil {
+	changed, err := s.sqlDialect.recordOutcomes(ctx, tx, outs, owner, now)
+	if err != nil {
+		return nil, 0, err
+	}
+	if recs, err = s.stillThere(ctx, tx, recs, changed); err != nil || len(recs) == 0 {
+		return nil, 0, err
+	}
+	err = s.insertRows(ctx, tx, "attempts", attemptColumns, len(recs), func(i int) []any {
+		return attemptArgs(s.newID(), recs[i], now)
+	})
+	if err != nil {
 		return nil, 0, err
 	}
 	disabled, promoted, err := s.afterBatch(ctx, tx, recs, fifo, now)
@@ -99,6 +110,43 @@ func (s *Store) recordIn(ctx context.Context, tx *sqlx.Tx, owner string, recs []
 		return nil, 0, err
 	}
 	return disabled, promoted, s.countRecorded(ctx, tx, recs, now)
+}
+
+// stillThere returns the records whose delivery still exists: those whose
+// outcome was applied (changed), and of the others (their lease moved to
+// another owner) those it finds, locked so that they stay until commit.
+func (s *Store) stillThere(ctx context.Context, tx *sqlx.Tx, recs []AttemptRecord, changed map[string]bool) ([]AttemptRecord, error) {
+	var moved []string
+	for _, r := range recs {
+		if !changed[r.Job.ID] {
+			moved = append(moved, r.Job.ID)
+		}
+	}
+	if len(moved) == 0 {
+		return recs, nil
+	}
+	q, args, err := sqlx.In(`SELECT id FROM deliveries WHERE id IN (?)`+s.sqlDialect.forKeyShare(), moved)
+	if err != nil {
+		return nil, err
+	}
+	var found []string
+	if err := tx.SelectContext(ctx, &found, tx.Rebind(q), args...); err != nil {
+		return nil, err
+	}
+	there := make(map[string]bool, len(changed)+len(found))
+	for id := range changed {
+		there[id] = true
+	}
+	for _, id := range found {
+		there[id] = true
+	}
+	kept := make([]AttemptRecord, 0, len(recs))
+	for _, r := range recs {
+		if there[r.Job.ID] {
+			kept = append(kept, r)
+		}
+	}
+	return kept, nil
 }
 
 // afterBatch tracks the webhooks' runs of failures (the latest attempt of
@@ -187,24 +235,29 @@ const outcomeSet = `status = ?, attempts = attempts + 1, automatic_attempts = au
 // recordOutcomesEach updates each delivery with one prepared statement run
 // per row (SQLite: in-process, so a run costs no round trip, and a
 // one-row statement is parsed once per batch, not once per row).
-func recordOutcomesEach(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, owner string, now time.Time) error {
+func recordOutcomesEach(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, owner string, now time.Time) (map[string]bool, error) {
 	stmt, err := tx.PrepareContext(ctx, `UPDATE deliveries SET `+outcomeSet+` WHERE id = ? AND lease_owner = ?`)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer stmt.Close()
+	changed := make(map[string]bool, len(outs))
 	for _, o := range outs {
-		if _, err := stmt.ExecContext(ctx, o.status, o.auto, o.nextAt, o.lastAt, now, o.id, owner); err != nil {
-			return err
+		res, err := stmt.ExecContext(ctx, o.status, o.auto, o.nextAt, o.lastAt, now, o.id, owner)
+		if err != nil {
+			return nil, err
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			changed[o.id] = true
 		}
 	}
-	return nil
+	return changed, nil
 }
 
 // recordOutcomesJoined updates all deliveries with one UPDATE joined to a
 // VALUES list (PostgreSQL: one round trip), each value cast, as
 // PostgreSQL cannot infer a VALUES list's types.
-func recordOutcomesJoined(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, owner string, now time.Time) error {
+func recordOutcomesJoined(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, owner string, now time.Time) (map[string]bool, error) {
 	var upd strings.Builder
 	upd.WriteString(`WITH v(id, status, next_at, last_at, auto) AS (VALUES `)
 	args := make([]any, 0, 5*len(outs)+2)
@@ -218,10 +271,17 @@ func recordOutcomesJoined(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, o
 	upd.WriteString(`) UPDATE deliveries SET status = v.status, attempts = deliveries.attempts + 1,
 		automatic_attempts = deliveries.automatic_attempts + v.auto, next_attempt_at = v.next_at,
 		last_attempt_at = v.last_at, lease_owner = '', lease_until = NULL, updated_at = ?
-		FROM v WHERE deliveries.id = v.id AND deliveries.lease_owner = ?`)
+		FROM v WHERE deliveries.id = v.id AND deliveries.lease_owner = ? RETURNING v.id::text`)
 	args = append(args, now, owner)
-	_, err := tx.ExecContext(ctx, tx.Rebind(upd.String()), args...)
-	return err
+	var ids []string
+	if err := tx.SelectContext(ctx, &ids, tx.Rebind(upd.String()), args...); err != nil {
+		return nil, err
+	}
+	changed := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		changed[id] = true
+	}
+	return changed, nil
 }
 
 // automatic is 1 for an attempt that counts toward the retry schedule.

@@ -416,14 +416,23 @@ func (s *Store) takeResends(ctx context.Context, tx *sqlx.Tx, b *RecoveryBatch, 
 }
 
 // takeReplays creates each item's delivery, pending and leased to owner
-// (due never: only this job sends it), and marks the item in flight.
+// (due never: only this job sends it), and marks the item in flight. Each
+// event is locked first, so that retention, which deletes events before
+// their deliveries, cannot miss the delivery made here (on PostgreSQL no
+// foreign key ties them, migration 0015). An event gone by now is skipped.
 func (s *Store) takeReplays(ctx context.Context, tx *sqlx.Tx, b *RecoveryBatch, owner, id string, send []recoveryItem, now time.Time, lease time.Duration) error {
+	var gone []string
 	for _, it := range send {
 		var ev struct {
 			AppID     string `db:"app_id"`
 			EventType string `db:"event_type"`
 		}
-		if err := tx.GetContext(ctx, &ev, tx.Rebind(`SELECT app_id, event_type FROM events WHERE id = ?`), it.EventID); err != nil {
+		err := tx.GetContext(ctx, &ev, tx.Rebind(`SELECT app_id, event_type FROM events WHERE id = ?`+s.sqlDialect.forKeyShare()), it.EventID)
+		if errors.Is(err, sql.ErrNoRows) {
+			gone = append(gone, it.ItemID)
+			continue
+		}
+		if err != nil {
 			return err
 		}
 		d := hook.Delivery{ID: s.newID(), AppID: ev.AppID, WebhookID: it.WebhookID, EventID: it.EventID, EventType: ev.EventType,
@@ -437,7 +446,15 @@ func (s *Store) takeReplays(ctx context.Context, tx *sqlx.Tx, b *RecoveryBatch, 
 		}
 		b.Jobs = append(b.Jobs, hook.Job{Delivery: d})
 	}
-	return nil
+	if len(gone) == 0 {
+		return nil
+	}
+	if err := s.setItems(ctx, tx, id, gone, "skipped", "the event was deleted"); err != nil {
+		return err
+	}
+	b.Recovery.Skipped += len(gone)
+	_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE recoveries SET skipped = skipped + ? WHERE id = ?`), len(gone), id)
+	return err
 }
 
 // setItemsFrom moves the job's items that are in state from to state, and

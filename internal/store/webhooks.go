@@ -262,15 +262,19 @@ func (s *Store) DeleteWebhook(ctx context.Context, actor hook.Actor, appID, id s
 		if err != nil {
 			return err
 		}
-		// Children first: SQLite cascades only with foreign_keys on, and
-		// explicit deletes keep the work visible.
+		// Explicit deletes keep the work visible. The attempts go last, a
+		// statement of their own: on PostgreSQL no foreign key ties them
+		// to their delivery (migration 0015), so it must see every attempt
+		// recorded before its delivery's row was taken here, including a
+		// delivery ingested meanwhile, which deleting the webhook's row
+		// cascades to.
 		s.forgetPolicy(id)
 		for _, q := range []string{
-			`DELETE FROM attempts WHERE webhook_id = ?`,
 			`DELETE FROM deliveries WHERE webhook_id = ?`,
 			`DELETE FROM signing_secrets WHERE webhook_id = ?`,
 			`DELETE FROM webhook_event_types WHERE webhook_id = ?`,
 			`DELETE FROM webhooks WHERE id = ?`,
+			`DELETE FROM attempts WHERE webhook_id = ?`,
 		} {
 			if _, err := tx.ExecContext(ctx, tx.Rebind(q), id); err != nil {
 				return err
