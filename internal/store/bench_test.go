@@ -48,6 +48,34 @@ func BenchmarkClaimAndRecord(b *testing.B) {
 	}
 }
 
+// BenchmarkClaimOne is the claim a rate-limited or FIFO delivery costs:
+// one due delivery, claimed by a sender with many free workers (limit
+// 256). Its fixed cost, not its cost per row, is what a claim woken for one
+// delivery pays. The delivery is ingested, and recorded after, untimed.
+func BenchmarkClaimOne(b *testing.B) {
+	for _, dialect := range storetest.Dialects(b) {
+		b.Run(dialect, func(b *testing.B) {
+			s := storetest.New(b, dialect, storetest.Options{})
+			app := appWithCatchAll(b, s)
+			b.ReportAllocs()
+			for b.Loop() {
+				b.StopTimer()
+				ingestN(b, s, app.ID, 1)
+				b.StartTimer()
+				jobs, err := s.ClaimDue(ctx, "bench", 256, time.Minute, nil)
+				if err != nil || len(jobs) != 1 {
+					b.Fatalf("claimed %d: %v", len(jobs), err)
+				}
+				b.StopTimer()
+				if _, err := s.RecordAttempts(ctx, "bench", succeededRecords(jobs)); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+			}
+		})
+	}
+}
+
 // ingestN ingests n invoice.paid events to the app, one delivery each to
 // its catch-all webhook (appWithCatchAll).
 func ingestN(b testing.TB, s *store.Store, appID string, n int) {
