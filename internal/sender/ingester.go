@@ -3,6 +3,7 @@ package sender
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -187,6 +188,11 @@ func (in *Ingester) writeTx(ctx context.Context, batch []*ingestReq) (store.Inge
 			}
 			reserved = append(reserved, webhookID)
 			return true
+		}, Unreserve: func(webhookID string) {
+			if i := slices.Index(reserved, webhookID); i >= 0 {
+				reserved = slices.Delete(reserved, i, i+1)
+				in.snd.Unreserve(webhookID)
+			}
 		}}
 	}
 	out, err := in.store.IngestBatch(ctx, reqs, lease)

@@ -174,6 +174,42 @@ func TestRateLimitHolds(t *testing.T) {
 	})
 }
 
+// Events ingested through this process's ingester while the sender runs:
+// a rate-limited webhook's deliveries that get a token at ingestion go to
+// the sender with no claim, the others through the claim, and the limit
+// holds across both.
+func TestRateLimitHoldsForDeliveriesHandedOver(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		f := newFixture(t, s, nil)
+		var log arrivalLog
+		rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+			log.add(r.Header.Get("webhook-id"))
+		})
+		f.webhook("Limited", rc.URL, []string{"*"}, true, func(in *hook.WebhookInput) { in.RateLimit = 20 })
+		snd := f.sender(sender.Options{PollInterval: time.Second})
+		f.ingester(snd)
+		runSender(t, snd)
+		const n = 50
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() { f.ingest("invoice.paid", `{}`) })
+		}
+		wg.Wait()
+		waitFor(t, "every delivery", 10*time.Second, func() bool { ids, _ := log.snapshot(); return len(ids) >= n })
+		_, times := log.snapshot()
+		if m := maxInWindow(times, time.Second); m > 22 {
+			t.Fatalf("%d requests in one second at a limit of 20/s", m)
+		}
+		waitFor(t, "the attempts recorded", 5*time.Second, func() bool { return succeeded(t, s) == n })
+		var attempts, leased int
+		s.DB().Get(&attempts, `SELECT COUNT(*) FROM attempts`)
+		s.DB().Get(&leased, `SELECT COUNT(*) FROM deliveries WHERE lease_owner <> ''`)
+		if attempts != n || leased != 0 {
+			t.Fatalf("%d attempts for %d deliveries, %d still leased", attempts, n, leased)
+		}
+	})
+}
+
 // The issue's figure: 50/s, 2,000 due, at most 55 in any one-second window
 // and all arrive (about 40 s per database).
 func TestPoliciesRateLimit50(t *testing.T) {

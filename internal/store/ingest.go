@@ -28,11 +28,15 @@ type IngestRequest struct {
 // IngestLease lets this process's sender take new deliveries as they are
 // written: each one Reserve accepts is stored already leased to Owner for
 // Lease, so it costs no claim query; the others are stored due, for a
-// claim by any process. The zero value leases nothing.
+// claim by any process. A rate-limited webhook's delivery is leased only
+// if its bucket has a token for it (taken in the same transaction); for
+// one that gets none, the reservation is given back with Unreserve. The
+// zero value leases nothing.
 type IngestLease struct {
-	Owner   string
-	Lease   time.Duration
-	Reserve func(webhookID string) bool
+	Owner     string
+	Lease     time.Duration
+	Reserve   func(webhookID string) bool
+	Unreserve func(webhookID string)
 }
 
 // IngestOutcome is what IngestBatch did: per request, its result or its own
@@ -108,6 +112,15 @@ type ingestBatch struct {
 	leased  []hook.Job              // deliveries stored leased to the sender
 	subs    map[appKey][]subscriber // app + event type → subscribed webhooks
 	fifo    []string                // FIFO webhooks that got deliveries
+	limited map[string]*handover    // rate-limited webhooks → deliveries stored leased, pending a token each
+}
+
+// handover is what a rate-limited webhook's deliveries stored leased to
+// the sender need: a token each, or to be given back (tokensOrQueue).
+type handover struct {
+	limit int
+	reqs  []int // the request of each delivery
+	jobs  []hook.Job
 }
 
 type appKey struct{ app, key string }
@@ -299,12 +312,25 @@ func (s *Store) insertDeliveries(ctx context.Context, tx *sqlx.Tx, b *ingestBatc
 				if !slices.Contains(b.fifo, wid) {
 					b.fifo = append(b.fifo, wid)
 				}
-			case sub.RateLimit == nil && lease.Reserve != nil && lease.Reserve(wid):
-				// A rate-limited webhook's go through the claim, which
-				// takes their tokens.
+			case lease.Reserve != nil && (sub.RateLimit == nil || lease.Unreserve != nil) && lease.Reserve(wid):
 				owner, leaseUntil = lease.Owner, ptr(b.now.Add(lease.Lease))
-				b.leased = append(b.leased, hook.Job{Delivery: hook.Delivery{ID: id, AppID: r.AppID, WebhookID: wid, EventID: res.Event.ID,
-					EventType: r.EventType, Status: hook.StatusPending, NextAttemptAt: ptr(b.now), CreatedAt: b.now, UpdatedAt: b.now}, Payload: r.Payload})
+				job := hook.Job{Delivery: hook.Delivery{ID: id, AppID: r.AppID, WebhookID: wid, EventID: res.Event.ID,
+					EventType: r.EventType, Status: hook.StatusPending, NextAttemptAt: ptr(b.now), CreatedAt: b.now, UpdatedAt: b.now}, Payload: r.Payload}
+				if sub.RateLimit == nil {
+					b.leased = append(b.leased, job)
+					break
+				}
+				// Leased if its bucket has a token (tokensOrQueue, after
+				// the insert): no claim, and no wake-up, for it.
+				if b.limited == nil {
+					b.limited = map[string]*handover{}
+				}
+				h := b.limited[wid]
+				if h == nil {
+					h = &handover{limit: *sub.RateLimit}
+					b.limited[wid] = h
+				}
+				h.reqs, h.jobs = append(h.reqs, i), append(h.jobs, job)
 			default:
 				res.Queued++
 				if sub.RateLimit == nil && lease.Reserve != nil {
@@ -318,35 +344,81 @@ func (s *Store) insertDeliveries(ctx context.Context, tx *sqlx.Tx, b *ingestBatc
 	if err := s.insertRows(ctx, tx, "deliveries", deliveryInsertColumns, len(rows), func(i int) []any { return rows[i] }); err != nil {
 		return err
 	}
-	return s.promoteBatch(ctx, tx, b)
+	return s.lockedSteps(ctx, tx, b, lease)
 }
 
-// promoteBatch makes the first delivery of each FIFO webhook that got some
-// due, if it has no head; the claim that follows finds it.
-func (s *Store) promoteBatch(ctx context.Context, tx *sqlx.Tx, b *ingestBatch) error {
-	slices.Sort(b.fifo) // locks in id order
-	for _, wid := range b.fifo {
-		// A head under way (the usual case when events keep coming) is
-		// seen without a lock, so concurrent ingestion batches do not wait
-		// for each other on the webhook's row. Should it end before this
-		// commits, its recording finds none of these deliveries yet: the
-		// sender's PromoteFIFO, every poll, makes the next one due.
-		live, err := s.fifoHeadLive(ctx, tx, wid)
-		if err != nil {
-			return err
-		}
-		if live {
+// lockedSteps takes the tokens of the rate-limited webhooks' deliveries
+// stored leased (tokensOrQueue) and promotes the FIFO webhooks' first
+// delivery (promoteFirst). Each locks its webhook's row: all of them in
+// id order, as recording does, so that neither waits for the other in a
+// cycle.
+func (s *Store) lockedSteps(ctx context.Context, tx *sqlx.Tx, b *ingestBatch, lease IngestLease) error {
+	ids := slices.Clone(b.fifo)
+	for wid := range b.limited {
+		ids = append(ids, wid) // FIFO deliveries are parked, never handed over: no webhook is in both
+	}
+	slices.Sort(ids)
+	var back []string
+	for _, wid := range ids {
+		if h, ok := b.limited[wid]; ok {
+			refused, err := s.tokensOrQueue(ctx, tx, b, lease, wid, h)
+			if err != nil {
+				return err
+			}
+			back = append(back, refused...)
 			continue
 		}
-		ok, err := s.promoteFIFO(ctx, tx, wid, b.now)
-		if err != nil {
+		if err := s.promoteFirst(ctx, tx, b, wid); err != nil {
 			return err
 		}
-		if ok && len(b.fresh) > 0 {
-			b.results[b.fresh[0]].Queued++ // a wake-up for the sender
-		}
 	}
-	return nil
+	if len(back) == 0 {
+		return nil
+	}
+	q, args, err := sqlx.In(`UPDATE deliveries SET lease_owner = '', lease_until = NULL WHERE id IN (?)`, back)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, tx.Rebind(q), args...)
+	return err
+}
+
+// tokensOrQueue takes a token of the webhook's bucket for each of its
+// deliveries stored leased: those that get one go to the sender (b.leased);
+// it returns the others, to be stored due for the claim (which defers them
+// to their turn), and gives their reservations back.
+func (s *Store) tokensOrQueue(ctx context.Context, tx *sqlx.Tx, b *ingestBatch, lease IngestLease, wid string, h *handover) ([]string, error) {
+	got, _, err := takeTokensIn(ctx, tx, wid, h.limit, len(h.jobs), b.now)
+	if err != nil {
+		return nil, err
+	}
+	b.leased = append(b.leased, h.jobs[:got]...)
+	var back []string
+	for n, j := range h.jobs[got:] {
+		back = append(back, j.ID)
+		lease.Unreserve(wid)
+		b.results[h.reqs[got+n]].Queued++
+	}
+	return back, nil
+}
+
+// promoteFirst makes the first delivery of a FIFO webhook that got some
+// due, if it has no head; the claim that follows finds it.
+func (s *Store) promoteFirst(ctx context.Context, tx *sqlx.Tx, b *ingestBatch, wid string) error {
+	// A head under way (the usual case when events keep coming) is seen
+	// without a lock, so concurrent ingestion batches do not wait for each
+	// other on the webhook's row. Should it end before this commits, its
+	// recording finds none of these deliveries yet: the sender's
+	// PromoteFIFO, every poll, makes the next one due.
+	live, err := s.fifoHeadLive(ctx, tx, wid)
+	if err != nil || live {
+		return err
+	}
+	ok, err := s.promoteFIFO(ctx, tx, wid, b.now)
+	if ok && len(b.fresh) > 0 {
+		b.results[b.fresh[0]].Queued++ // a wake-up for the sender
+	}
+	return err
 }
 
 // subscriber is an active webhook subscribed to a request's type, with

@@ -337,9 +337,10 @@ func TestIngestBatchSteps(t *testing.T) {
 	})
 }
 
-// A rate-limited webhook's deliveries are stored due for the claim, which
-// takes their tokens: the lease is not asked, and they count as queued but
-// not refused, so the sender is woken for them.
+// A lease that cannot give a reservation back (no Unreserve) gets no
+// rate-limited delivery: they are stored due for the claim, which takes
+// their tokens, and count as queued but not refused, so the sender is
+// woken for them.
 func TestIngestRateLimitedIsQueuedNotRefused(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		app := appWithCatchAll(t, s, func(in *hook.WebhookInput) { in.RateLimit = 5 })
@@ -351,6 +352,53 @@ func TestIngestRateLimitedIsQueuedNotRefused(t *testing.T) {
 		}
 		if r := out.Results[0]; r.Queued != 1 || r.Refused != 0 || asked != 0 || len(out.Leased) != 0 {
 			t.Errorf("result %+v, lease asked %d times, %d leased; want 1 queued, none refused or leased", r, asked, len(out.Leased))
+		}
+	})
+}
+
+// A rate-limited webhook's deliveries go to the sender at ingestion as far
+// as its bucket has tokens, taken in the batch's transaction (at 50/s, a
+// burst of 2); the rest are stored due for the claim, their reservations
+// given back, and count as queued (a wake-up). The claim then finds no
+// token left for them and defers them.
+func TestIngestRateLimitedHandedOverWhileTokensLast(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		app := appWithCatchAll(t, s, func(in *hook.WebhookInput) { in.RateLimit = 50 })
+		reserved := 0
+		lease := store.IngestLease{Owner: "me", Lease: time.Minute,
+			Reserve: func(string) bool { reserved++; return true }, Unreserve: func(string) { reserved-- }}
+		reqs := make([]store.IngestRequest, 5)
+		for i := range reqs {
+			reqs[i] = store.IngestRequest{AppID: app.ID, EventType: "invoice.paid", Payload: []byte(`{"n":` + strconv.Itoa(i) + `}`)}
+		}
+		out, err := s.IngestBatch(ctx, reqs, lease)
+		if err != nil {
+			t.Fatal(err)
+		}
+		queued := 0
+		for i, r := range out.Results {
+			if out.Errs[i] != nil || r.Refused != 0 {
+				t.Fatalf("request %d: %+v %v", i, r, out.Errs[i])
+			}
+			queued += r.Queued
+		}
+		if len(out.Leased) != 2 || reserved != 2 || queued != 3 {
+			t.Fatalf("%d leased, %d reservations kept, %d queued; want 2, 2 and 3", len(out.Leased), reserved, queued)
+		}
+		var leased, due int
+		s.DB().GetContext(ctx, &leased, s.DB().Rebind(`SELECT COUNT(*) FROM deliveries WHERE lease_owner = 'me' AND lease_until IS NOT NULL`))
+		s.DB().GetContext(ctx, &due, s.DB().Rebind(`SELECT COUNT(*) FROM deliveries WHERE lease_owner = '' AND lease_until IS NULL AND next_attempt_at IS NOT NULL`))
+		if leased != 2 || due != 3 {
+			t.Errorf("stored %d leased and %d due, want 2 and 3", leased, due)
+		}
+		for _, j := range out.Leased {
+			if j.WebhookID == "" || len(j.Payload) == 0 || j.Status != hook.StatusPending {
+				t.Errorf("leased job %+v", j)
+			}
+		}
+		jobs, err := s.ClaimDue(ctx, "other", 10, time.Minute, nil)
+		if err != nil || len(jobs) != 0 || s.Deferred() != 3 {
+			t.Errorf("claim right after: %d jobs, %d deferred, %v; want none and 3 deferred (no token left)", len(jobs), s.Deferred(), err)
 		}
 	})
 }
