@@ -62,6 +62,33 @@ func recordInChunks(t *testing.T, s *store.Store, owner string, jobs []hook.Job,
 	}
 }
 
+// recordBeside records the jobs' attempts in two goroutines, a few at a
+// time (recordInChunks), while beside runs in a third.
+func recordBeside(t *testing.T, s *store.Store, jobs []hook.Job, chunk int, beside func()) {
+	t.Helper()
+	var wg sync.WaitGroup
+	half := len(jobs) / 2
+	wg.Go(func() { recordInChunks(t, s, "me", jobs[:half], chunk) })
+	wg.Go(func() { recordInChunks(t, s, "me", jobs[half:], chunk) })
+	wg.Go(beside)
+	wg.Wait()
+}
+
+// retainAll runs retention, batch events a call, until no event is older
+// than cutoff.
+func retainAll(t *testing.T, s *store.Store, cutoff time.Time, batch int) {
+	for {
+		n, err := s.DeleteOlderThan(ctx, cutoff, batch)
+		if err != nil {
+			t.Errorf("retention: %v", err)
+			return
+		}
+		if n == 0 {
+			return
+		}
+	}
+}
+
 // A delivery deleted before its attempt is recorded gets none, whether
 // the recorder still held its lease or not, and the rest of the batch is
 // recorded without an error.
@@ -118,24 +145,7 @@ func TestNoOrphansRecordingBesideRetention(t *testing.T) {
 		const events = 300
 		ingestN(t, s, app.ID, events)
 		jobs := claimAll(t, s, "me", 2*events)
-		var wg sync.WaitGroup
-		for part := range 2 {
-			wg.Go(func() { recordInChunks(t, s, "me", jobs[part*events:(part+1)*events], 5) })
-		}
-		wg.Go(func() {
-			for {
-				n, err := s.DeleteOlderThan(ctx, time.Now().Add(time.Hour), 10)
-				if err != nil {
-					t.Errorf("retention: %v", err)
-					return
-				}
-				if n == 0 {
-					return
-				}
-				time.Sleep(time.Millisecond)
-			}
-		})
-		wg.Wait()
+		recordBeside(t, s, jobs, 5, func() { retainAll(t, s, time.Now().Add(time.Hour), 10) })
 		if a, d := orphans(t, s); a != 0 || d != 0 {
 			t.Errorf("%d attempts of deleted deliveries, %d deliveries of deleted events", a, d)
 		}
@@ -162,17 +172,12 @@ func TestNoOrphansRecordingBesideWebhookDeletion(t *testing.T) {
 			const events = 150
 			ingestN(t, s, app.ID, events)
 			jobs := claimAll(t, s, "me", 2*events)
-			var wg sync.WaitGroup
-			for part := range 2 {
-				wg.Go(func() { recordInChunks(t, s, "me", jobs[part*events:(part+1)*events], 3) })
-			}
-			wg.Go(func() {
+			recordBeside(t, s, jobs, 3, func() {
 				time.Sleep(time.Duration(5+10*round) * time.Millisecond)
 				if err := s.DeleteWebhook(ctx, actor, app.ID, second.ID); err != nil {
 					t.Errorf("delete webhook: %v", err)
 				}
 			})
-			wg.Wait()
 			var n int
 			s.DB().GetContext(ctx, &n, s.DB().Rebind(`SELECT (SELECT COUNT(*) FROM attempts WHERE webhook_id = ?) + (SELECT COUNT(*) FROM deliveries WHERE webhook_id = ?)`), second.ID, second.ID)
 			if a, d := orphans(t, s); a != 0 || d != 0 || n != 0 {
@@ -212,18 +217,7 @@ func TestNoOrphansReplayBesideRetention(t *testing.T) {
 			if _, ok, err := s.ClaimRecovery(ctx, owner, 30*time.Second, nil); !ok || err != nil {
 				t.Fatal(ok, err)
 			}
-			retention := func() {
-				for {
-					n, err := s.DeleteOlderThan(ctx, clock.Now().Add(time.Hour), 5)
-					if err != nil {
-						t.Errorf("retention: %v", err)
-						return
-					}
-					if n == 0 {
-						return
-					}
-				}
-			}
+			retention := func() { retainAll(t, s, clock.Now().Add(time.Hour), 5) }
 			var wg sync.WaitGroup
 			if concurrent {
 				wg.Go(retention)
