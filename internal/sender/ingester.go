@@ -41,6 +41,10 @@ type Ingester struct {
 	notify chan struct{}
 	// Batches that failed as a whole and were written one by one.
 	retries atomic.Int64
+	// writing is held by the writer whose statements are running: the
+	// other collects what arrives meanwhile, and starts as the first
+	// commits.
+	writing chan struct{}
 }
 
 type ingestReq struct {
@@ -55,13 +59,20 @@ type ingestResp struct {
 
 const maxIngestBatch = 200
 
+// gatherFrom is the smallest batch during whose statements the other
+// writer waits and gathers what arrives: under a light load (batches of
+// one or two) each request is written at once, however many are being
+// written; under a heavy one the next batch grows instead of a request
+// being written alone beside a large batch.
+const gatherFrom = 4
+
 // ErrIngesterClosed is returned by IngestEvent after Close.
 var ErrIngesterClosed = errors.New("ingester: closed")
 
 // NewIngester starts ingesting into st, handing new deliveries to snd
 // (nil: none are leased, all are stored due). Call Close before closing st.
 func NewIngester(st IngestStore, snd *Sender) *Ingester {
-	in := &Ingester{store: st, snd: snd, queue: make(chan *ingestReq, 1024), closing: make(chan struct{})}
+	in := &Ingester{store: st, snd: snd, queue: make(chan *ingestReq, 1024), closing: make(chan struct{}), writing: make(chan struct{}, 1)}
 	if snd != nil {
 		in.wakeSender, in.from = snd.Wake, snd.Owner()
 	}
@@ -115,10 +126,24 @@ func (in *Ingester) writeLoop() {
 		select {
 		case <-in.closing:
 			return
+		case in.writing <- struct{}{}:
+		}
+		select {
+		case <-in.closing:
+			<-in.writing
+			return
 		case r := <-in.queue:
 			batch = in.collect(append(batch[:0], r))
 		}
 		in.write(batch)
+	}
+}
+
+// written lets the other writer start: this one's statements have run.
+func (in *Ingester) written(held *bool) {
+	if *held {
+		*held = false
+		<-in.writing
 	}
 }
 
@@ -141,21 +166,26 @@ func (in *Ingester) collect(batch []*ingestReq) []*ingestReq {
 func (in *Ingester) write(batch []*ingestReq) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	out, err := in.writeTx(ctx, batch)
+	held := true
+	defer in.written(&held)
+	if len(batch) < gatherFrom {
+		in.written(&held) // a light load: the next request need not wait
+	}
+	out, err := in.writeTx(ctx, batch, &held)
 	if err != nil && len(batch) > 1 {
 		in.retries.Add(1)
 		for i, r := range batch {
 			one := batch[i : i+1]
-			out, err := in.writeTx(ctx, one)
+			out, err := in.writeTx(ctx, one, &held)
 			if errors.Is(err, store.ErrIdempotencyRace) {
-				out, err = in.writeTx(ctx, one) // now it sees the other's event
+				out, err = in.writeTx(ctx, one, &held) // now it sees the other's event
 			}
 			in.reply(r, out, 0, err)
 		}
 		return
 	}
 	if errors.Is(err, store.ErrIdempotencyRace) {
-		out, err = in.writeTx(ctx, batch)
+		out, err = in.writeTx(ctx, batch, &held)
 	}
 	for i, r := range batch {
 		in.reply(r, out, i, err)
@@ -174,7 +204,7 @@ func due(res store.IngestResult) (queued, claimable int) {
 // writeTx writes a batch, leasing to the sender what it has room for: the
 // deliveries stored leased go to it after the commit, and its room is
 // given back if the transaction failed.
-func (in *Ingester) writeTx(ctx context.Context, batch []*ingestReq) (store.IngestOutcome, error) {
+func (in *Ingester) writeTx(ctx context.Context, batch []*ingestReq, held *bool) (store.IngestOutcome, error) {
 	reqs := make([]store.IngestRequest, len(batch))
 	for i, r := range batch {
 		reqs[i] = r.req
@@ -195,6 +225,7 @@ func (in *Ingester) writeTx(ctx context.Context, batch []*ingestReq) (store.Inge
 			}
 		}}
 	}
+	lease.Written = func() { in.written(held) }
 	out, err := in.store.IngestBatch(ctx, reqs, lease)
 	if err != nil {
 		for _, w := range reserved {

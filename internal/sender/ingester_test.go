@@ -1,10 +1,12 @@
 package sender_test
 
 import (
+	"context"
 	"errors"
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hookboard/hookboard/internal/hook"
 	"github.com/hookboard/hookboard/internal/sender"
@@ -141,4 +143,142 @@ func BenchmarkIngest(b *testing.B) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 		})
 	}
+}
+
+// pausedStore is an IngestStore with two writers whose batches stop where
+// the test says: before their statements end, and between their statements
+// and their commit.
+type pausedStore struct {
+	started chan *pausedBatch
+	done    chan struct{} // closed at the end: every batch goes on
+}
+
+type pausedBatch struct {
+	n      int
+	step   chan error // nil: the statements end; else the batch fails
+	commit chan struct{}
+}
+
+func (p *pausedStore) IngestBatch(ctx context.Context, reqs []store.IngestRequest, lease store.IngestLease) (store.IngestOutcome, error) {
+	out := store.IngestOutcome{Results: make([]store.IngestResult, len(reqs)), Errs: make([]error, len(reqs))}
+	b := &pausedBatch{n: len(reqs), step: make(chan error, 1), commit: make(chan struct{}, 1)}
+	select {
+	case p.started <- b:
+	case <-p.done:
+		return out, nil
+	}
+	select {
+	case err := <-b.step:
+		if err != nil {
+			return out, err // failed before its statements ended: no Written
+		}
+	case <-p.done:
+		return out, nil
+	}
+	lease.Written()
+	select {
+	case <-b.commit:
+	case <-p.done:
+	}
+	return out, nil
+}
+func (p *pausedStore) IngestWriters() int                                      { return 2 }
+func (p *pausedStore) NotifiesOthers() bool                                    { return false }
+func (p *pausedStore) NotifyDeliveries(ctx context.Context, from string) error { return nil }
+
+// While a batch of several is written, the second writer waits and the
+// requests that arrive meanwhile queue for it: it starts as the first
+// commits, with all of them in one batch (not the first of them alone).
+// Under a light load (batches of one) each request is written at once.
+// A batch that fails before its statements end lets the next one start.
+func TestIngestBatchesGatherWhileOtherWrites(t *testing.T) {
+	p := &pausedStore{started: make(chan *pausedBatch), done: make(chan struct{})}
+	ing := sender.NewIngester(p, nil)
+	defer ing.Close()
+	defer close(p.done)
+	errs := make(chan error, 16)
+	ingest := func(n int) {
+		for range n {
+			go func() {
+				_, err := ing.IngestEvent(ctx, "app", "invoice.paid", []byte(`{}`), "")
+				errs <- err
+			}()
+		}
+	}
+	started := func(want int, what string) *pausedBatch {
+		t.Helper()
+		select {
+		case b := <-p.started:
+			if b.n != want {
+				t.Fatalf("%s: a batch of %d, want %d", what, b.n, want)
+			}
+			return b
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: no batch started", what)
+		}
+		return nil
+	}
+	finish := func(b *pausedBatch) {
+		b.step <- nil
+		b.commit <- struct{}{}
+	}
+	answered := func(n int) {
+		t.Helper()
+		for range n {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	ingest(1)
+	lone := started(1, "a lone request")
+	ingest(1)
+	other := started(1, "a request while a lone one is written")
+
+	// Both writers are busy: four requests queue, and the first writer to
+	// finish takes them.
+	ingest(4)
+	time.Sleep(100 * time.Millisecond)
+	finish(lone)
+	four := started(4, "what queued while both wrote")
+	finish(other)
+	answered(2)
+
+	ingest(3)
+	select {
+	case b := <-p.started:
+		t.Fatalf("a batch of %d started while a batch of 4 was written", b.n)
+	case <-time.After(200 * time.Millisecond):
+	}
+	four.step <- nil // the four's statements end; their commit waits
+	three := started(3, "the second writer, as the first commits")
+	four.commit <- struct{}{}
+	finish(three)
+	answered(7)
+
+	// A batch of several fails, and so do its requests written one by
+	// one, before their statements end: the next request is still written.
+	ingest(1)
+	lone = started(1, "a lone request")
+	ingest(1)
+	other = started(1, "a request while a lone one is written")
+	ingest(4)
+	time.Sleep(100 * time.Millisecond)
+	finish(lone)
+	failing := started(4, "what queued while both wrote")
+	failing.step <- errors.New("deadlock detected")
+	for range 4 {
+		started(1, "a request of the failed batch, alone").step <- errors.New("deadlock detected")
+	}
+	finish(other)
+	answered(2)
+	for range 4 {
+		if err := <-errs; err == nil {
+			t.Error("a failed request answered without an error")
+		}
+	}
+	ingest(1)
+	finish(started(1, "the next request after a batch failed"))
+	answered(1)
 }

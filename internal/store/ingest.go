@@ -37,6 +37,9 @@ type IngestLease struct {
 	Lease     time.Duration
 	Reserve   func(webhookID string) bool
 	Unreserve func(webhookID string)
+	// Written, if set, is called once the batch's statements have run,
+	// just before the commit.
+	Written func()
 }
 
 // IngestOutcome is what IngestBatch did: per request, its result or its own
@@ -91,7 +94,11 @@ func (s *Store) IngestBatch(ctx context.Context, reqs []IngestRequest, lease Ing
 	var b *ingestBatch
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		b = newIngestBatch(reqs, s.now())
-		return s.writeBatch(ctx, tx, b, lease)
+		err := s.writeBatch(ctx, tx, b, lease)
+		if err == nil && lease.Written != nil {
+			lease.Written()
+		}
+		return err
 	})
 	if err != nil {
 		return IngestOutcome{Results: make([]IngestResult, len(reqs)), Errs: make([]error, len(reqs))}, err
