@@ -23,7 +23,7 @@ func TestScenariosPrintTheirFields(t *testing.T) {
 		"latency":  {"events", "offered", "delivered", "rate", "p50_ms", "p99_ms", "max_ms", "cpu_us_per_delivery", "machine_busy_pct"},
 		"fanout":   {"webhooks", "delivered", "p50_ms", "max_ms"},
 		"slow":     {"baseline_per_sec", "with_slow_per_sec", "kept_percent"},
-		"policies": {"plain_alone_per_sec", "plain_beside_per_sec", "kept_percent", "limited_per_sec", "fifo_per_sec", "deferred_by_limit"},
+		"policies": {"plain_alone_per_sec", "plain_beside_per_sec", "kept_percent", "limited_per_sec", "fifo_per_sec", "deferred_by_limit", "busy_percent_alone", "busy_percent_beside", "cpu_us_per_delivery_alone", "cpu_us_per_delivery_beside"},
 		"dashboard": {"deliveries", "all_events_p95_ms", "filtered_p95_ms", "older_page_p95_ms", "delivery_detail_p95_ms", "p95_ms",
 			"webhook_events_p95_ms", "event_page_p95_ms", "search_event_p95_ms", "search_delivery_p95_ms", "search_key_p95_ms",
 			"app_home_p95_ms", "webhook_list_p95_ms", "webhook_page_p95_ms", "recover_count_p95_ms", "bulk_resend_p95_ms", "settings_p95_ms"},

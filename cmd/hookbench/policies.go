@@ -27,10 +27,26 @@ func policies(ctx context.Context, o options) (result, error) {
 	each := float64(len(phases) / 2)
 	var alone, beside float64
 	side := result{}
+	add := func(k string, v float64) {
+		f, _ := side[k].(float64)
+		side[k] = round(f + v/each)
+	}
 	for _, withSide := range phases {
 		plain, s, err := policyPhase(ctx, o, withSide, sideRate, limit)
 		if err != nil {
 			return nil, err
+		}
+		kind := "_alone"
+		if withSide {
+			kind = "_beside"
+		}
+		// The machine in each kind of phase: whether the side load cost CPU
+		// or held the plain webhook's deliveries back some other way.
+		for k, name := range map[string]string{"machine_busy_pct": "busy_percent", "cpu_us_per_delivery": "cpu_us_per_delivery"} {
+			if v, ok := s[k].(float64); ok {
+				add(name+kind, v)
+			}
+			delete(s, k)
 		}
 		if !withSide {
 			alone += plain / each
@@ -38,8 +54,8 @@ func policies(ctx context.Context, o options) (result, error) {
 		}
 		beside += plain / each
 		for k, v := range s {
-			f, _ := side[k].(float64)
-			side[k] = round(f + v.(float64)/each)
+			f, _ := v.(float64)
+			add(k, f)
 		}
 	}
 	res := result{"side_rate": sideRate, "rate_limit": limit,
@@ -109,10 +125,18 @@ func policyPhase(ctx context.Context, o options, withSide bool, sideRate, limit 
 	// phases differ only by the two policy webhooks' deliveries.
 	wg.Add(1)
 	go offer(sideRate, "order.created")
+	cpu0, n0 := readCPU(), rc.count.Load()
 	time.Sleep(time.Until(deadline))
 	plain := float64(rc.pathCount("/plain")) / dur.Seconds()
+	machine := result{}
+	cpuFigures(cpu0, readCPU(), rc.count.Load()-n0, machine) // every delivery that arrived, the side webhooks' too
 	wg.Wait()
 	side := result{}
+	for _, k := range []string{"machine_busy_pct", "cpu_us_per_delivery"} {
+		if v, ok := machine[k]; ok {
+			side[k] = v
+		}
+	}
 	if withSide {
 		side["limited_per_sec"] = round(float64(rc.pathCount("/limited")) / dur.Seconds())
 		side["fifo_per_sec"] = round(float64(rc.pathCount("/fifo")) / dur.Seconds())
