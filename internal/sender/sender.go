@@ -27,7 +27,7 @@ type Store interface {
 	ReleaseJobs(ctx context.Context, owner string, ids []string, next *time.Time) error
 	WebhookTarget(ctx context.Context, webhookID string) (hook.Target, error)
 	RecordAttempt(ctx context.Context, owner string, job hook.Job, a hook.Attempt, out hook.Outcome) (bool, error)
-	RecordAttempts(ctx context.Context, owner string, recs []store.AttemptRecord) ([]string, error)
+	RecordAttemptsHanding(ctx context.Context, owner string, recs []store.AttemptRecord, h store.Handover) ([]string, []hook.Job, error)
 }
 
 // targetTTL is how long a webhook's URL, credentials and signing keys are
@@ -417,9 +417,16 @@ func (s *Sender) collectRecords(batch []store.AttemptRecord, urgent bool, linger
 func (s *Sender) flush(batch []store.AttemptRecord) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	disabled, err := s.store.RecordAttempts(ctx, s.owner, batch)
+	// A FIFO webhook's next delivery, promoted by recording its head's
+	// attempt, comes back leased to this sender when it has room: started
+	// at once, with no claim.
+	h := store.Handover{Lease: s.lease, Reserve: s.Reserve, Unreserve: s.Unreserve}
+	disabled, handed, err := s.store.RecordAttemptsHanding(ctx, s.owner, batch, h)
 	if err != nil {
 		s.log.Error("record attempts", "count", len(batch), "err", err)
+	}
+	if len(handed) > 0 {
+		s.Take(handed)
 	}
 	for _, r := range batch {
 		s.wakeForRetry(r.Outcome)

@@ -76,6 +76,43 @@ func BenchmarkClaimOne(b *testing.B) {
 	}
 }
 
+// BenchmarkFIFOStep is one step of a FIFO webhook's chain as the store
+// sees it: recording the head's attempt promotes the next delivery, which
+// the sender then needs in hand. "handover": recording hands it over
+// (RecordAttemptsHanding, the sender having room); "claim": it is made due
+// and claimed, as when the sender has no room (and as every step was
+// before the handover). The next event is ingested untimed.
+func BenchmarkFIFOStep(b *testing.B) {
+	for _, dialect := range storetest.Dialects(b) {
+		for _, mode := range []string{"handover", "claim"} {
+			b.Run(dialect+"/"+mode, func(b *testing.B) {
+				s := storetest.New(b, dialect, storetest.Options{})
+				app := appWithCatchAll(b, s, func(in *hook.WebhookInput) { in.Ordering = hook.OrderingFIFO })
+				h := store.Handover{Lease: time.Minute, Reserve: func(string) bool { return mode == "handover" }, Unreserve: func(string) {}}
+				ingestN(b, s, app.ID, 1)
+				head, err := s.ClaimDue(ctx, "bench", 256, time.Minute, nil)
+				if err != nil || len(head) != 1 {
+					b.Fatalf("claimed %d: %v", len(head), err)
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					b.StopTimer()
+					ingestN(b, s, app.ID, 1)
+					b.StartTimer()
+					_, next, err := s.RecordAttemptsHanding(ctx, "bench", succeededRecords(head), h)
+					if err == nil && mode == "claim" {
+						next, err = s.ClaimDue(ctx, "bench", 256, time.Minute, nil)
+					}
+					if err != nil || len(next) != 1 {
+						b.Fatalf("%s: the next delivery: %d, %v", mode, len(next), err)
+					}
+					head = next
+				}
+			})
+		}
+	}
+}
+
 // ingestN ingests n invoice.paid events to the app, one delivery each to
 // its catch-all webhook (appWithCatchAll).
 func ingestN(b testing.TB, s *store.Store, appID string, n int) {

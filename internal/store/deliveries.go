@@ -133,8 +133,8 @@ func (s *Store) WebhookTarget(ctx context.Context, webhookID string) (hook.Targe
 // off after DisableAfter of nothing but failures; it reports whether it
 // did.
 func (s *Store) RecordAttempt(ctx context.Context, owner string, job hook.Job, a hook.Attempt, out hook.Outcome) (disabled bool, err error) {
-	off, err := s.recordBatch(ctx, owner, []AttemptRecord{{Job: job, Attempt: a, Outcome: out}})
-	return len(off) > 0, err
+	rec, err := s.recordBatch(ctx, owner, []AttemptRecord{{Job: job, Attempt: a, Outcome: out}}, Handover{})
+	return len(rec.disabled) > 0, err
 }
 
 func summarize(a hook.Attempt) string {

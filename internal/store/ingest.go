@@ -421,8 +421,8 @@ func (s *Store) promoteFirst(ctx context.Context, tx *sqlx.Tx, b *ingestBatch, w
 	if err != nil || live {
 		return err
 	}
-	ok, err := s.promoteFIFO(ctx, tx, wid, b.now)
-	if ok && len(b.fresh) > 0 {
+	promoted, err := s.promoteFIFO(ctx, tx, wid, b.now, nil)
+	if promoted != "" && len(b.fresh) > 0 {
 		b.results[b.fresh[0]].Queued++ // a wake-up for the sender
 	}
 	return err

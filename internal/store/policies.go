@@ -204,28 +204,30 @@ func (s *Store) applyOrdering(ctx context.Context, tx *sqlx.Tx, webhookID, from,
 
 // promoteFIFO makes the next parked delivery of a FIFO webhook due, in
 // event order (the event's time, then its id), unless its head is still
-// pending or waiting for a retry. It reports whether it promoted one.
-func (s *Store) promoteFIFO(ctx context.Context, tx *sqlx.Tx, webhookID string, now time.Time) (bool, error) {
+// pending or waiting for a retry; with to, it is stored leased to to.owner
+// (handed to that sender: no claim). It returns the delivery it promoted,
+// or "".
+func (s *Store) promoteFIFO(ctx context.Context, tx *sqlx.Tx, webhookID string, now time.Time, to *leaseTo) (string, error) {
 	// Touching the row locks it (PostgreSQL; SQLite has one writer), so
 	// two processes never promote two heads.
 	res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE webhooks SET fifo_head = fifo_head WHERE id = ? AND ordering = 'fifo'`), webhookID)
 	if err != nil {
-		return false, err
+		return "", err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return false, nil
+		return "", nil
 	}
 	var head *string
 	if err := tx.GetContext(ctx, &head, tx.Rebind(`SELECT fifo_head FROM webhooks WHERE id = ?`), webhookID); err != nil {
-		return false, err
+		return "", err
 	}
 	if head != nil {
 		var live int
 		if err := tx.GetContext(ctx, &live, tx.Rebind(`SELECT COUNT(*) FROM deliveries WHERE id = ? AND status IN ('pending', 'retrying') AND next_attempt_at IS NOT NULL`), *head); err != nil {
-			return false, err
+			return "", err
 		}
 		if live > 0 {
-			return false, nil
+			return "", nil
 		}
 	}
 	var next struct {
@@ -236,10 +238,10 @@ func (s *Store) promoteFIFO(ctx context.Context, tx *sqlx.Tx, webhookID string, 
 		ORDER BY created_at, event_id LIMIT 1`), webhookID)
 	if errors.Is(err, sql.ErrNoRows) {
 		_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE webhooks SET fifo_head = NULL WHERE id = ?`), webhookID)
-		return false, err
+		return "", err
 	}
 	if err != nil {
-		return false, err
+		return "", err
 	}
 	// Due since it was created: the claim takes deliveries oldest first,
 	// and a FIFO delivery has waited its turn already; due now, it would
@@ -248,11 +250,25 @@ func (s *Store) promoteFIFO(ctx context.Context, tx *sqlx.Tx, webhookID string, 
 	if next.CreatedAt.Before(now) {
 		due = next.CreatedAt
 	}
-	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE deliveries SET next_attempt_at = ? WHERE id = ?`), due, next.ID); err != nil {
-		return false, err
+	if to == nil {
+		_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE deliveries SET next_attempt_at = ? WHERE id = ?`), due, next.ID)
+	} else {
+		_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE deliveries SET next_attempt_at = ?, lease_owner = ?, lease_until = ?, updated_at = ? WHERE id = ?`),
+			due, to.owner, to.until, now, next.ID)
 	}
-	_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE webhooks SET fifo_head = ? WHERE id = ?`), next.ID, webhookID)
-	return err == nil, err
+	if err != nil {
+		return "", err
+	}
+	if _, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE webhooks SET fifo_head = ? WHERE id = ?`), next.ID, webhookID); err != nil {
+		return "", err
+	}
+	return next.ID, nil
+}
+
+// leaseTo is a lease a delivery is stored with: its owner and its end.
+type leaseTo struct {
+	owner string
+	until time.Time
 }
 
 // fifoHeadLive reports, without locking, whether a FIFO webhook's head is
@@ -287,8 +303,8 @@ func (s *Store) PromoteFIFO(ctx context.Context) (int, error) {
 			continue
 		}
 		err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-			ok, err := s.promoteFIFO(ctx, tx, id, s.now())
-			if ok {
+			promoted, err := s.promoteFIFO(ctx, tx, id, s.now(), nil)
+			if promoted != "" {
 				n++
 			}
 			return err

@@ -34,59 +34,90 @@ const maxRecordBatch = 500
 // tried, and the errors of the attempts that could not be recorded are
 // joined.
 func (s *Store) RecordAttempts(ctx context.Context, owner string, recs []AttemptRecord) ([]string, error) {
+	disabled, _, err := s.RecordAttemptsHanding(ctx, owner, recs, Handover{})
+	return disabled, err
+}
+
+// Handover lets recording hand the FIFO deliveries it promotes straight to
+// the recording sender. For each one Reserve takes (the sender has room),
+// the delivery is stored leased to the owner for Lease and returned with
+// its payload: no claim, and no wake-up, for it. Unreserve gives back a
+// reservation whose delivery was not handed over after all. A rate-limited
+// FIFO webhook's next delivery is never handed over (it needs a token).
+type Handover struct {
+	Lease     time.Duration
+	Reserve   func(webhookID string) bool
+	Unreserve func(webhookID string)
+}
+
+// RecordAttemptsHanding is RecordAttempts that also returns the FIFO
+// deliveries it promoted and handed over (h; none without Reserve).
+func (s *Store) RecordAttemptsHanding(ctx context.Context, owner string, recs []AttemptRecord, h Handover) ([]string, []hook.Job, error) {
 	var disabled []string
+	var handed []hook.Job
 	var errs []error
 	for len(recs) > 0 {
 		n := min(len(recs), maxRecordBatch)
-		d, err := s.recordBatch(ctx, owner, recs[:n])
+		out, err := s.recordBatch(ctx, owner, recs[:n], h)
 		if err != nil {
 			s.batchRetries.Add(1)
-			d = nil
+			out = recorded{}
 			for _, r := range recs[:n] {
 				off, err := s.RecordAttempt(ctx, owner, r.Job, r.Attempt, r.Outcome)
 				if err != nil {
 					errs = append(errs, fmt.Errorf("record attempt of delivery %s: %w", r.Job.ID, err))
 				}
 				if off {
-					d = append(d, r.Job.WebhookID)
+					out.disabled = append(out.disabled, r.Job.WebhookID)
 				}
 			}
 		}
-		disabled = append(disabled, d...)
+		disabled, handed = append(disabled, out.disabled...), append(handed, out.handed...)
 		recs = recs[n:]
 	}
-	return disabled, errors.Join(errs...)
+	return disabled, handed, errors.Join(errs...)
 }
 
-func (s *Store) recordBatch(ctx context.Context, owner string, recs []AttemptRecord) ([]string, error) {
+// recorded is what recording a batch did besides storing its attempts.
+type recorded struct {
+	disabled []string   // webhooks turned off after their run of failures
+	promoted int        // FIFO deliveries made due, for a claim to find
+	handed   []hook.Job // FIFO deliveries promoted and stored leased (Handover)
+}
+
+func (s *Store) recordBatch(ctx context.Context, owner string, recs []AttemptRecord, h Handover) (recorded, error) {
 	fifo, err := s.endedFIFO(ctx, recs)
 	if err != nil {
-		return nil, err
+		return recorded{}, err
 	}
-	var disabled []string
-	promoted := 0
+	var out recorded
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var err error
-		disabled, promoted, err = s.recordIn(ctx, tx, owner, recs, fifo)
+		out, err = s.recordIn(ctx, tx, owner, recs, fifo, h)
 		return err
 	})
-	if err == nil && promoted > 0 {
+	if err != nil {
+		for _, j := range out.handed {
+			h.Unreserve(j.WebhookID) // not committed: the claim finds them
+		}
+		return recorded{}, err
+	}
+	if out.promoted > 0 {
 		s.dueNow()
 	}
-	return disabled, err
+	return out, nil
 }
 
 // recordIn is recordBatch within tx (a recovery job records its items'
-// outcomes in the same transaction). fifo names the FIFO webhooks among
-// recs (endedFIFO, read before the transaction); it returns the webhooks it
-// turned off and how many waiting FIFO deliveries it promoted.
+// outcomes in the same transaction). fifo holds the policies of the FIFO
+// webhooks among recs (endedFIFO, read before the transaction).
 //
 // The outcomes go first: updating a delivery locks it until commit, so it
 // cannot be deleted (retention, its webhook deleted) before its attempt is
 // in. A delivery whose lease moved meanwhile is locked on its own
 // (stillThere). A delivery already gone gets no attempt: on PostgreSQL no
 // foreign key stops one (migration 0015), this order does.
-func (s *Store) recordIn(ctx context.Context, tx *sqlx.Tx, owner string, recs []AttemptRecord, fifo map[string]bool) ([]string, int, error) {
+func (s *Store) recordIn(ctx context.Context, tx *sqlx.Tx, owner string, recs []AttemptRecord, fifo map[string]policy, h Handover) (recorded, error) {
 	now := s.now()
 	outs := make([]outcomeRow, len(recs))
 	for i, r := range recs {
@@ -94,22 +125,22 @@ func (s *Store) recordIn(ctx context.Context, tx *sqlx.Tx, owner string, recs []
 	}
 	changed, err := s.sqlDialect.recordOutcomes(ctx, tx, outs, owner, now)
 	if err != nil {
-		return nil, 0, err
+		return recorded{}, err
 	}
 	if recs, err = s.stillThere(ctx, tx, recs, changed); err != nil || len(recs) == 0 {
-		return nil, 0, err
+		return recorded{}, err
 	}
 	err = s.insertRows(ctx, tx, "attempts", attemptColumns, len(recs), func(i int) []any {
 		return attemptArgs(s.newID(), recs[i], now)
 	})
 	if err != nil {
-		return nil, 0, err
+		return recorded{}, err
 	}
-	disabled, promoted, err := s.afterBatch(ctx, tx, recs, fifo, now)
+	out, err := s.afterBatch(ctx, tx, owner, recs, fifo, h, now)
 	if err != nil {
-		return nil, 0, err
+		return out, err
 	}
-	return disabled, promoted, s.countRecorded(ctx, tx, recs, now)
+	return out, s.countRecorded(ctx, tx, recs, now)
 }
 
 // stillThere returns the records whose delivery still exists: those whose
@@ -151,45 +182,70 @@ func (s *Store) stillThere(ctx context.Context, tx *sqlx.Tx, recs []AttemptRecor
 
 // afterBatch tracks the webhooks' runs of failures (the latest attempt of
 // each decides) and promotes the next delivery of the FIFO webhooks whose
-// head ended. It returns the webhooks it turned off and how many
-// deliveries it promoted.
-func (s *Store) afterBatch(ctx context.Context, tx *sqlx.Tx, recs []AttemptRecord, fifo map[string]bool, now time.Time) ([]string, int, error) {
+// head ended, handing it over where h lets it.
+func (s *Store) afterBatch(ctx context.Context, tx *sqlx.Tx, owner string, recs []AttemptRecord, fifo map[string]policy, h Handover, now time.Time) (recorded, error) {
 	last := map[string]AttemptRecord{}
-	var order, disabled []string
+	var order []string
 	for _, r := range recs {
 		if _, ok := last[r.Job.WebhookID]; !ok {
 			order = append(order, r.Job.WebhookID)
 		}
 		last[r.Job.WebhookID] = r
 	}
-	promoted := 0
+	var out recorded
 	// In id order, so that concurrent batches lock webhooks alike.
 	slices.Sort(order)
 	for _, wid := range order {
 		off, err := s.trackFailures(ctx, tx, last[wid], now)
 		if err != nil {
-			return nil, 0, err
+			return out, err
 		}
 		if off {
-			disabled = append(disabled, wid)
+			out.disabled = append(out.disabled, wid)
 		}
-		if fifo[wid] {
-			ok, err := s.promoteFIFO(ctx, tx, wid, now)
-			if err != nil {
-				return nil, 0, err
-			}
-			if ok {
-				promoted++
+		if p, ok := fifo[wid]; ok {
+			if err := s.promoteNext(ctx, tx, owner, wid, p, h, now, &out); err != nil {
+				return out, err
 			}
 		}
 	}
-	return disabled, promoted, nil
+	return out, nil
 }
 
-// endedFIFO returns the FIFO webhooks whose head one of recs ended
-// (succeeded, or failed for good): their next delivery is promoted in the
-// same transaction.
-func (s *Store) endedFIFO(ctx context.Context, recs []AttemptRecord) (map[string]bool, error) {
+// promoteNext promotes a FIFO webhook's next delivery: handed over, leased
+// to owner, when h reserves room for it; else due, for a claim.
+func (s *Store) promoteNext(ctx context.Context, tx *sqlx.Tx, owner, wid string, p policy, h Handover, now time.Time, out *recorded) error {
+	var to *leaseTo
+	if h.Reserve != nil && p.limit == 0 && h.Reserve(wid) {
+		to = &leaseTo{owner: owner, until: now.Add(h.Lease)}
+	}
+	id, err := s.promoteFIFO(ctx, tx, wid, now, to)
+	switch {
+	case to != nil && (err != nil || id == ""):
+		h.Unreserve(wid)
+	case id == "":
+	case to == nil:
+		out.promoted++
+	default:
+		var row struct {
+			hook.Delivery
+			Payload []byte `db:"payload"`
+		}
+		err = tx.GetContext(ctx, &row, tx.Rebind(`SELECT `+deliveryColumns+`,
+			(SELECT payload FROM events WHERE events.id = deliveries.event_id) AS payload FROM deliveries WHERE id = ?`), id)
+		if err != nil {
+			h.Unreserve(wid)
+			return err
+		}
+		out.handed = append(out.handed, hook.Job{Delivery: row.Delivery, Payload: row.Payload})
+	}
+	return err
+}
+
+// endedFIFO returns the policies of the FIFO webhooks whose head one of
+// recs ended (succeeded, or failed for good): their next delivery is
+// promoted in the same transaction.
+func (s *Store) endedFIFO(ctx context.Context, recs []AttemptRecord) (map[string]policy, error) {
 	var ended []hook.Job
 	for _, r := range recs {
 		if r.Outcome.Status == hook.StatusSucceeded || r.Outcome.Status == hook.StatusFailed {
@@ -203,13 +259,13 @@ func (s *Store) endedFIFO(ctx context.Context, recs []AttemptRecord) (map[string
 	if err != nil {
 		return nil, err
 	}
-	var out map[string]bool
+	var out map[string]policy
 	for id, p := range pols {
 		if p.fifo {
 			if out == nil {
-				out = map[string]bool{}
+				out = map[string]policy{}
 			}
-			out[id] = true
+			out[id] = p
 		}
 	}
 	return out, nil

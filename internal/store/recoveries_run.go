@@ -556,10 +556,11 @@ func (s *Store) RecordRecoveryBatch(ctx context.Context, owner, id string, recs 
 		if job.LeaseOwner != owner {
 			return ErrRecoveryLost
 		}
-		var err error
-		if _, promoted, err = s.recordIn(ctx, tx, owner, recs, fifo); err != nil {
+		rec, err := s.recordIn(ctx, tx, owner, recs, fifo, Handover{})
+		if err != nil {
 			return err
 		}
+		promoted = rec.promoted
 		var okIDs, failedIDs []string
 		for _, r := range recs {
 			item := r.Job.ID

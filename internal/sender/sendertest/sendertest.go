@@ -40,17 +40,17 @@ type counting struct {
 	d *Driver
 }
 
-// RecordAttempts is how Run records (Deliver, for resends and test events,
-// records through RecordAttempt): counted, so Step reports this sender's
-// own attempts whenever Run made them, even before the first Step.
-func (c counting) RecordAttempts(ctx context.Context, owner string, recs []store.AttemptRecord) ([]string, error) {
+// RecordAttemptsHanding is how Run records (Deliver, for resends and test
+// events, records through RecordAttempt): counted, so Step reports this
+// sender's own attempts whenever Run made them, even before the first Step.
+func (c counting) RecordAttemptsHanding(ctx context.Context, owner string, recs []store.AttemptRecord, h store.Handover) ([]string, []hook.Job, error) {
 	c.d.recording.Add(1)
 	defer c.d.recording.Add(-1)
-	off, err := c.Store.RecordAttempts(ctx, owner, recs)
+	off, handed, err := c.Store.RecordAttemptsHanding(ctx, owner, recs, h)
 	if err == nil {
 		c.d.recorded.Add(int64(len(recs)))
 	}
-	return off, err
+	return off, handed, err
 }
 
 func (c counting) ClaimDue(ctx context.Context, owner string, limit int, lease time.Duration, exclude []string) ([]hook.Job, error) {
