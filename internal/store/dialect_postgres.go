@@ -8,6 +8,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"github.com/hookboard/hookboard/internal/hook"
 )
 
 // postgresDialect is PostgreSQL through lib/pq: any number of processes on
@@ -87,6 +89,11 @@ WHERE w.app_id = ?`
 // recordOutcomes: one UPDATE joined to a VALUES list, one round trip.
 func (d *postgresDialect) recordOutcomes(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, owner string, now time.Time) (map[string]bool, error) {
 	return recordOutcomesJoined(ctx, tx, outs, owner, now)
+}
+
+// advanceFIFO: one statement, one round trip.
+func (d *postgresDialect) advanceFIFO(ctx context.Context, tx *sqlx.Tx, webhookID string, now time.Time, to *leaseTo) (hook.Job, error) {
+	return advanceFIFOJoined(ctx, tx, webhookID, now, to)
 }
 
 // oneWriter: PostgreSQL locks rows, not the database.

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/hookboard/hookboard/internal/hook"
 )
 
 // sqliteDialect is SQLite through modernc.org/sqlite: one file, one process
@@ -71,6 +73,11 @@ func (d *sqliteDialect) appHealthQuery() string { return "" }
 // recordOutcomes: a prepared one-row UPDATE run per delivery, in-process.
 func (d *sqliteDialect) recordOutcomes(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, owner string, now time.Time) (map[string]bool, error) {
 	return recordOutcomesEach(ctx, tx, outs, owner, now)
+}
+
+// advanceFIFO: a statement at a time, in-process.
+func (d *sqliteDialect) advanceFIFO(ctx context.Context, tx *sqlx.Tx, webhookID string, now time.Time, to *leaseTo) (hook.Job, error) {
+	return advanceFIFOStepwise(ctx, tx, webhookID, now, to)
 }
 
 // oneWriter: SQLite locks the whole file for a write transaction.

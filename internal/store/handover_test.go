@@ -113,3 +113,55 @@ func TestRecordHandsOverNextFIFODelivery(t *testing.T) {
 		claimAll(t, s, "me", 1)
 	})
 }
+
+// Promoters that race for a FIFO webhook whose head ended elsewhere (as
+// when retention deletes it) promote one next delivery between them: each
+// reads the head after taking the webhook's lock, so those that waited see
+// the one the first promoted. Several rounds, in event order.
+func TestConcurrentPromotersPromoteOneHead(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		app := appWithCatchAll(t, s, func(in *hook.WebhookInput) { in.Ordering = hook.OrderingFIFO })
+		ingestN(t, s, app.ID, 8)
+		var order []string
+		if err := s.DB().SelectContext(ctx, &order, `SELECT id FROM deliveries ORDER BY created_at, event_id`); err != nil {
+			t.Fatal(err)
+		}
+		due := func() []string {
+			var ids []string
+			if err := s.DB().SelectContext(ctx, &ids, `SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at IS NOT NULL`); err != nil {
+				t.Fatal(err)
+			}
+			return ids
+		}
+		for round := range 5 {
+			head := due()
+			if !slices.Equal(head, order[round:round+1]) {
+				t.Fatalf("round %d: due %v, want the delivery of event %d alone", round, head, round)
+			}
+			if _, err := s.DB().ExecContext(ctx, s.DB().Rebind(`UPDATE deliveries SET status = 'succeeded', next_attempt_at = NULL WHERE id = ?`), head[0]); err != nil {
+				t.Fatal(err)
+			}
+			const racers = 6
+			promoted := make(chan int, racers)
+			start := make(chan struct{})
+			for range racers {
+				go func() {
+					<-start
+					n, err := s.PromoteFIFO(ctx)
+					if err != nil {
+						t.Error(err)
+					}
+					promoted <- n
+				}()
+			}
+			close(start)
+			total := 0
+			for range racers {
+				total += <-promoted
+			}
+			if total != 1 {
+				t.Fatalf("round %d: %d promoted between %d racers, want 1", round, total, racers)
+			}
+		}
+	})
+}

@@ -417,12 +417,12 @@ func (s *Store) promoteFirst(ctx context.Context, tx *sqlx.Tx, b *ingestBatch, w
 	// other on the webhook's row. Should it end before this commits, its
 	// recording finds none of these deliveries yet: the sender's
 	// PromoteFIFO, every poll, makes the next one due.
-	live, err := s.fifoHeadLive(ctx, tx, wid)
+	live, err := fifoHeadLive(ctx, tx, wid)
 	if err != nil || live {
 		return err
 	}
 	promoted, err := s.promoteFIFO(ctx, tx, wid, b.now, nil)
-	if promoted != "" && len(b.fresh) > 0 {
+	if promoted.ID != "" && len(b.fresh) > 0 {
 		b.results[b.fresh[0]].Queued++ // a wake-up for the sender
 	}
 	return err

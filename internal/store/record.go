@@ -219,25 +219,15 @@ func (s *Store) promoteNext(ctx context.Context, tx *sqlx.Tx, owner, wid string,
 	if h.Reserve != nil && p.limit == 0 && h.Reserve(wid) {
 		to = &leaseTo{owner: owner, until: now.Add(h.Lease)}
 	}
-	id, err := s.promoteFIFO(ctx, tx, wid, now, to)
+	job, err := s.promoteFIFO(ctx, tx, wid, now, to)
 	switch {
-	case to != nil && (err != nil || id == ""):
+	case to != nil && (err != nil || job.ID == ""):
 		h.Unreserve(wid)
-	case id == "":
+	case job.ID == "":
 	case to == nil:
 		out.promoted++
 	default:
-		var row struct {
-			hook.Delivery
-			Payload []byte `db:"payload"`
-		}
-		err = tx.GetContext(ctx, &row, tx.Rebind(`SELECT `+deliveryColumns+`,
-			(SELECT payload FROM events WHERE events.id = deliveries.event_id) AS payload FROM deliveries WHERE id = ?`), id)
-		if err != nil {
-			h.Unreserve(wid)
-			return err
-		}
-		out.handed = append(out.handed, hook.Job{Delivery: row.Delivery, Payload: row.Payload})
+		out.handed = append(out.handed, job)
 	}
 	return err
 }
