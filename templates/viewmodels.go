@@ -117,6 +117,9 @@ type WebhookForm struct {
 	Reenter bool
 	Errors  map[string]string
 	Policy  PolicyForm
+	// AllowHTTP: this server accepts plain http:// URLs too
+	// (HOOKBOARD_ALLOW_HTTP_TARGETS), so the URL's help says so.
+	AllowHTTP bool
 }
 
 // IsEdit reports whether the form edits an existing webhook.

@@ -132,6 +132,7 @@ func (s *Server) formVM(r *http.Request, c *reqCtx, title string, in hook.Webhoo
 		Name: in.Name, URL: in.URL, Description: in.Description, Active: in.Active,
 		AllEvents: slices.Contains(in.Events, hook.AllEvents), AuthType: in.AuthType,
 		AuthUsername: in.AuthUsername, AuthHeader: in.AuthHeader, Errors: map[string]string{},
+		AllowHTTP: s.targets.AllowHTTP,
 	}
 	if existing != nil {
 		vm.WebhookID = existing.ID

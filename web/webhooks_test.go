@@ -8,6 +8,11 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
+
+	"github.com/hookboard/hookboard/internal/sender"
+	"github.com/hookboard/hookboard/internal/sender/sendertest"
+	"github.com/hookboard/hookboard/internal/store"
+	"github.com/hookboard/hookboard/internal/store/storetest"
 )
 
 func TestWebhookListEmptyState(t *testing.T) {
@@ -407,5 +412,25 @@ func TestAppSwitcher(t *testing.T) {
 	doc.Find(".app-switch a").Each(func(_ int, s *goquery.Selection) { apps = append(apps, s.Text()) })
 	if !slices.Equal(apps, []string{"Acme", "Beta"}) {
 		t.Errorf("switcher lists %v", apps)
+	}
+}
+
+// The URL's help names the schemes this server takes: https:// only, or
+// http:// too where HOOKBOARD_ALLOW_HTTP_TARGETS is on (the harness with a
+// sender allows it, for its loopback receivers).
+func TestURLHelpNamesTheSchemesAllowed(t *testing.T) {
+	help := func(h *harness) string {
+		resp, doc := h.admin().get("/apps/" + h.acme.ID + "/webhooks/new")
+		wantStatus(t, resp, http.StatusOK)
+		return text(doc, "[data-testid=url-help]")
+	}
+	if got := help(newHarness(t)); got != "Must start with https://. Hookboard POSTs each event here." {
+		t.Errorf("help with https only: %q", got)
+	}
+	h := newHarnessWith(t, storetest.Options{}, func(st *store.Store) *sender.Sender {
+		return sendertest.Start(t, st, sender.Options{AllowPrivate: true}).Sender
+	})
+	if got := help(h); !strings.Contains(got, "https://") || !strings.Contains(got, "http://, which this server allows") {
+		t.Errorf("help with http allowed: %q", got)
 	}
 }
