@@ -9,6 +9,14 @@ import (
 // BatchRetries tells tests how many batches fell back to one-by-one writes.
 func BatchRetries(s *Store) int64 { return s.batchRetries.Load() }
 
+// TxRetries tells tests how many transactions ran again after a deadlock.
+func TxRetries(s *Store) int64 { return s.txRetries.Load() }
+
+// InTxRetrying runs fn as the store runs a transaction a user waits for.
+func InTxRetrying(ctx context.Context, s *Store, fn func(*sqlx.Tx) error) error {
+	return s.inTxRetrying(ctx, fn)
+}
+
 // InTx runs fn in one of the store's write transactions.
 func InTx(ctx context.Context, s *Store, fn func() error) error {
 	return s.inTx(ctx, func(*sqlx.Tx) error { return fn() })

@@ -67,6 +67,7 @@ type Store struct {
 	// Batches of attempts that failed as a whole and were
 	// written one by one instead (a webhook deleted meanwhile, say).
 	batchRetries atomic.Int64
+	txRetries    atomic.Int64 // transactions inTxRetrying ran again
 
 	// Bumped by every API key revocation, so cached keys read before it
 	// are not trusted after it (see forgetKeys).
@@ -201,6 +202,33 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 		}
 	}
 	return inTx(ctx, s.db, fn)
+}
+
+// txAttempts is how many times inTxRetrying runs a transaction that
+// PostgreSQL chose to break a deadlock with (or to keep serializable).
+const txAttempts = 3
+
+// inTxRetrying is inTx for a transaction a user waits for that may lock
+// rows in another order than the sender's (deleting a webhook's
+// deliveries while their attempts are recorded): when PostgreSQL breaks a
+// deadlock by failing it, it runs again, so the user sees it done rather
+// than "deadlock detected". fn must be safe to run again.
+func (s *Store) inTxRetrying(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	var err error
+	for range txAttempts {
+		if err = s.inTx(ctx, fn); !retryable(err) {
+			return err
+		}
+		s.txRetries.Add(1)
+	}
+	return err
+}
+
+// retryable reports whether err is PostgreSQL failing a transaction that
+// would succeed if run again: deadlock_detected or serialization_failure.
+func retryable(err error) bool {
+	var pe *pq.Error
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
 }
 
 // inTx runs fn in a transaction of db, committing when it returns nil.

@@ -257,7 +257,9 @@ func changedFields(old hook.Webhook, in hook.WebhookInput) []string {
 
 // DeleteWebhook removes a webhook with its secrets, deliveries and attempts.
 func (s *Store) DeleteWebhook(ctx context.Context, actor hook.Actor, appID, id string) error {
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+	// Its deliveries are deleted in the index's order while recorders
+	// update theirs in a batch's: a deadlock between them is retried.
+	return s.inTxRetrying(ctx, func(tx *sqlx.Tx) error {
 		row, _, err := s.webhookRow(ctx, tx, appID, id)
 		if err != nil {
 			return err
