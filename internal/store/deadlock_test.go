@@ -1,8 +1,12 @@
 package store_test
 
 import (
+	"errors"
 	"testing"
 	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/hookboard/hookboard/internal/store"
 	"github.com/hookboard/hookboard/internal/store/storetest"
@@ -79,5 +83,27 @@ func TestDeleteWebhookRetriedAfterDeadlock(t *testing.T) {
 				t.Errorf("%d rows of the deleted webhook left", left)
 			}
 		})
+	}
+}
+
+// A transaction PostgreSQL keeps failing with a deadlock runs three times
+// in all, then its error is returned; any other error at once.
+func TestInTxRetryingGivesUp(t *testing.T) {
+	s := storetest.New(t, store.SQLite, storetest.Options{})
+	for _, c := range []struct {
+		err  error
+		runs int
+	}{
+		{&pq.Error{Code: "40P01"}, 3},
+		{&pq.Error{Code: "40001"}, 3},
+		{&pq.Error{Code: "23505"}, 1},
+		{errors.New("other"), 1},
+		{nil, 1},
+	} {
+		runs := 0
+		err := store.InTxRetrying(ctx, s, func(*sqlx.Tx) error { runs++; return c.err })
+		if runs != c.runs || !errors.Is(err, c.err) {
+			t.Errorf("%v: ran %d times and returned %v; want %d and the error", c.err, runs, err, c.runs)
+		}
 	}
 }

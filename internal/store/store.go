@@ -214,14 +214,13 @@ const txAttempts = 3
 // deadlock by failing it, it runs again, so the user sees it done rather
 // than "deadlock detected". fn must be safe to run again.
 func (s *Store) inTxRetrying(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	var err error
-	for range txAttempts {
-		if err = s.inTx(ctx, fn); !retryable(err) {
+	for attempt := 1; ; attempt++ {
+		err := s.inTx(ctx, fn)
+		if attempt == txAttempts || !retryable(err) {
 			return err
 		}
 		s.txRetries.Add(1)
 	}
-	return err
 }
 
 // retryable reports whether err is PostgreSQL failing a transaction that
