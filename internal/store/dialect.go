@@ -73,7 +73,11 @@ type dialect interface {
 	// notify tells the processes that listen that deliveries are due,
 	// naming the sender that tells them (from).
 	notify(ctx context.Context, db *sqlx.DB, from string) error
-	// ingestWriters is how many ingestion batches may be written at once.
+	// beat and leave: see Store.Beat and Store.Leave (processes_*.go).
+	beat(ctx context.Context, db *sqlx.DB, owner string, lapse time.Duration) (int, error)
+	leave(ctx context.Context, db *sqlx.DB, owner string) error
+	// ingestWriters is how many ingestion batches may be written at once
+	// (by one process: see Store.Beat).
 	ingestWriters() int
 	// oneWriter reports whether the database takes one write transaction
 	// at a time, so the store queues its own (Store.writer).
