@@ -166,6 +166,7 @@ func openDelivery(p *Program, o *options) {
 		stopListen := goLoop(ctx, func(ctx context.Context) {
 			p.store.Listen(ctx, snd.Notified, func(err error) { p.log.Warn("listen for new deliveries", "err", err) })
 		})
+		stopBeat := goLoop(ctx, func(ctx context.Context) { p.beatLoop(ctx, snd) })
 		runCtx, stopClaiming := context.WithCancel(context.WithoutCancel(ctx))
 		sent := make(chan struct{})
 		go func() { defer close(sent); snd.Run(runCtx) }()
@@ -189,6 +190,7 @@ func openDelivery(p *Program, o *options) {
 				}
 			}
 			stopListen()
+			stopBeat()
 			release()
 			return nil
 		}, nil

@@ -8,6 +8,8 @@ import (
 
 	"github.com/hookboard/hookboard/internal/demo"
 	"github.com/hookboard/hookboard/internal/hook"
+	"github.com/hookboard/hookboard/internal/sender"
+	"github.com/hookboard/hookboard/internal/store"
 )
 
 // part is one running piece of the program: start starts it and returns
@@ -183,6 +185,40 @@ func (p *Program) rollUpLoop(ctx context.Context) {
 		}
 		select {
 		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// beatLoop marks this process as sending from the database every
+// store.BeatEvery, and gives ingestion and the recorders their share of the
+// database's writers: all of them alone, one of two beside another
+// process. When it ends it removes the mark, so the others take theirs
+// back at their next beat. A failed beat keeps the share as it was.
+func (p *Program) beatLoop(ctx context.Context, snd *sender.Sender) {
+	t := time.NewTicker(store.BeatEvery)
+	defer t.Stop()
+	shared := 1
+	for {
+		n, err := p.store.Beat(ctx, snd.Owner())
+		switch {
+		case err != nil && ctx.Err() == nil:
+			p.log.Warn("beat", "err", err)
+		case err == nil && n != shared:
+			shared = n
+			p.ingester.SetProcesses(n)
+			snd.SetProcesses(n)
+			p.log.Info("processes sending from the database", "processes", n,
+				"ingestion_writers", p.ingester.Writers(), "recorders", snd.Recorders())
+		}
+		select {
+		case <-ctx.Done():
+			leave, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			if err := p.store.Leave(leave, snd.Owner()); err != nil {
+				p.log.Warn("leave", "err", err)
+			}
 			return
 		case <-t.C:
 		}

@@ -45,6 +45,9 @@ type Ingester struct {
 	// other collects what arrives meanwhile, and starts as the first
 	// commits.
 	writing chan struct{}
+	// writers are the writers that may write: all of them unless other
+	// processes send from the database too (SetProcesses).
+	writers *lanes
 }
 
 type ingestReq struct {
@@ -72,7 +75,8 @@ var ErrIngesterClosed = errors.New("ingester: closed")
 // NewIngester starts ingesting into st, handing new deliveries to snd
 // (nil: none are leased, all are stored due). Call Close before closing st.
 func NewIngester(st IngestStore, snd *Sender) *Ingester {
-	in := &Ingester{store: st, snd: snd, queue: make(chan *ingestReq, 1024), closing: make(chan struct{}), writing: make(chan struct{}, 1)}
+	n := max(1, st.IngestWriters())
+	in := &Ingester{store: st, snd: snd, queue: make(chan *ingestReq, 1024), closing: make(chan struct{}), writing: make(chan struct{}, 1), writers: newLanes(n)}
 	if snd != nil {
 		in.wakeSender, in.from = snd.Wake, snd.Owner()
 	}
@@ -80,8 +84,8 @@ func NewIngester(st IngestStore, snd *Sender) *Ingester {
 		in.notify = make(chan struct{}, 1)
 		in.stopped.Go(in.notifyLoop)
 	}
-	for range max(1, st.IngestWriters()) {
-		in.stopped.Go(in.writeLoop)
+	for i := range n {
+		in.stopped.Go(func() { in.writeLoop(i) })
 	}
 	return in
 }
@@ -119,19 +123,42 @@ func (in *Ingester) IngestEvent(ctx context.Context, appID, eventType string, pa
 	}
 }
 
-// writeLoop writes batches of what is queued until Close.
-func (in *Ingester) writeLoop() {
+// SetProcesses tells the ingester how many processes send from its
+// database (store.Beat): with others, it writes with its share of the
+// writers (one of two), so that each batch gathers what both would have.
+func (in *Ingester) SetProcesses(n int) { in.writers.share(n) }
+
+// Writers is how many batches the ingester may write at once.
+func (in *Ingester) Writers() int { return in.writers.opened() }
+
+// writeLoop writes batches of what is queued until Close, while it is
+// one of the writers that may write (lane i).
+func (in *Ingester) writeLoop(i int) {
 	batch := make([]*ingestReq, 0, maxIngestBatch)
 	for {
+		open, changed := in.writers.lane(i)
+		if !open {
+			select {
+			case <-in.closing:
+				return
+			case <-changed:
+			}
+			continue
+		}
 		select {
 		case <-in.closing:
 			return
+		case <-changed:
+			continue
 		case in.writing <- struct{}{}:
 		}
 		select {
 		case <-in.closing:
 			<-in.writing
 			return
+		case <-changed:
+			<-in.writing
+			continue
 		case r := <-in.queue:
 			batch = in.collect(append(batch[:0], r))
 		}

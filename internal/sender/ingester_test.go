@@ -186,50 +186,85 @@ func (p *pausedStore) IngestWriters() int                                      {
 func (p *pausedStore) NotifiesOthers() bool                                    { return false }
 func (p *pausedStore) NotifyDeliveries(ctx context.Context, from string) error { return nil }
 
+// pausedIngester is an Ingester over a pausedStore, with the steps its
+// tests take: send requests, wait for a batch of them to start, let it
+// finish, collect the answers.
+type pausedIngester struct {
+	t    *testing.T
+	ing  *sender.Ingester
+	p    *pausedStore
+	errs chan error
+}
+
+func newPausedIngester(t *testing.T) *pausedIngester {
+	p := &pausedStore{started: make(chan *pausedBatch), done: make(chan struct{})}
+	pi := &pausedIngester{t: t, ing: sender.NewIngester(p, nil), p: p, errs: make(chan error, 16)}
+	t.Cleanup(func() {
+		close(p.done)
+		pi.ing.Close()
+	})
+	return pi
+}
+
+// ingest sends n requests, each from a goroutine of its own.
+func (pi *pausedIngester) ingest(n int) {
+	for range n {
+		go func() {
+			_, err := pi.ing.IngestEvent(ctx, "app", "invoice.paid", []byte(`{}`), "")
+			pi.errs <- err
+		}()
+	}
+}
+
+// started is the next batch to start, which must hold want requests.
+func (pi *pausedIngester) started(want int, what string) *pausedBatch {
+	pi.t.Helper()
+	select {
+	case b := <-pi.p.started:
+		if b.n != want {
+			pi.t.Fatalf("%s: a batch of %d, want %d", what, b.n, want)
+		}
+		return b
+	case <-time.After(5 * time.Second):
+		pi.t.Fatalf("%s: no batch started", what)
+	}
+	return nil
+}
+
+// noBatch fails the test if a batch starts within 200 ms.
+func (pi *pausedIngester) noBatch(what string) {
+	pi.t.Helper()
+	select {
+	case b := <-pi.p.started:
+		pi.t.Fatalf("a batch of %d started %s", b.n, what)
+	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+// finish lets b's statements end and b commit.
+func (pi *pausedIngester) finish(b *pausedBatch) {
+	b.step <- nil
+	b.commit <- struct{}{}
+}
+
+// answered takes n answers, which must all be without an error.
+func (pi *pausedIngester) answered(n int) {
+	pi.t.Helper()
+	for range n {
+		if err := <-pi.errs; err != nil {
+			pi.t.Fatal(err)
+		}
+	}
+}
+
 // While a batch of several is written, the second writer waits and the
 // requests that arrive meanwhile queue for it: it starts as the first
 // commits, with all of them in one batch (not the first of them alone).
 // Under a light load (batches of one) each request is written at once.
 // A batch that fails before its statements end lets the next one start.
 func TestIngestBatchesGatherWhileOtherWrites(t *testing.T) {
-	p := &pausedStore{started: make(chan *pausedBatch), done: make(chan struct{})}
-	ing := sender.NewIngester(p, nil)
-	defer ing.Close()
-	defer close(p.done)
-	errs := make(chan error, 16)
-	ingest := func(n int) {
-		for range n {
-			go func() {
-				_, err := ing.IngestEvent(ctx, "app", "invoice.paid", []byte(`{}`), "")
-				errs <- err
-			}()
-		}
-	}
-	started := func(want int, what string) *pausedBatch {
-		t.Helper()
-		select {
-		case b := <-p.started:
-			if b.n != want {
-				t.Fatalf("%s: a batch of %d, want %d", what, b.n, want)
-			}
-			return b
-		case <-time.After(5 * time.Second):
-			t.Fatalf("%s: no batch started", what)
-		}
-		return nil
-	}
-	finish := func(b *pausedBatch) {
-		b.step <- nil
-		b.commit <- struct{}{}
-	}
-	answered := func(n int) {
-		t.Helper()
-		for range n {
-			if err := <-errs; err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	pi := newPausedIngester(t)
+	ingest, started, finish, answered := pi.ingest, pi.started, pi.finish, pi.answered
 
 	ingest(1)
 	lone := started(1, "a lone request")
@@ -246,11 +281,7 @@ func TestIngestBatchesGatherWhileOtherWrites(t *testing.T) {
 	answered(2)
 
 	ingest(3)
-	select {
-	case b := <-p.started:
-		t.Fatalf("a batch of %d started while a batch of 4 was written", b.n)
-	case <-time.After(200 * time.Millisecond):
-	}
+	pi.noBatch("while a batch of 4 was written")
 	four.step <- nil // the four's statements end; their commit waits
 	three := started(3, "the second writer, as the first commits")
 	four.commit <- struct{}{}
@@ -275,7 +306,7 @@ func TestIngestBatchesGatherWhileOtherWrites(t *testing.T) {
 	// Six answers, in no set order: the lone two written, the four failed.
 	var ok, failed int
 	for range 6 {
-		if err := <-errs; err == nil {
+		if err := <-pi.errs; err == nil {
 			ok++
 		} else {
 			failed++
@@ -287,4 +318,39 @@ func TestIngestBatchesGatherWhileOtherWrites(t *testing.T) {
 	ingest(1)
 	finish(started(1, "the next request after a batch failed"))
 	answered(1)
+}
+
+// While another process sends from the same database, the ingester writes
+// one batch at a time: a request that arrives while a lone one is written
+// waits for it (alone, the second writer would write it at once), and what
+// queues meanwhile is the next batch. The two processes' writers together
+// are as many as one process's. Alone again, it writes two at once.
+func TestIngesterWritesItsShareBesideAnotherProcess(t *testing.T) {
+	pi := newPausedIngester(t)
+	if n := pi.ing.Writers(); n != 2 {
+		t.Fatalf("alone: %d writers, want 2", n)
+	}
+	pi.ing.SetProcesses(2)
+	if n := pi.ing.Writers(); n != 1 {
+		t.Fatalf("beside another process: %d writers, want 1", n)
+	}
+	time.Sleep(100 * time.Millisecond) // the second writer sees its lane close
+
+	pi.ingest(1)
+	lone := pi.started(1, "a lone request")
+	pi.ingest(2)
+	pi.noBatch("beside another process, while a lone request was written")
+	pi.finish(lone)
+	two := pi.started(2, "what queued while the one writer wrote")
+	pi.finish(two)
+	pi.answered(3)
+
+	pi.ing.SetProcesses(1)
+	pi.ingest(1)
+	lone = pi.started(1, "alone again, a lone request")
+	pi.ingest(1)
+	other := pi.started(1, "alone again, a request while a lone one is written")
+	pi.finish(lone)
+	pi.finish(other)
+	pi.answered(2)
 }

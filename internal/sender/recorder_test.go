@@ -1,6 +1,7 @@
 package sender
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -89,4 +90,71 @@ func TestRecorderBatches(t *testing.T) {
 	if b, took := collect(newSender(0), rec(false), recordLinger); len(b) != 1 || took < recordLinger {
 		t.Errorf("alone: a batch of %d after %v", len(b), took)
 	}
+}
+
+// heldRecords is a Store whose batches of attempts wait until the test
+// releases them, one release each.
+type heldRecords struct {
+	Store   // nil: the recorders call only RecordAttemptsHanding
+	started chan int
+	release chan struct{}
+}
+
+func (h *heldRecords) RecordAttemptsHanding(ctx context.Context, owner string, recs []store.AttemptRecord, _ store.Handover) ([]string, []hook.Job, error) {
+	h.started <- len(recs)
+	<-h.release
+	return nil, nil, nil
+}
+
+// While another process sends from the same database, one recorder writes
+// at a time: what is finished while a batch is written waits for it (with
+// two recorders, the second would write it once its short wait is over).
+// Alone again, the sender writes two batches at once.
+func TestRecordersShareBesideAnotherProcess(t *testing.T) {
+	h := &heldRecords{started: make(chan int, 8), release: make(chan struct{})}
+	s := New(Options{Store: h, Workers: 8})
+	stop := s.startRecorder()
+	defer stop()
+	defer close(h.release) // before stop: every batch held is let go
+	rec := pendingRecord{AttemptRecord: store.AttemptRecord{Job: hook.Job{Delivery: hook.Delivery{ID: "d"}}}}
+	started := func(what string) {
+		t.Helper()
+		select {
+		case <-h.started:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: no batch started", what)
+		}
+	}
+	noBatch := func(what string) {
+		t.Helper()
+		select {
+		case n := <-h.started:
+			t.Fatalf("a batch of %d started %s", n, what)
+		case <-time.After(10 * recordLinger):
+		}
+	}
+
+	s.SetProcesses(2)
+	if n := s.Recorders(); n != 1 {
+		t.Fatalf("beside another process: %d recorders, want 1", n)
+	}
+	time.Sleep(100 * time.Millisecond) // the second recorder sees its lane close
+	s.records <- rec
+	started("beside another process, the first attempt")
+	s.records <- rec
+	noBatch("beside another process, while a batch was written")
+	h.release <- struct{}{}
+	started("beside another process, what finished meanwhile")
+	h.release <- struct{}{}
+
+	s.SetProcesses(1)
+	if n := s.Recorders(); n != 2 {
+		t.Fatalf("alone again: %d recorders, want 2", n)
+	}
+	s.records <- rec
+	started("alone again, the first attempt")
+	s.records <- rec
+	started("alone again, an attempt while a batch is written")
+	h.release <- struct{}{}
+	h.release <- struct{}{}
 }

@@ -100,6 +100,9 @@ type Sender struct {
 	wg                    sync.WaitGroup     // requests in flight
 	records               chan pendingRecord // to the recorder while running
 	writing               atomic.Int32       // recorders writing a batch now
+	// recorders are the recorders that may write: all of them unless
+	// other processes send from the database too (SetProcesses).
+	recorders *lanes
 
 	targetMu sync.Mutex
 	targets  map[string]cachedTarget
@@ -117,7 +120,7 @@ func New(opts Options) *Sender {
 		store: opts.Store, log: opts.Logger, client: opts.Client, workers: opts.Workers, perWebhook: opts.PerWebhook,
 		timeout: opts.Timeout, poll: opts.PollInterval, now: opts.Now, jitter: opts.Jitter,
 		room: newRoom(), freed: make(chan struct{}, 1), wake: make(chan struct{}, 1), tookOver: make(chan struct{}, 1), userAgent: "Hookboard/" + Version, metrics: opts.Metrics,
-		targets: map[string]cachedTarget{},
+		targets: map[string]cachedTarget{}, recorders: newLanes(recorders),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -349,19 +352,47 @@ type pendingRecord struct {
 	urgent bool
 }
 
-// startRecorder writes finished attempts in batches: each recorder takes
-// what is queued (waiting up to recordLinger for a fuller batch), writes it
-// in one transaction, and repeats. The returned func flushes what is left
-// and stops them.
+// SetProcesses tells the sender how many processes send from its database
+// (store.Beat): with others, it records with its share of the recorders
+// (one of two), so that each batch gathers what both would have.
+func (s *Sender) SetProcesses(n int) { s.recorders.share(n) }
+
+// Recorders is how many batches of attempts the sender may write at once.
+func (s *Sender) Recorders() int { return s.recorders.opened() }
+
+// startRecorder writes finished attempts in batches: each recorder that
+// may (s.recorders; the first always may) takes what is queued (waiting up
+// to recordLinger for a fuller batch), writes it in one transaction, and
+// repeats. The returned func flushes what is left and stops them.
 func (s *Sender) startRecorder() func() {
 	s.records = make(chan pendingRecord, 4*s.workers)
+	stopped := make(chan struct{})
 	var wg sync.WaitGroup
-	for range recorders {
+	for i := range recorders {
 		wg.Go(func() {
 			batch := make([]store.AttemptRecord, 0, 256)
 			linger := time.NewTimer(time.Hour)
 			linger.Stop()
-			for r := range s.records {
+			for {
+				open, changed := s.recorders.lane(i)
+				if !open {
+					select {
+					case <-stopped:
+						return
+					case <-changed:
+					}
+					continue
+				}
+				var r pendingRecord
+				var ok bool
+				select {
+				case r, ok = <-s.records:
+				case <-changed:
+					continue
+				}
+				if !ok {
+					return
+				}
 				batch = s.collectRecords(append(batch[:0], r.AttemptRecord), r.urgent, linger, recordLinger)
 				s.writing.Add(1)
 				s.flush(batch)
@@ -371,6 +402,7 @@ func (s *Sender) startRecorder() func() {
 	}
 	return func() {
 		close(s.records)
+		close(stopped)
 		wg.Wait()
 	}
 }
