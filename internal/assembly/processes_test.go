@@ -72,4 +72,26 @@ func TestProgramsShareTheDatabasesWriters(t *testing.T) {
 	await(logs2, shared, "the second program beside the first")
 	stop2()
 	await(logs1, alone, "the first program once the second stopped")
+
+	// Beats that fail (the table is gone for a while) are logged once,
+	// and the recovery once; the share stays.
+	st, err := store.Open(context.Background(), dsn, store.Options{Box: storetest.Box(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	db := st.DB()
+	if _, err := db.Exec(`ALTER TABLE processes RENAME TO processes_away`); err != nil {
+		t.Fatal(err)
+	}
+	failed := regexp.MustCompile(`level=WARN msg="beat failed; the writers' share stays as it was until a beat succeeds" processes=1`)
+	await(logs1, failed, "a failed beat")
+	time.Sleep(2 * store.BeatEvery)
+	if n := len(failed.FindAllString(logs1.String(), -1)); n != 1 {
+		t.Errorf("failed beats logged %d times, want once:\n%s", n, logs1.String())
+	}
+	if _, err := db.Exec(`ALTER TABLE processes_away RENAME TO processes`); err != nil {
+		t.Fatal(err)
+	}
+	await(logs1, regexp.MustCompile(`msg="beat succeeded again" processes=1`), "a beat after the table came back")
 }

@@ -195,17 +195,23 @@ func (p *Program) rollUpLoop(ctx context.Context) {
 // store.BeatEvery, and gives ingestion and the recorders their share of the
 // database's writers: all of them alone, one of two beside another
 // process. When it ends it removes the mark, so the others take theirs
-// back at their next beat. A failed beat keeps the share as it was.
+// back at their next beat. A failed beat keeps the share as it was; the
+// log says so once, not every beat, and again when beats succeed.
 func (p *Program) beatLoop(ctx context.Context, snd *sender.Sender) {
 	t := time.NewTicker(store.BeatEvery)
 	defer t.Stop()
-	shared := 1
+	shared, failing := 1, false
 	for {
 		n, err := p.store.Beat(ctx, snd.Owner())
 		switch {
-		case err != nil && ctx.Err() == nil:
-			p.log.Warn("beat", "err", err)
-		case err == nil && n != shared:
+		case err != nil && ctx.Err() == nil && !failing:
+			failing = true
+			p.log.Warn("beat failed; the writers' share stays as it was until a beat succeeds", "processes", shared, "err", err)
+		case err == nil && failing:
+			failing = false
+			p.log.Info("beat succeeded again", "processes", n)
+		}
+		if err == nil && n != shared {
 			shared = n
 			p.ingester.SetProcesses(n)
 			snd.SetProcesses(n)
