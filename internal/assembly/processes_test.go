@@ -75,12 +75,7 @@ func TestProgramsShareTheDatabasesWriters(t *testing.T) {
 
 	// Beats that fail (the table is gone for a while) are logged once,
 	// and the recovery once; the share stays.
-	st, err := store.Open(context.Background(), dsn, store.Options{Box: storetest.Box(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	db := st.DB()
+	db := storetest.Open(t, dsn, storetest.Options{}).DB()
 	if _, err := db.Exec(`ALTER TABLE processes RENAME TO processes_away`); err != nil {
 		t.Fatal(err)
 	}

@@ -32,14 +32,7 @@ func TestNewEventsWakeTheSender(t *testing.T) {
 	for _, dialect := range storetest.Dialects(t) {
 		t.Run(dialect, func(t *testing.T) {
 			dsn := storetest.DSN(t, dialect)
-			open := func() *store.Store {
-				s, err := store.Open(ctx, dsn, store.Options{Box: storetest.Box(t)})
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { s.Close() })
-				return s
-			}
+			open := func() *store.Store { return storetest.Open(t, dsn, storetest.Options{}) }
 			s := open()
 			f := newFixture(t, s, nil)
 			rc := newReceiver(t, status(200))

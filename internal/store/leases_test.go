@@ -19,14 +19,7 @@ func TestTakeOverLeasesOfGoneOwners(t *testing.T) {
 	for _, dialect := range storetest.Dialects(t) {
 		t.Run(dialect, func(t *testing.T) {
 			dsn := storetest.DSN(t, dialect)
-			open := func() *store.Store {
-				s, err := store.Open(ctx, dsn, store.Options{Box: storetest.Box(t)})
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { s.Close() })
-				return s
-			}
+			open := func() *store.Store { return storetest.Open(t, dsn, storetest.Options{}) }
 			s1, s2 := open(), open()
 			app := appWithCatchAll(t, s1)
 			for range 3 {

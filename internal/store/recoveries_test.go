@@ -280,14 +280,7 @@ func TestRecoveryClaimResumeAndTakeOver(t *testing.T) {
 		t.Run(dialect, func(t *testing.T) {
 			clock := clockAt()
 			dsn := storetest.DSN(t, dialect)
-			open := func() *store.Store {
-				s, err := store.Open(ctx, dsn, store.Options{Box: storetest.Box(t), Now: clock.Now})
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { s.Close() })
-				return s
-			}
+			open := func() *store.Store { return storetest.Open(t, dsn, storetest.Options{Now: clock.Now}) }
 			s1, s2 := open(), open()
 			f := newRecoveryFixture(t, s1, clock)
 			since := clock.Now()

@@ -94,10 +94,16 @@ func (c *Clock) Advance(d time.Duration) {
 // the test ends.
 func New(tb testing.TB, dialect string, opts Options) *store.Store {
 	tb.Helper()
-	dsn := DSN(tb, dialect)
+	return Open(tb, DSN(tb, dialect), opts)
+}
+
+// Open opens a store on the database at dsn, closed when the test ends:
+// one more store on a test's database plays another process.
+func Open(tb testing.TB, dsn string, opts Options) *store.Store {
+	tb.Helper()
 	s, err := store.Open(context.Background(), dsn, store.Options{Box: Box(tb), Now: opts.Now, BcryptCost: bcrypt.MinCost})
 	if err != nil {
-		tb.Fatalf("open %s store: %v", dialect, err)
+		tb.Fatalf("open store: %v", err)
 	}
 	tb.Cleanup(func() { s.Close() })
 	return s
