@@ -64,7 +64,7 @@ func main() {
 	flag.IntVar(&o.workers, "workers", 256, "sender workers (HOOKBOARD_WORKERS)")
 	flag.IntVar(&o.concurrency, "concurrency", 128, "concurrent API clients in the load generator")
 	flag.IntVar(&o.procs, "procs", 2, "Hookboard processes sharing the database in the scaleout scenario's second phase")
-	flag.IntVar(&o.rounds, "rounds", 1, "scaleout: run one process then -procs this many times in turn, and report the round with the median ratio beside every round's")
+	flag.IntVar(&o.rounds, "rounds", 1, "scaleout: run one process and -procs this many times, every other round in the other order (an even number cancels a steady drift), and report the round with the median ratio beside every round's and the ratio of their mean rates")
 	flag.BoolVar(&o.recoveryControl, "recovery-control", false, "recovery: start no job in any window, to see what the scenario measures with nothing to measure (the ratio should be about 100 %)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()

@@ -22,9 +22,10 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// The scaleout scenario runs briefly on PostgreSQL: in both phases every
-// event is delivered and recorded once, and in the second each of two
-// distinct child processes took events and logged.
+// The scaleout scenario runs briefly on PostgreSQL, its two processes
+// first (as every other round does): in both phases every event is
+// delivered and recorded once, and with two, each of two distinct child
+// processes took events and logged.
 func TestScaleOutScenario(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs Hookboard processes under load for several seconds")
@@ -33,7 +34,7 @@ func TestScaleOutScenario(t *testing.T) {
 		t.Skip("TEST_DATABASE_URL is not set: scaleout runs on PostgreSQL only")
 	}
 	o := options{db: "postgres", dsn: os.Getenv("TEST_DATABASE_URL"), duration: 2 * time.Second, workers: 64, concurrency: 16, procs: 2}
-	one, many, err := scaleOutPhases(context.Background(), o)
+	one, many, err := scaleOutPhases(context.Background(), o, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,13 +91,20 @@ func TestScaleOutNeedsPostgres(t *testing.T) {
 // and rates in the order they ran and the duplicates of all of them.
 func TestScaleOutRoundsMedian(t *testing.T) {
 	rounds := []result{
-		{"ratio": 0.8, "one_per_sec": 4000.0, "procs_per_sec": 3200.0, "duplicates_one": int64(0), "duplicates_procs": int64(0)},
-		{"ratio": 1.1, "one_per_sec": 3000.0, "procs_per_sec": 3300.0, "duplicates_one": int64(0), "duplicates_procs": int64(2)},
-		{"ratio": 0.9, "one_per_sec": 3500.0, "procs_per_sec": 3150.0, "duplicates_one": int64(1), "duplicates_procs": int64(0)},
+		{"ratio": 0.8, "one_per_sec": 4000.0, "procs_per_sec": 3200.0, "duplicates_one": int64(0), "duplicates_procs": int64(0), "order": "one_first"},
+		{"ratio": 1.1, "one_per_sec": 3000.0, "procs_per_sec": 3300.0, "duplicates_one": int64(0), "duplicates_procs": int64(2), "order": "procs_first"},
+		{"ratio": 0.9, "one_per_sec": 3500.0, "procs_per_sec": 3150.0, "duplicates_one": int64(1), "duplicates_procs": int64(0), "order": "one_first"},
 	}
 	got := medianRound(rounds)
 	if got["ratio"] != 0.9 || got["one_per_sec"] != 3500.0 || got["rounds"] != 3 || got["duplicates_all_rounds"] != int64(3) {
 		t.Errorf("median round: %v", got)
+	}
+	// (3200 + 3300 + 3150) / (4000 + 3000 + 3500)
+	if got["ratio_of_means"] != 0.92 {
+		t.Errorf("ratio of the mean rates %v, want 0.92", got["ratio_of_means"])
+	}
+	if o := got["order_rounds"].([]any); len(o) != 3 || o[0] != "one_first" || o[1] != "procs_first" {
+		t.Errorf("orders %v, want every round's in order", o)
 	}
 	if r := got["ratio_rounds"].([]any); len(r) != 3 || r[0] != 0.8 || r[1] != 1.1 || r[2] != 0.9 {
 		t.Errorf("ratios %v, want every round's in order", r)

@@ -42,23 +42,33 @@ type childFigures struct {
 
 // scaleOut is the scaleout scenario: the throughput load against one child
 // process, then against -procs of them on one schema; with -rounds N,
-// both N times in turn (one, many, one, many …), so that a machine whose
-// speed drifts over minutes shows as rounds that disagree, not as a ratio.
-// The line is the median round's, with every round's figures beside it.
+// both N times, every other round in the other order (one, many; many,
+// one; one, many …), so that a machine whose speed drifts over minutes
+// shows as rounds that disagree, and a steady drift favours neither phase
+// over an even number of rounds. The line is the median round's, with
+// every round's figures beside it.
 func scaleOut(ctx context.Context, o options) (result, error) {
 	var rounds []result
-	for range max(1, o.rounds) {
-		one, many, err := scaleOutPhases(ctx, o)
+	for i := range max(1, o.rounds) {
+		one, many, err := scaleOutPhases(ctx, o, i%2 == 1)
 		if err != nil {
 			return nil, err
 		}
-		rounds = append(rounds, scaleOutResult(o, one, many))
+		r := scaleOutResult(o, one, many)
+		r["order"] = "one_first"
+		if i%2 == 1 {
+			r["order"] = "procs_first"
+		}
+		rounds = append(rounds, r)
 	}
 	return medianRound(rounds), nil
 }
 
 // medianRound is the round with the median ratio, with every round's
-// ratio and rates and the duplicates of all of them added.
+// ratio and rates and the duplicates of all of them added, and the ratio
+// of the rounds' mean rates (ratio_of_means): where the machine's speed
+// moves between a round's two phases, a round's ratio moves with it, and
+// the means over rounds in both orders move less.
 func medianRound(rounds []result) result {
 	if len(rounds) == 1 {
 		return rounds[0]
@@ -66,15 +76,22 @@ func medianRound(rounds []result) result {
 	byRatio := slices.Clone(rounds)
 	slices.SortFunc(byRatio, func(a, b result) int { return cmp.Compare(ratioOf(a), ratioOf(b)) })
 	res := maps.Clone(byRatio[len(byRatio)/2])
-	var ratios, ones, manys []any
+	var ratios, ones, manys, orders []any
 	var dups int64
+	var oneSum, manySum float64
 	for _, r := range rounds {
-		ratios, ones, manys = append(ratios, r["ratio"]), append(ones, r["one_per_sec"]), append(manys, r["procs_per_sec"])
+		ratios, ones, manys, orders = append(ratios, r["ratio"]), append(ones, r["one_per_sec"]), append(manys, r["procs_per_sec"]), append(orders, r["order"])
 		d, _ := r["duplicates_procs"].(int64)
 		e, _ := r["duplicates_one"].(int64)
 		dups += d + e
+		o, _ := r["one_per_sec"].(float64)
+		m, _ := r["procs_per_sec"].(float64)
+		oneSum, manySum = oneSum+o, manySum+m
 	}
-	res["rounds"], res["ratio_rounds"], res["one_per_sec_rounds"], res["procs_per_sec_rounds"], res["duplicates_all_rounds"] = len(rounds), ratios, ones, manys, dups
+	res["rounds"], res["ratio_rounds"], res["one_per_sec_rounds"], res["procs_per_sec_rounds"], res["order_rounds"], res["duplicates_all_rounds"] = len(rounds), ratios, ones, manys, orders, dups
+	if oneSum > 0 {
+		res["ratio_of_means"] = round(manySum / oneSum)
+	}
 	return res
 }
 
@@ -83,20 +100,35 @@ func ratioOf(r result) float64 {
 	return f
 }
 
-func scaleOutPhases(ctx context.Context, o options) (one, many phase, err error) {
+// scaleOutPhases runs the phase with one process and the one with
+// -procs, in that order or (manyFirst) the other.
+func scaleOutPhases(ctx context.Context, o options, manyFirst bool) (one, many phase, err error) {
 	if o.db != "postgres" {
 		return one, many, errors.New("needs -db postgres: its processes share one PostgreSQL database (an SQLite file belongs to one process)")
 	}
 	if o.procs < 1 || o.procs > 16 {
 		return one, many, fmt.Errorf("-procs must be from 1 to 16, not %d", o.procs)
 	}
-	if one, err = runPhase(ctx, o, 1); err != nil {
-		return one, many, fmt.Errorf("one process: %w", err)
+	runOne := func() (err error) {
+		if one, err = runPhase(ctx, o, 1); err != nil {
+			return fmt.Errorf("one process: %w", err)
+		}
+		return nil
 	}
-	if many, err = runPhase(ctx, o, o.procs); err != nil {
-		return one, many, fmt.Errorf("%d processes: %w", o.procs, err)
+	runMany := func() (err error) {
+		if many, err = runPhase(ctx, o, o.procs); err != nil {
+			return fmt.Errorf("%d processes: %w", o.procs, err)
+		}
+		return nil
 	}
-	return one, many, nil
+	first, second := runOne, runMany
+	if manyFirst {
+		first, second = runMany, runOne
+	}
+	if err := first(); err != nil {
+		return one, many, err
+	}
+	return one, many, second()
 }
 
 func scaleOutResult(o options, one, many phase) result {
