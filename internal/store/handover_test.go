@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"reflect"
 	"slices"
 	"strconv"
 	"testing"
@@ -62,6 +63,12 @@ func TestRecordHandsOverNextFIFODelivery(t *testing.T) {
 		next := handed[0]
 		if next.EventID != events[1] || string(next.Payload) != `{"n":1}` || next.Status != hook.StatusPending || next.NextAttemptAt == nil {
 			t.Errorf("handed %+v (payload %s), want event 2's pending delivery with its payload", next.Delivery, next.Payload)
+		}
+		// Handed over as the store reads it back: PostgreSQL's promotion
+		// lists the delivery's columns itself (RETURNING), and a column
+		// it missed would reach the sender empty.
+		if stored, err := s.Delivery(ctx, app.ID, next.ID); err != nil || !reflect.DeepEqual(stored, next.Delivery) {
+			t.Errorf("handed %+v, but the store reads %+v (%v)", next.Delivery, stored, err)
 		}
 		if !slices.Equal(h.reserved, []string{next.WebhookID}) || len(h.given) != 0 {
 			t.Errorf("reserved %v, gave back %v; want one reservation kept", h.reserved, h.given)
