@@ -303,7 +303,7 @@ func (s *Store) insertDeliveries(ctx context.Context, tx *sqlx.Tx, b *ingestBatc
 	var rows [][]any
 	for _, i := range b.fresh {
 		r := b.reqs[i]
-		subs, err := subscribers(ctx, tx, b, r)
+		subs, err := s.subscribers(ctx, tx, b, r)
 		if err != nil {
 			return err
 		}
@@ -438,15 +438,13 @@ type subscriber struct {
 
 // subscribers returns the active webhooks subscribed to the request's type
 // (or *), queried once per app and type in a batch.
-func subscribers(ctx context.Context, tx *sqlx.Tx, b *ingestBatch, r IngestRequest) ([]subscriber, error) {
+func (s *Store) subscribers(ctx context.Context, tx *sqlx.Tx, b *ingestBatch, r IngestRequest) ([]subscriber, error) {
 	k := appKey{r.AppID, r.EventType}
 	if subs, ok := b.subs[k]; ok {
 		return subs, nil
 	}
 	var subs []subscriber
-	if err := tx.SelectContext(ctx, &subs, tx.Rebind(`
-		SELECT DISTINCT w.id, w.rate_limit, w.ordering FROM webhooks w JOIN webhook_event_types t ON t.webhook_id = w.id
-		WHERE w.app_id = ? AND w.active AND t.event_type IN (?, '*') ORDER BY w.id`), r.AppID, r.EventType); err != nil {
+	if err := tx.StmtxContext(ctx, s.stmts.subscribers).SelectContext(ctx, &subs, r.AppID, r.EventType); err != nil {
 		return nil, err
 	}
 	b.subs[k] = subs

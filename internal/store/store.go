@@ -59,10 +59,11 @@ type Store struct {
 	nowFunc    func() time.Time
 	bcryptCost int
 
-	keyCache  sync.Map // API key hash → cachedKey
-	typeCache sync.Map // app + event type → when found active
-	okHooks   sync.Map // webhook id → when its failing_since was last cleared
-	pol       policies // endpoint policies: cache, rate-limit deferrals (policies.go)
+	keyCache  sync.Map            // API key hash → cachedKey
+	typeCache sync.Map            // app + event type → when found active
+	okHooks   sync.Map            // webhook id → when its failing_since was last cleared
+	pol       policies            // endpoint policies: cache, rate-limit deferrals (policies.go)
+	stmts     *preparedStatements // set by Migrate (prepared.go)
 
 	// Batches of attempts that failed as a whole and were
 	// written one by one instead (a webhook deleted meanwhile, say).
@@ -130,7 +131,10 @@ func Connect(ctx context.Context, dsn string, opts Options) (*Store, error) {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.closeStatements()
+	return s.db.Close()
+}
 
 // Dialect is SQLite or Postgres.
 func (s *Store) Dialect() string { return s.sqlDialect.name() }
@@ -283,7 +287,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 			return fmt.Errorf("migrate %s: %w", f, err)
 		}
 	}
-	return s.startCountingMinutes(ctx)
+	if err := s.startCountingMinutes(ctx); err != nil {
+		return err
+	}
+	return s.prepare(ctx)
 }
 
 // isUniqueViolation reports whether err is a unique-constraint failure.

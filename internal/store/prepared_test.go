@@ -1,0 +1,100 @@
+package store_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/hookboard/hookboard/internal/hook"
+	"github.com/hookboard/hookboard/internal/store"
+	"github.com/hookboard/hookboard/internal/store/storetest"
+)
+
+// One batch of outcomes of every kind: each delivery reads back as it was
+// recorded, a retry's time exact to the microsecond whatever its zone, and
+// no time where there is none.
+func TestRecordOutcomesOfEveryKindInOneBatch(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		app := appWithCatchAll(t, s)
+		ingestN(t, s, app.ID, 3)
+		jobs, err := s.ClaimDue(ctx, "me", 10, time.Minute, nil)
+		if err != nil || len(jobs) != 3 {
+			t.Fatalf("claimed %d: %v", len(jobs), err)
+		}
+		east := time.FixedZone("UTC+5:30", 5*3600+1800)
+		next := time.Date(2030, 1, 2, 8, 4, 5, 123456000, east)
+		recs := succeededRecords(jobs)
+		recs[1].Attempt.Succeeded, recs[1].Attempt.ResponseStatus = false, 500
+		recs[1].Outcome = hook.Outcome{Status: hook.StatusRetrying, NextAttemptAt: &next}
+		recs[2].Attempt.Succeeded, recs[2].Attempt.ResponseStatus = false, 410
+		recs[2].Attempt.Trigger = hook.TriggerManual
+		recs[2].Outcome = hook.Outcome{Status: hook.StatusFailed}
+		if _, err := s.RecordAttempts(ctx, "me", recs); err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range []struct {
+			status string
+			next   *time.Time
+			auto   int
+		}{{hook.StatusSucceeded, nil, 1}, {hook.StatusRetrying, &next, 1}, {hook.StatusFailed, nil, 0}} {
+			d, err := s.Delivery(ctx, app.ID, jobs[i].ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Status != want.status || d.Attempts != 1 || d.AutomaticAttempts != want.auto {
+				t.Errorf("delivery %d: %s after %d attempts (%d automatic), want %s after 1 (%d)", i, d.Status, d.Attempts, d.AutomaticAttempts, want.status, want.auto)
+			}
+			if (d.NextAttemptAt == nil) != (want.next == nil) || d.NextAttemptAt != nil && !d.NextAttemptAt.Equal(*want.next) {
+				t.Errorf("delivery %d: next attempt %v, want %v", i, d.NextAttemptAt, want.next)
+			}
+			if d.LastAttemptAt == nil {
+				t.Errorf("delivery %d: no last attempt", i)
+			}
+		}
+	})
+}
+
+// The statements run for every batch stay prepared on PostgreSQL and are
+// planned once for good: after a few batches on one connection, each runs
+// a generic plan, where an unnamed statement is planned at every run.
+func TestBatchStatementsArePlannedOnce(t *testing.T) {
+	for _, dialect := range storetest.Dialects(t) {
+		if dialect != store.Postgres {
+			continue
+		}
+		s := storetest.New(t, dialect, storetest.Options{})
+		s.DB().SetMaxOpenConns(1) // every batch and the check below on one connection
+		app := appWithCatchAll(t, s)
+		for range 8 {
+			ingestN(t, s, app.ID, 2)
+			jobs, err := s.ClaimDue(ctx, "me", 10, time.Minute, nil)
+			if err != nil || len(jobs) != 2 {
+				t.Fatalf("claimed %d: %v", len(jobs), err)
+			}
+			if _, err := s.RecordAttempts(ctx, "me", succeededRecords(jobs)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var rows []struct {
+			Statement string `db:"statement"`
+			Generic   int    `db:"generic_plans"`
+			Custom    int    `db:"custom_plans"`
+		}
+		if err := s.DB().SelectContext(ctx, &rows, `SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements`); err != nil {
+			t.Fatal(err)
+		}
+		for _, prefix := range []string{"SELECT DISTINCT w.id, w.rate_limit", "UPDATE deliveries SET status = v.status"} {
+			found := false
+			for _, r := range rows {
+				if len(r.Statement) >= len(prefix) && r.Statement[:len(prefix)] == prefix {
+					found = true
+					if r.Generic == 0 {
+						t.Errorf("%q…: %d custom plans and no generic one after 8 batches", prefix, r.Custom)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("%q… is not prepared on the connection", prefix)
+			}
+		}
+	}
+}
