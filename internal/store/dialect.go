@@ -45,12 +45,10 @@ type dialect interface {
 	// health figures (health.go), or "" where the store reads them webhook
 	// by webhook.
 	appHealthQuery() string
-	// prepare prepares the dialect's own statements into p (prepared.go).
-	prepare(ctx context.Context, db *sqlx.DB, p *preparedStatements) error
 	// recordOutcomes applies recorded attempts' outcomes to their
 	// deliveries still leased to owner (recordOutcomesEach or
-	// recordOutcomesArrays, record.go) and returns those it changed.
-	recordOutcomes(ctx context.Context, tx *sqlx.Tx, p *preparedStatements, outs []outcomeRow, owner string, now time.Time) (map[string]bool, error)
+	// recordOutcomesJoined, record.go) and returns those it changed.
+	recordOutcomes(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, owner string, now time.Time) (map[string]bool, error)
 	// advanceFIFO is promoteFIFO's work once it holds the webhook's lock
 	// (advanceFIFOStepwise or advanceFIFOJoined, policies.go).
 	advanceFIFO(ctx context.Context, tx *sqlx.Tx, webhookID string, now time.Time, to *leaseTo) (hook.Job, error)

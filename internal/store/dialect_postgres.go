@@ -86,16 +86,9 @@ LEFT JOIN LATERAL (SELECT created_at, succeeded, response_status, error FROM att
 	ORDER BY created_at DESC LIMIT 1) la ON TRUE
 WHERE w.app_id = ?`
 
-// prepare: the outcomes' UPDATE (recordOutcomesArrays).
-func (d *postgresDialect) prepare(ctx context.Context, db *sqlx.DB, p *preparedStatements) (err error) {
-	p.outcomes, err = db.PreparexContext(ctx, outcomesQuery)
-	return err
-}
-
-// recordOutcomes: one prepared UPDATE joined to the outcomes as arrays,
-// one round trip.
-func (d *postgresDialect) recordOutcomes(ctx context.Context, tx *sqlx.Tx, p *preparedStatements, outs []outcomeRow, owner string, now time.Time) (map[string]bool, error) {
-	return recordOutcomesArrays(ctx, tx, p.outcomes, outs, owner, now)
+// recordOutcomes: one UPDATE joined to a VALUES list, one round trip.
+func (d *postgresDialect) recordOutcomes(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, owner string, now time.Time) (map[string]bool, error) {
+	return recordOutcomesJoined(ctx, tx, outs, owner, now)
 }
 
 // advanceFIFO: one statement, one round trip.

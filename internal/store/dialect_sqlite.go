@@ -70,11 +70,8 @@ func (d *sqliteDialect) explain() string { return "EXPLAIN QUERY PLAN " }
 // in-process, so reading webhook by webhook costs no round trips.
 func (d *sqliteDialect) appHealthQuery() string { return "" }
 
-// prepare: nothing of its own; SQLite parses in-process.
-func (d *sqliteDialect) prepare(context.Context, *sqlx.DB, *preparedStatements) error { return nil }
-
 // recordOutcomes: a prepared one-row UPDATE run per delivery, in-process.
-func (d *sqliteDialect) recordOutcomes(ctx context.Context, tx *sqlx.Tx, _ *preparedStatements, outs []outcomeRow, owner string, now time.Time) (map[string]bool, error) {
+func (d *sqliteDialect) recordOutcomes(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, owner string, now time.Time) (map[string]bool, error) {
 	return recordOutcomesEach(ctx, tx, outs, owner, now)
 }
 

@@ -10,19 +10,24 @@ import (
 // preparedStatements are the statements the store keeps prepared on every
 // connection it uses them on. PostgreSQL plans an unnamed statement (what
 // lib/pq sends for a query with arguments) at every run; a prepared one is
-// planned for its first few runs, then once for good. These run for every
-// ingestion batch, and their planning cost PostgreSQL more than running
-// them did (BENCHMARKS.md, "Twelfth pass"). Prepared once the schema is
-// migrated (Migrate), and on each connection the first time a transaction
-// there runs them (sql.Tx.Stmt), so preparing never waits for a
-// connection of its own.
+// planned for its first few runs, then once for good (a generic plan,
+// made again only when a table it reads changes or is analyzed). The
+// subscriber lookup runs for every ingestion batch, and planning it cost
+// PostgreSQL five times what running it did (BENCHMARKS.md, "Twelfth
+// pass"). Prepared once the schema is migrated (Migrate), and on each
+// connection the first time a transaction there runs it (sql.Tx.Stmt), so
+// preparing never waits for a connection of its own.
+//
+// Only a statement whose generic plan is right at any table size belongs
+// here. The outcomes' UPDATE does not: planned on an empty deliveries table
+// (a fresh install, a table not analyzed since) its generic plan scans the
+// whole table, and keeps doing so as it grows; recording slowed by up to
+// half in BenchmarkRecordAttempts. The subscriber lookup reads webhooks by
+// app through an index whatever their number.
 type preparedStatements struct {
 	// subscribers: the active webhooks of an app subscribed to an event
 	// type or to every type (*), by id.
 	subscribers *sqlx.Stmt
-	// outcomes: recorded attempts' outcomes applied to their deliveries
-	// (outcomesQuery; PostgreSQL only, nil on SQLite).
-	outcomes *sqlx.Stmt
 }
 
 // subscribersQuery is preparedStatements.subscribers ($1 the app, $2 the type).
@@ -38,12 +43,7 @@ func (s *Store) prepare(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("prepare statements: %w", err)
 	}
-	p := &preparedStatements{subscribers: subs}
-	if err := s.sqlDialect.prepare(ctx, s.db, p); err != nil {
-		subs.Close()
-		return fmt.Errorf("prepare statements: %w", err)
-	}
-	s.stmts = p
+	s.stmts = &preparedStatements{subscribers: subs}
 	return nil
 }
 
@@ -51,8 +51,5 @@ func (s *Store) prepare(ctx context.Context) error {
 func (s *Store) closeStatements() {
 	if s.stmts != nil {
 		s.stmts.subscribers.Close()
-		if s.stmts.outcomes != nil {
-			s.stmts.outcomes.Close()
-		}
 	}
 }

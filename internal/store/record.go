@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 
 	"github.com/hookboard/hookboard/internal/hook"
 )
@@ -123,7 +123,7 @@ func (s *Store) recordIn(ctx context.Context, tx *sqlx.Tx, owner string, recs []
 	for i, r := range recs {
 		outs[i] = outcomeRow{r.Job.ID, string(r.Outcome.Status), r.Outcome.NextAttemptAt, attemptTime(r, now), automatic(r.Attempt)}
 	}
-	changed, err := s.sqlDialect.recordOutcomes(ctx, tx, s.stmts, outs, owner, now)
+	changed, err := s.sqlDialect.recordOutcomes(ctx, tx, outs, owner, now)
 	if err != nil {
 		return recorded{}, err
 	}
@@ -300,57 +300,34 @@ func recordOutcomesEach(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, own
 	return changed, nil
 }
 
-// outcomesQuery is recordOutcomesArrays's statement: the outcomes as five
-// arrays of one element per delivery ($1 ids, $2 statuses, $3 next
-// attempts, $4 last attempts, $5 automatic counts), $6 now, $7 the owner.
-// Its text is the same whatever the batch's size, so it stays prepared
-// (preparedStatements) and is planned once, where a VALUES list of each
-// size was parsed and planned at every batch. Planned without its arrays,
-// it reckons on a few rows: a lookup by primary key per delivery, as a
-// batch of any size wants.
-const outcomesQuery = `UPDATE deliveries SET status = v.status, attempts = deliveries.attempts + 1,
-	automatic_attempts = deliveries.automatic_attempts + v.auto, next_attempt_at = v.next_at,
-	last_attempt_at = v.last_at, lease_owner = '', lease_until = NULL, updated_at = $6
-	FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::integer[]) AS v(id, status, next_at, last_at, auto)
-	WHERE deliveries.id = v.id AND deliveries.lease_owner = $7 RETURNING v.id::text`
-
-// recordOutcomesArrays updates all deliveries with stmt (outcomesQuery,
-// PostgreSQL: one round trip, no planning once prepared).
-func recordOutcomesArrays(ctx context.Context, tx *sqlx.Tx, stmt *sqlx.Stmt, outs []outcomeRow, owner string, now time.Time) (map[string]bool, error) {
-	ids, statuses, autos := make(pq.StringArray, len(outs)), make(pq.StringArray, len(outs)), make(pq.Int64Array, len(outs))
-	next, last := make([]*time.Time, len(outs)), make([]*time.Time, len(outs))
+// recordOutcomesJoined updates all deliveries with one UPDATE joined to a
+// VALUES list (PostgreSQL: one round trip), each value cast, as
+// PostgreSQL cannot infer a VALUES list's types.
+func recordOutcomesJoined(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, owner string, now time.Time) (map[string]bool, error) {
+	var upd strings.Builder
+	upd.WriteString(`WITH v(id, status, next_at, last_at, auto) AS (VALUES `)
+	args := make([]any, 0, 5*len(outs)+2)
 	for i, o := range outs {
-		ids[i], statuses[i], autos[i], next[i], last[i] = o.id, o.status, int64(o.auto), o.nextAt, &o.lastAt
+		if i > 0 {
+			upd.WriteString(", ")
+		}
+		upd.WriteString("(?::uuid, ?::text, ?::timestamptz, ?::timestamptz, ?::integer)")
+		args = append(args, o.id, o.status, o.nextAt, o.lastAt, o.auto)
 	}
-	var changedIDs []string
-	if err := tx.StmtxContext(ctx, stmt).SelectContext(ctx, &changedIDs, ids, statuses, timestampArray(next), timestampArray(last), autos, now, owner); err != nil {
+	upd.WriteString(`) UPDATE deliveries SET status = v.status, attempts = deliveries.attempts + 1,
+		automatic_attempts = deliveries.automatic_attempts + v.auto, next_attempt_at = v.next_at,
+		last_attempt_at = v.last_at, lease_owner = '', lease_until = NULL, updated_at = ?
+		FROM v WHERE deliveries.id = v.id AND deliveries.lease_owner = ? RETURNING v.id::text`)
+	args = append(args, now, owner)
+	var ids []string
+	if err := tx.SelectContext(ctx, &ids, tx.Rebind(upd.String()), args...); err != nil {
 		return nil, err
 	}
-	changed := make(map[string]bool, len(changedIDs))
-	for _, id := range changedIDs {
+	changed := make(map[string]bool, len(ids))
+	for _, id := range ids {
 		changed[id] = true
 	}
 	return changed, nil
-}
-
-// timestampArray is ts as a PostgreSQL array literal of timestamps (nil
-// elements NULL), at the precision lib/pq sends a single time.Time.
-func timestampArray(ts []*time.Time) string {
-	b := make([]byte, 0, 2+len(ts)*40)
-	b = append(b, '{')
-	for i, t := range ts {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		if t == nil {
-			b = append(b, "NULL"...)
-			continue
-		}
-		b = append(b, '"')
-		b = t.AppendFormat(b, "2006-01-02 15:04:05.999999999Z07:00")
-		b = append(b, '"')
-	}
-	return string(append(b, '}'))
 }
 
 // automatic is 1 for an attempt that counts toward the retry schedule.
