@@ -47,7 +47,7 @@ type dialect interface {
 	appHealthQuery() string
 	// recordOutcomes applies recorded attempts' outcomes to their
 	// deliveries still leased to owner (recordOutcomesEach or
-	// recordOutcomesJoined, record.go) and returns those it changed.
+	// recordOutcomesArrays, record.go) and returns those it changed.
 	recordOutcomes(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, owner string, now time.Time) (map[string]bool, error)
 	// advanceFIFO is promoteFIFO's work once it holds the webhook's lock
 	// (advanceFIFOStepwise or advanceFIFOJoined, policies.go).

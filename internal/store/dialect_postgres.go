@@ -86,9 +86,9 @@ LEFT JOIN LATERAL (SELECT created_at, succeeded, response_status, error FROM att
 	ORDER BY created_at DESC LIMIT 1) la ON TRUE
 WHERE w.app_id = ?`
 
-// recordOutcomes: one UPDATE joined to a VALUES list, one round trip.
+// recordOutcomes: one function call, its plan kept (migration 0017).
 func (d *postgresDialect) recordOutcomes(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, owner string, now time.Time) (map[string]bool, error) {
-	return recordOutcomesJoined(ctx, tx, outs, owner, now)
+	return recordOutcomesArrays(ctx, tx, outs, owner, now)
 }
 
 // advanceFIFO: one statement, one round trip.

@@ -99,3 +99,44 @@ func TestSubscriberLookupIsPlannedOnce(t *testing.T) {
 		}
 	}
 }
+
+// Recording's outcomes keep their plan for the session
+// (hookboard_record_outcomes): made on a table of a few rows, as a fresh
+// install's is, that plan must still look each delivery up by its key, or
+// it would scan the whole table at every batch once the table has grown.
+// Counted by PostgreSQL: no sequential scan of deliveries while recording.
+func TestRecordingNeverScansDeliveries(t *testing.T) {
+	for _, dialect := range storetest.Dialects(t) {
+		if dialect != store.Postgres {
+			continue
+		}
+		s := storetest.New(t, dialect, storetest.Options{})
+		s.DB().SetMaxOpenConns(1) // one session: its kept plan, its counts
+		app := appWithCatchAll(t, s)
+		seqScans := func() int64 {
+			t.Helper()
+			var n int64
+			if _, err := s.DB().ExecContext(ctx, `SELECT pg_stat_force_next_flush()`); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.DB().GetContext(ctx, &n, `SELECT COALESCE(seq_scan, 0) FROM pg_stat_user_tables WHERE relid = 'deliveries'::regclass`); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		for i := range 10 {
+			ingestN(t, s, app.ID, 3)
+			jobs, err := s.ClaimDue(ctx, "me", 10, time.Minute, nil)
+			if err != nil || len(jobs) != 3 {
+				t.Fatalf("claimed %d: %v", len(jobs), err)
+			}
+			before := seqScans()
+			if _, err := s.RecordAttempts(ctx, "me", succeededRecords(jobs)); err != nil {
+				t.Fatal(err)
+			}
+			if after := seqScans(); after != before {
+				t.Fatalf("batch %d: recording scanned deliveries %d times", i+1, after-before)
+			}
+		}
+	}
+}

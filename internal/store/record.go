@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/hookboard/hookboard/internal/hook"
 )
@@ -300,34 +300,47 @@ func recordOutcomesEach(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, own
 	return changed, nil
 }
 
-// recordOutcomesJoined updates all deliveries with one UPDATE joined to a
-// VALUES list (PostgreSQL: one round trip), each value cast, as
-// PostgreSQL cannot infer a VALUES list's types.
-func recordOutcomesJoined(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, owner string, now time.Time) (map[string]bool, error) {
-	var upd strings.Builder
-	upd.WriteString(`WITH v(id, status, next_at, last_at, auto) AS (VALUES `)
-	args := make([]any, 0, 5*len(outs)+2)
-	for i, o := range outs {
-		if i > 0 {
-			upd.WriteString(", ")
-		}
-		upd.WriteString("(?::uuid, ?::text, ?::timestamptz, ?::timestamptz, ?::integer)")
-		args = append(args, o.id, o.status, o.nextAt, o.lastAt, o.auto)
+// recordOutcomesArrays updates all deliveries with one call of
+// hookboard_record_outcomes (PostgreSQL, migration 0017), the outcomes as
+// five arrays of one element per delivery: one round trip, and a text
+// that is the same for every batch, planned once per connection.
+func recordOutcomesArrays(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, owner string, now time.Time) (map[string]bool, error) {
+	ids, statuses, autos := make(pq.StringArray, len(outs)), make(pq.StringArray, len(outs)), make(pq.Int64Array, len(outs))
+	next, last := make([]*time.Time, len(outs)), make([]*time.Time, len(outs))
+	for i := range outs {
+		o := &outs[i]
+		ids[i], statuses[i], autos[i], next[i], last[i] = o.id, o.status, int64(o.auto), o.nextAt, &o.lastAt
 	}
-	upd.WriteString(`) UPDATE deliveries SET status = v.status, attempts = deliveries.attempts + 1,
-		automatic_attempts = deliveries.automatic_attempts + v.auto, next_attempt_at = v.next_at,
-		last_attempt_at = v.last_at, lease_owner = '', lease_until = NULL, updated_at = ?
-		FROM v WHERE deliveries.id = v.id AND deliveries.lease_owner = ? RETURNING v.id::text`)
-	args = append(args, now, owner)
-	var ids []string
-	if err := tx.SelectContext(ctx, &ids, tx.Rebind(upd.String()), args...); err != nil {
+	var changedIDs []string
+	if err := tx.SelectContext(ctx, &changedIDs, `SELECT id::text FROM hookboard_record_outcomes($1, $2, $3, $4, $5, $6, $7) AS id`,
+		ids, statuses, timestampArray(next), timestampArray(last), autos, now, owner); err != nil {
 		return nil, err
 	}
-	changed := make(map[string]bool, len(ids))
-	for _, id := range ids {
+	changed := make(map[string]bool, len(changedIDs))
+	for _, id := range changedIDs {
 		changed[id] = true
 	}
 	return changed, nil
+}
+
+// timestampArray is ts as a PostgreSQL array literal of timestamps (nil
+// elements NULL), to the nanosecond as lib/pq sends a single time.Time.
+func timestampArray(ts []*time.Time) string {
+	b := make([]byte, 0, 2+len(ts)*40)
+	b = append(b, '{')
+	for i, t := range ts {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if t == nil {
+			b = append(b, "NULL"...)
+			continue
+		}
+		b = append(b, '"')
+		b = t.AppendFormat(b, "2006-01-02 15:04:05.999999999Z07:00")
+		b = append(b, '"')
+	}
+	return string(append(b, '}'))
 }
 
 // automatic is 1 for an attempt that counts toward the retry schedule.
