@@ -302,8 +302,9 @@ func recordOutcomesEach(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, own
 
 // recordOutcomesArrays updates all deliveries with one call of
 // hookboard_record_outcomes (PostgreSQL, migration 0017), the outcomes as
-// five arrays of one element per delivery: one round trip, and a text
-// that is the same for every batch, planned once per connection.
+// five arrays of one element per delivery: one round trip, and an UPDATE
+// whose text is the same for every batch, so the function plans it once
+// per connection (the call around it costs next to no planning).
 func recordOutcomesArrays(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, owner string, now time.Time) (map[string]bool, error) {
 	ids, statuses, autos := make(pq.StringArray, len(outs)), make(pq.StringArray, len(outs)), make(pq.Int64Array, len(outs))
 	next, last := make([]*time.Time, len(outs)), make([]*time.Time, len(outs))
