@@ -444,7 +444,7 @@ func (s *Store) subscribers(ctx context.Context, tx *sqlx.Tx, b *ingestBatch, r 
 		return subs, nil
 	}
 	var subs []subscriber
-	if err := tx.StmtxContext(ctx, s.stmts.subscribers).SelectContext(ctx, &subs, r.AppID, r.EventType); err != nil {
+	if err := tx.StmtxContext(ctx, s.subscribersStmt).SelectContext(ctx, &subs, r.AppID, r.EventType); err != nil {
 		return nil, err
 	}
 	b.subs[k] = subs

@@ -3,12 +3,10 @@ package store
 import (
 	"context"
 	"fmt"
-
-	"github.com/jmoiron/sqlx"
 )
 
-// preparedStatements are the statements the store keeps prepared on every
-// connection it uses them on. PostgreSQL plans an unnamed statement (what
+// Store.subscribersStmt is a statement the store keeps prepared on every
+// connection it uses it on. PostgreSQL plans an unnamed statement (what
 // lib/pq sends for a query with arguments) at every run; a prepared one is
 // planned for its first few runs, then once for good (a generic plan,
 // made again only when a table it reads changes or is analyzed). The
@@ -24,32 +22,22 @@ import (
 // whole table, and keeps doing so as it grows; recording slowed by up to
 // half in BenchmarkRecordAttempts. The subscriber lookup reads webhooks by
 // app through an index whatever their number.
-type preparedStatements struct {
-	// subscribers: the active webhooks of an app subscribed to an event
-	// type or to every type (*), by id.
-	subscribers *sqlx.Stmt
-}
-
-// subscribersQuery is preparedStatements.subscribers ($1 the app, $2 the type).
+//
+// subscribersQuery is that statement ($1 the app, $2 the type): the active
+// webhooks of an app subscribed to an event type or to every type (*), by
+// id.
 const subscribersQuery = `SELECT DISTINCT w.id, w.rate_limit, w.ordering FROM webhooks w JOIN webhook_event_types t ON t.webhook_id = w.id
 	WHERE w.app_id = ? AND w.active AND t.event_type IN (?, '*') ORDER BY w.id`
 
 // prepare prepares the store's statements, once its tables exist.
 func (s *Store) prepare(ctx context.Context) error {
-	if s.stmts != nil {
+	if s.subscribersStmt != nil {
 		return nil
 	}
-	subs, err := s.db.PreparexContext(ctx, s.db.Rebind(subscribersQuery))
+	stmt, err := s.db.PreparexContext(ctx, s.db.Rebind(subscribersQuery))
 	if err != nil {
 		return fmt.Errorf("prepare statements: %w", err)
 	}
-	s.stmts = &preparedStatements{subscribers: subs}
+	s.subscribersStmt = stmt
 	return nil
-}
-
-// closeStatements closes what prepare prepared.
-func (s *Store) closeStatements() {
-	if s.stmts != nil {
-		s.stmts.subscribers.Close()
-	}
 }

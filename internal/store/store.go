@@ -59,11 +59,11 @@ type Store struct {
 	nowFunc    func() time.Time
 	bcryptCost int
 
-	keyCache  sync.Map            // API key hash → cachedKey
-	typeCache sync.Map            // app + event type → when found active
-	okHooks   sync.Map            // webhook id → when its failing_since was last cleared
-	pol       policies            // endpoint policies: cache, rate-limit deferrals (policies.go)
-	stmts     *preparedStatements // set by Migrate (prepared.go)
+	keyCache        sync.Map   // API key hash → cachedKey
+	typeCache       sync.Map   // app + event type → when found active
+	okHooks         sync.Map   // webhook id → when its failing_since was last cleared
+	pol             policies   // endpoint policies: cache, rate-limit deferrals (policies.go)
+	subscribersStmt *sqlx.Stmt // set by Migrate (prepared.go)
 
 	// Batches of attempts that failed as a whole and were
 	// written one by one instead (a webhook deleted meanwhile, say).
@@ -132,7 +132,9 @@ func Connect(ctx context.Context, dsn string, opts Options) (*Store, error) {
 
 // Close closes the database.
 func (s *Store) Close() error {
-	s.closeStatements()
+	if s.subscribersStmt != nil {
+		s.subscribersStmt.Close()
+	}
 	return s.db.Close()
 }
 
