@@ -57,14 +57,14 @@ func main() {
 	var o options
 	flag.StringVar(&o.db, "db", "sqlite", "sqlite or postgres")
 	flag.StringVar(&o.dsn, "dsn", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL URL (with -db postgres); a schema is created in it and dropped afterwards")
-	flag.StringVar(&o.scenario, "scenario", "all", "all, or one or more (comma-separated) of throughput, latency, fanout, slow, policies, dashboard; drain and ingest measure the sender and the API alone; recovery (minutes) a recovery job beside the throughput load; scaleout (postgres) the throughput load on one Hookboard process, then on -procs of them")
+	flag.StringVar(&o.scenario, "scenario", "all", "all, or one or more (comma-separated) of throughput, latency, fanout, slow, policies, dashboard; drain and ingest measure the sender and the API alone; recovery (minutes) a recovery job beside the throughput load; scaleout (postgres) the throughput load on one Hookboard process, then on -procs of them; scaleout-windows (postgres) both side by side, the load in turn in windows of -duration/3")
 	flag.DurationVar(&o.duration, "duration", 30*time.Second, "how long load is offered (throughput, latency, slow)")
 	flag.IntVar(&o.rate, "rate", 500, "events per second offered in the latency scenario")
 	flag.IntVar(&o.seed, "seed", 1_000_000, "deliveries stored for the dashboard scenario")
 	flag.IntVar(&o.workers, "workers", 256, "sender workers (HOOKBOARD_WORKERS)")
 	flag.IntVar(&o.concurrency, "concurrency", 128, "concurrent API clients in the load generator")
 	flag.IntVar(&o.procs, "procs", 2, "Hookboard processes sharing the database in the scaleout scenario's second phase")
-	flag.IntVar(&o.rounds, "rounds", 1, "scaleout: run one process and -procs this many times, every other round in the other order (an even number cancels a steady drift), and report the round with the median ratio beside every round's and the ratio of their mean rates")
+	flag.IntVar(&o.rounds, "rounds", 1, "scaleout: run one process and -procs this many times, every other round in the other order (an even number cancels a steady drift), and report the round with the median ratio beside every round's and the ratio of their mean rates; scaleout-windows: this many blocks of four windows (one, procs, procs, one)")
 	flag.BoolVar(&o.recoveryControl, "recovery-control", false, "recovery: start no job in any window, to see what the scenario measures with nothing to measure (the ratio should be about 100 %)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
@@ -122,8 +122,9 @@ func init() {
 	scenarios = map[string]func(context.Context, options) (result, error){
 		"throughput": throughput, "latency": latency, "fanout": fanout, "slow": slowEndpoint, "dashboard": dashboard,
 		"drain": drain, "ingest": ingestOnly, "policies": policies,
-		"recovery": recoveryScenario, // recovery.go
-		"scaleout": scaleOut,         // scaleout.go, procs.go
+		"recovery":         recoveryScenario, // recovery.go
+		"scaleout":         scaleOut,         // scaleout.go, procs.go
+		"scaleout-windows": scaleOutWindows,  // interleave.go
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -111,5 +112,67 @@ func TestScaleOutRoundsMedian(t *testing.T) {
 	}
 	if one := medianRound(rounds[:1]); one["rounds"] != nil || one["ratio"] != 0.8 {
 		t.Errorf("one round: %v, want it as it is", one)
+	}
+}
+
+// scaleout-windows runs briefly on PostgreSQL: both sides take load in
+// the order one, procs, procs, one; every event of every window is
+// delivered and recorded once; the line has each side's rate and CPU per
+// delivery, the ratio, and the block's ratio.
+func TestScaleOutWindowsScenario(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Hookboard processes under load for several seconds")
+	}
+	if !slices.Contains(storetest.Dialects(t), "postgres") {
+		t.Skip("TEST_DATABASE_URL is not set: scaleout-windows runs on PostgreSQL only")
+	}
+	o := options{db: "postgres", dsn: os.Getenv("TEST_DATABASE_URL"), duration: 3 * time.Second, workers: 64, concurrency: 16, procs: 2, rounds: 1}
+	res, err := scaleOutWindows(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, _ := json.Marshal(res)
+	var got map[string]any
+	json.Unmarshal(line, &got)
+	if o := fmt.Sprint(got["order_windows"]); o != "[one procs procs one]" {
+		t.Errorf("windows in the order %s, want one, procs, procs, one", o)
+	}
+	for _, side := range []string{"_one", "_procs"} {
+		events, _ := got["events"+side].(float64)
+		if events == 0 || got["delivered"+side] != events || got["recorded"+side] != events || got["duplicates"+side] != 0.0 {
+			t.Errorf("%s: %v events, %v delivered, %v recorded, %v duplicates", side, events, got["delivered"+side], got["recorded"+side], got["duplicates"+side])
+		}
+		for _, f := range []string{"cpu_us_per_delivery", "children_cpu_us_per_delivery", "deliveries_per_sec", "p99_ms"} {
+			if v, ok := got[f+side].(float64); !ok || v <= 0 {
+				t.Errorf("no positive %s%s in %s", f, side, line)
+			}
+		}
+		if n := got["events_per_child"+side].([]any); len(n) != map[string]int{"_one": 1, "_procs": 2}[side] || n[0] == 0.0 {
+			t.Errorf("%s: events per child %v", side, n)
+		}
+	}
+	if r, ok := got["ratio"].(float64); !ok || r <= 0 {
+		t.Errorf("no ratio in %s", line)
+	}
+	if b := got["ratio_blocks"].([]any); len(b) != 1 || got["ratio_median_block"] != b[0] {
+		t.Errorf("blocks %v, median %v: want the one block's ratio", b, got["ratio_median_block"])
+	}
+	if w := got["one_per_sec_windows"].([]any); len(w) != 2 {
+		t.Errorf("one process's windows %v, want two", w)
+	}
+	if _, ok := got["db_per_delivery_one"]; ok {
+		t.Errorf("the database's counters are both sides' together, yet given per side: %s", line)
+	}
+	t.Log(string(line))
+}
+
+// On SQLite scaleout-windows says why it does not run, and starts nothing.
+func TestScaleOutWindowsNeedsPostgres(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if runScenarios(options{db: "sqlite", procs: 2}, []string{"scaleout-windows"}, &out, &errOut) || out.Len() != 0 {
+		t.Fatalf("scaleout-windows ran on SQLite: %s", out.String())
+	}
+	if !strings.Contains(errOut.String(), "needs -db postgres") {
+		t.Errorf("error = %q, want it to say the scenario needs PostgreSQL", errOut.String())
 	}
 }
