@@ -66,10 +66,10 @@ type dialect interface {
 	ownerGone(ctx context.Context, tx *sqlx.Tx, owner, me string) (bool, error)
 
 	// notifiesOtherProcesses reports whether other processes on the same
-	// database hear of new deliveries (NOTIFY), and listen calls wake for
-	// each such notice until ctx ends.
+	// database (and schema) hear of new deliveries (NOTIFY), and listen
+	// calls wake for each such notice until ctx ends.
 	notifiesOtherProcesses() bool
-	listen(ctx context.Context, wake func(from string), onError func(error))
+	listen(ctx context.Context, db *sqlx.DB, wake func(from string), onError func(error))
 	// notify tells the processes that listen that deliveries are due,
 	// naming the sender that tells them (from).
 	notify(ctx context.Context, db *sqlx.DB, from string) error

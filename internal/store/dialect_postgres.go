@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -17,6 +18,9 @@ import (
 // their liveness kept by advisory locks (leases_postgres.go).
 type postgresDialect struct {
 	driverDSN string
+
+	channelMu   sync.Mutex
+	channelName string // the schema's NOTIFY channel, once looked up (listen_postgres.go)
 }
 
 func (d *postgresDialect) name() string { return Postgres }

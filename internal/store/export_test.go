@@ -25,3 +25,6 @@ func InTx(ctx context.Context, s *Store, fn func() error) error {
 // WriterQueued reports whether a write transaction holds the store's own
 // writer queue (SQLite only).
 func WriterQueued(s *Store) bool { return s.writer != nil && len(s.writer) == 1 }
+
+// SchemaChannel is the NOTIFY channel of a PostgreSQL schema.
+var SchemaChannel = schemaChannel

@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -11,22 +14,72 @@ import (
 // notifiesOtherProcesses: ingestion sends NOTIFY on notifyChannel.
 func (d *postgresDialect) notifiesOtherProcesses() bool { return true }
 
-// notify sends the notice that listen waits for, with from as its payload.
+// notify sends the notice that listen waits for, with from as its payload,
+// on the channel of the store's schema.
 func (d *postgresDialect) notify(ctx context.Context, db *sqlx.DB, from string) error {
-	_, err := db.ExecContext(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, from)
+	channel, err := d.channel(ctx, db)
+	if err != nil {
+		return err
+	}
+	_, err = db.ExecContext(ctx, `SELECT pg_notify($1, $2)`, channel, from)
 	return err
 }
 
-// listen calls wake with each notification's payload (who sent it) on
-// notifyChannel until ctx ends.
-func (d *postgresDialect) listen(ctx context.Context, wake func(from string), onError func(error)) {
+// channel is the NOTIFY channel of the schema the store's tables are in
+// (the first of its search_path that exists), looked up once. Channels
+// belong to a database, not a schema: deployments that share a database,
+// each in its own schema, would otherwise wake each other's senders for
+// deliveries they cannot see (a claim that finds nothing, two hundred
+// times a second under load; BENCHMARKS.md, "Thirteenth pass").
+func (d *postgresDialect) channel(ctx context.Context, db *sqlx.DB) (string, error) {
+	d.channelMu.Lock()
+	defer d.channelMu.Unlock()
+	if d.channelName == "" {
+		var schema sql.NullString
+		if err := db.GetContext(ctx, &schema, `SELECT current_schema()`); err != nil {
+			return "", err
+		}
+		d.channelName = schemaChannel(schema.String)
+	}
+	return d.channelName, nil
+}
+
+// schemaChannel is the channel of a schema: notifyChannel for public (as
+// before schemas had their own), else notifyChannel and a hash of the
+// schema's name, within PostgreSQL's 63 bytes however long the name.
+func schemaChannel(schema string) string {
+	if schema == "public" {
+		return notifyChannel
+	}
+	sum := sha256.Sum256([]byte(schema))
+	return notifyChannel + "_" + hex.EncodeToString(sum[:8])
+}
+
+// listen calls wake with each notification's payload (who sent it) on the
+// channel of the store's schema until ctx ends.
+func (d *postgresDialect) listen(ctx context.Context, db *sqlx.DB, wake func(from string), onError func(error)) {
+	var channel string
+	for {
+		var err error
+		if channel, err = d.channel(ctx, db); err == nil {
+			break
+		}
+		if onError != nil {
+			onError(redactErr(err))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
 	l := pq.NewListener(d.driverDSN, 100*time.Millisecond, 10*time.Second, func(ev pq.ListenerEventType, err error) {
 		if err != nil && onError != nil {
 			onError(redactErr(err))
 		}
 	})
 	defer l.Close()
-	if err := l.Listen(notifyChannel); err != nil && onError != nil {
+	if err := l.Listen(channel); err != nil && onError != nil {
 		onError(redactErr(err))
 	}
 	for {
