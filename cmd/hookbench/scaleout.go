@@ -31,6 +31,10 @@ type phase struct {
 	db                              dbCounters // PostgreSQL's counters from the load's start to the children's exit
 	dbStart                         dbCounters // the counters at the load's start
 	children                        []childFigures
+	// scaleout-windows: deliveries that arrived while the load was
+	// offered, and for how long it was (the window's drain left out).
+	arrivedUnderLoad int64
+	loadSeconds      float64
 }
 
 // childFigures is one child process as the phase saw it.
