@@ -77,6 +77,48 @@ func TestOwnNoticesDoNotWakeTheSender(t *testing.T) {
 	}
 }
 
+// By default one webhook takes at most a quarter of the workers, and never
+// more than 32: a slow endpoint leaves the rest to the others, and a fast
+// one busy enough to need more than 16 at once is not held to 16 (under
+// load its deliveries went back to the queue and were claimed again,
+// BENCHMARKS.md "Thirteenth pass").
+func TestDefaultShareOfOneWebhook(t *testing.T) {
+	for _, c := range []struct{ workers, want int }{{16, 4}, {128, 32}, {400, 32}} {
+		t.Run(itoa(c.workers), func(t *testing.T) {
+			s := storetest.New(t, store.SQLite, storetest.Options{})
+			f := newFixture(t, s, nil)
+			release := make(chan struct{})
+			var open, most atomic.Int32
+			rc := newReceiver(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+				n := open.Add(1)
+				defer open.Add(-1)
+				for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+				}
+				select {
+				case <-release:
+				case <-r.Context().Done():
+				}
+			})
+			f.webhook("A", rc.URL, []string{"*"}, true)
+			for range c.want + 8 {
+				f.ingest("invoice.paid", `{}`)
+			}
+			runCtx, cancel := context.WithCancel(ctx)
+			snd := sender.New(sender.Options{Store: s, AllowPrivate: true, Workers: c.workers, Timeout: 30 * time.Second, PollInterval: 10 * time.Millisecond})
+			done := make(chan struct{})
+			go func() { snd.Run(runCtx); close(done) }()
+			waitFor(t, "the webhook's share of requests", 10*time.Second, func() bool { return int(open.Load()) == c.want })
+			time.Sleep(200 * time.Millisecond) // room for any request beyond the share
+			if n := most.Load(); int(n) != c.want {
+				t.Errorf("%d workers: %d requests to one webhook at once, want %d", c.workers, n, c.want)
+			}
+			cancel()
+			close(release)
+			<-done
+		})
+	}
+}
+
 // One endpoint that hangs does not hold up the others.
 func TestSlowEndpointDoesNotStarveOthers(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
