@@ -78,12 +78,12 @@ func TestOwnNoticesDoNotWakeTheSender(t *testing.T) {
 }
 
 // By default one webhook takes at most a quarter of the workers, and never
-// more than 32: a slow endpoint leaves the rest to the others, and a fast
-// one busy enough to need more than 16 at once is not held to 16 (under
-// load its deliveries went back to the queue and were claimed again,
-// BENCHMARKS.md "Thirteenth pass").
+// more than 16: a slow endpoint leaves the rest to the others. (32 let a
+// single busy webhook go 13 % faster, but cost the plain webhook of the
+// policies scenario about 7 points of its share; BENCHMARKS.md
+// "Thirteenth pass".)
 func TestDefaultShareOfOneWebhook(t *testing.T) {
-	for _, c := range []struct{ workers, want int }{{16, 4}, {128, 32}, {400, 32}} {
+	for _, c := range []struct{ workers, want int }{{16, 4}, {128, 16}, {400, 16}} {
 		t.Run(itoa(c.workers), func(t *testing.T) {
 			s := storetest.New(t, store.SQLite, storetest.Options{})
 			f := newFixture(t, s, nil)
