@@ -40,7 +40,8 @@ type IngestResult struct {
 
 // Listen calls onNotify with the sender's name (NotifyDeliveries' from)
 // for each PostgreSQL notification about new deliveries, from any process
-// on the same schema, until ctx ends. On SQLite there is only one process, so it just waits.
+// on the same schema, until ctx ends. On SQLite there is only one process,
+// so it just waits.
 func (s *Store) Listen(ctx context.Context, onNotify func(from string), onError func(error)) {
 	s.sqlDialect.listen(ctx, s.db, onNotify, onError)
 }

@@ -58,8 +58,10 @@ func schemaChannel(schema string) string {
 // listen calls wake with each notification's payload (who sent it) on the
 // channel of the store's schema until ctx ends.
 func (d *postgresDialect) listen(ctx context.Context, db *sqlx.DB, wake func(from string), onError func(error)) {
+	// The channel needs the database: while it cannot be reached, try
+	// again, waiting longer each time, up to the listener's own 10 s.
 	var channel string
-	for {
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 10*time.Second) {
 		var err error
 		if channel, err = d.channel(ctx, db); err == nil {
 			break
@@ -70,7 +72,7 @@ func (d *postgresDialect) listen(ctx context.Context, db *sqlx.DB, wake func(fro
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(time.Second):
+		case <-time.After(wait):
 		}
 	}
 	l := pq.NewListener(d.driverDSN, 100*time.Millisecond, 10*time.Second, func(ev pq.ListenerEventType, err error) {
