@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -47,11 +46,8 @@ type side struct {
 }
 
 func scaleOutWindows(ctx context.Context, o options) (result, error) {
-	if o.db != "postgres" {
-		return nil, errors.New("needs -db postgres: its processes share one PostgreSQL database (an SQLite file belongs to one process)")
-	}
-	if o.procs < 1 || o.procs > 16 {
-		return nil, fmt.Errorf("-procs must be from 1 to 16, not %d", o.procs)
+	if err := checkProcs(o); err != nil {
+		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -91,7 +87,11 @@ func scaleOutWindows(ctx context.Context, o options) (result, error) {
 				return nil, err
 			}
 			s.windows, s.idle = append(s.windows, ph), append(s.idle, idleAfter.children-idleBefore.children)
-			order = append(order, map[bool]string{true: "one", false: "procs"}[s == one])
+			name := "procs"
+			if s == one {
+				name = "one"
+			}
+			order = append(order, name)
 		}
 	}
 	return windowsResult(o, one, many, order), nil

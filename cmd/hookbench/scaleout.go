@@ -107,11 +107,8 @@ func ratioOf(r result) float64 {
 // scaleOutPhases runs the phase with one process and the one with
 // -procs, in that order or (manyFirst) the other.
 func scaleOutPhases(ctx context.Context, o options, manyFirst bool) (one, many phase, err error) {
-	if o.db != "postgres" {
-		return one, many, errors.New("needs -db postgres: its processes share one PostgreSQL database (an SQLite file belongs to one process)")
-	}
-	if o.procs < 1 || o.procs > 16 {
-		return one, many, fmt.Errorf("-procs must be from 1 to 16, not %d", o.procs)
+	if err := checkProcs(o); err != nil {
+		return one, many, err
 	}
 	runOne := func() (err error) {
 		if one, err = runPhase(ctx, o, 1); err != nil {
@@ -133,6 +130,18 @@ func scaleOutPhases(ctx context.Context, o options, manyFirst bool) (one, many p
 		return one, many, err
 	}
 	return one, many, second()
+}
+
+// checkProcs refuses what the scale-out scenarios cannot run: SQLite, or
+// -procs out of range.
+func checkProcs(o options) error {
+	if o.db != "postgres" {
+		return errors.New("needs -db postgres: its processes share one PostgreSQL database (an SQLite file belongs to one process)")
+	}
+	if o.procs < 1 || o.procs > 16 {
+		return fmt.Errorf("-procs must be from 1 to 16, not %d", o.procs)
+	}
+	return nil
 }
 
 func scaleOutResult(o options, one, many phase) result {
