@@ -252,7 +252,11 @@ func (s *Store) DeleteOlderThan(ctx context.Context, cutoff time.Time, batch int
 	if len(ids) == 0 {
 		return 0, nil
 	}
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+	// The deliveries go in the order the scan finds them, and a batch of
+	// outcomes locks its deliveries in the batch's order: PostgreSQL may
+	// break a deadlock between the two by failing this transaction, which
+	// then runs again (the sender falls back to one attempt at a time).
+	err := s.inTxRetrying(ctx, func(tx *sqlx.Tx) error {
 		// Parents first, each its own statement (PostgreSQL's read
 		// committed: each sees what committed while the one before waited
 		// for a row), so nothing is added beneath a row once it is going.

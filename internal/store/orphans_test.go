@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -256,4 +257,75 @@ func TestNoOrphansReplayBesideRetention(t *testing.T) {
 			}
 		}
 	})
+}
+
+// Retention that PostgreSQL fails to break a deadlock runs again and
+// finishes: another transaction holds the middle one of three events, and
+// once retention holds an end one and waits for the middle, the other
+// asks for both ends. Retention's wait began first, so it is the one
+// PostgreSQL fails (the other's deadlock_timeout is longer, too).
+func TestRetentionOutlastsADeadlock(t *testing.T) {
+	if !slices.Contains(storetest.Dialects(t), store.Postgres) {
+		t.Skip("TEST_DATABASE_URL is not set: SQLite writes one at a time")
+	}
+	s := storetest.New(t, store.Postgres, storetest.Options{})
+	app := appWithCatchAll(t, s)
+	ingestN(t, s, app.ID, 3)
+	var ids []string
+	if err := s.DB().SelectContext(ctx, &ids, `SELECT id FROM events ORDER BY id`); err != nil || len(ids) != 3 {
+		t.Fatalf("events %v: %v", ids, err)
+	}
+	other, err := s.DB().BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Rollback()
+	var pid int
+	if err := other.GetContext(ctx, &pid, `SELECT pg_backend_pid()`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.ExecContext(ctx, `SET LOCAL deadlock_timeout = '30s'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.ExecContext(ctx, `SELECT id FROM events WHERE id = $1 FOR UPDATE`, ids[1]); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		n   int
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		n, err := s.DeleteOlderThan(ctx, time.Now().Add(time.Hour), 10)
+		done <- result{n, err}
+	}()
+	// Wait until retention waits for the middle event.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var waiting int
+		if err := s.DB().GetContext(ctx, &waiting, `SELECT COUNT(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`, pid); err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("retention never waited for the locked event")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := other.ExecContext(ctx, `SELECT id FROM events WHERE id IN ($1, $2) FOR UPDATE`, ids[0], ids[2]); err != nil {
+		t.Fatalf("the other transaction: %v", err)
+	}
+	if err := other.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if r.err != nil || r.n != 3 {
+		t.Fatalf("retention deleted %d events: %v; want 3 and no error", r.n, r.err)
+	}
+	var left int
+	s.DB().GetContext(ctx, &left, `SELECT (SELECT COUNT(*) FROM events) + (SELECT COUNT(*) FROM deliveries)`)
+	if left != 0 {
+		t.Errorf("%d events and deliveries left", left)
+	}
 }

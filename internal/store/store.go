@@ -214,11 +214,11 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 // PostgreSQL chose to break a deadlock with (or to keep serializable).
 const txAttempts = 3
 
-// inTxRetrying is inTx for a transaction a user waits for that may lock
-// rows in another order than the sender's (deleting a webhook's
-// deliveries while their attempts are recorded): when PostgreSQL breaks a
-// deadlock by failing it, it runs again, so the user sees it done rather
-// than "deadlock detected". fn must be safe to run again.
+// inTxRetrying is inTx for a transaction that may lock rows in another
+// order than the sender's (deleting a webhook's deliveries, or retention
+// deleting old ones, while their attempts are recorded): when PostgreSQL
+// breaks a deadlock by failing it, it runs again, so the user sees it done
+// rather than "deadlock detected". fn must be safe to run again.
 func (s *Store) inTxRetrying(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	for attempt := 1; ; attempt++ {
 		err := s.inTx(ctx, fn)
