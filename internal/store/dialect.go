@@ -49,9 +49,12 @@ type dialect interface {
 	// deliveries still leased to owner (recordOutcomesEach or
 	// recordOutcomesArrays, record.go) and returns those it changed.
 	recordOutcomes(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, owner string, now time.Time) (map[string]bool, error)
-	// advanceFIFO is promoteFIFO's work once it holds the webhook's lock
-	// (advanceFIFOStepwise or advanceFIFOJoined, policies.go).
-	advanceFIFO(ctx context.Context, tx *sqlx.Tx, webhookID string, now time.Time, to *leaseTo) (hook.Job, error)
+	// promoteFIFO is Store.promoteFIFO (promoteFIFOStepwise or
+	// promoteFIFOCalled, policies.go).
+	promoteFIFO(ctx context.Context, tx *sqlx.Tx, webhookID string, now time.Time, to *leaseTo) (hook.Job, error)
+	// fifoHeadLive reports whether a FIFO webhook's head is under way
+	// (fifoHeadLive or fifoHeadLiveCalled, policies.go).
+	fifoHeadLive(ctx context.Context, tx *sqlx.Tx, webhookID string) (bool, error)
 
 	// claimDue leases due deliveries (see Store.ClaimDue).
 	claimDue(ctx context.Context, db *sqlx.DB, now time.Time, owner string, limit int, lease time.Duration, exclude []string) ([]hook.Job, error)

@@ -95,9 +95,15 @@ func (d *postgresDialect) recordOutcomes(ctx context.Context, tx *sqlx.Tx, outs 
 	return recordOutcomesArrays(ctx, tx, outs, owner, now)
 }
 
-// advanceFIFO: one statement, one round trip.
-func (d *postgresDialect) advanceFIFO(ctx context.Context, tx *sqlx.Tx, webhookID string, now time.Time, to *leaseTo) (hook.Job, error) {
-	return advanceFIFOJoined(ctx, tx, webhookID, now, to)
+// promoteFIFO: one function call, one round trip, its plans kept
+// (migration 0018).
+func (d *postgresDialect) promoteFIFO(ctx context.Context, tx *sqlx.Tx, webhookID string, now time.Time, to *leaseTo) (hook.Job, error) {
+	return promoteFIFOCalled(ctx, tx, webhookID, now, to)
+}
+
+// fifoHeadLive: one function call, its plan kept (migration 0018).
+func (d *postgresDialect) fifoHeadLive(ctx context.Context, tx *sqlx.Tx, webhookID string) (bool, error) {
+	return fifoHeadLiveCalled(ctx, tx, webhookID)
 }
 
 // oneWriter: PostgreSQL locks rows, not the database.

@@ -75,9 +75,14 @@ func (d *sqliteDialect) recordOutcomes(ctx context.Context, tx *sqlx.Tx, outs []
 	return recordOutcomesEach(ctx, tx, outs, owner, now)
 }
 
-// advanceFIFO: a statement at a time, in-process.
-func (d *sqliteDialect) advanceFIFO(ctx context.Context, tx *sqlx.Tx, webhookID string, now time.Time, to *leaseTo) (hook.Job, error) {
-	return advanceFIFOStepwise(ctx, tx, webhookID, now, to)
+// promoteFIFO: a statement at a time, in-process.
+func (d *sqliteDialect) promoteFIFO(ctx context.Context, tx *sqlx.Tx, webhookID string, now time.Time, to *leaseTo) (hook.Job, error) {
+	return promoteFIFOStepwise(ctx, tx, webhookID, now, to)
+}
+
+// fifoHeadLive: one statement, in-process.
+func (d *sqliteDialect) fifoHeadLive(ctx context.Context, tx *sqlx.Tx, webhookID string) (bool, error) {
+	return fifoHeadLive(ctx, tx, webhookID)
 }
 
 // oneWriter: SQLite locks the whole file for a write transaction.

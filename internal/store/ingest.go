@@ -417,7 +417,7 @@ func (s *Store) promoteFirst(ctx context.Context, tx *sqlx.Tx, b *ingestBatch, w
 	// other on the webhook's row. Should it end before this commits, its
 	// recording finds none of these deliveries yet: the sender's
 	// PromoteFIFO, every poll, makes the next one due.
-	live, err := fifoHeadLive(ctx, tx, wid)
+	live, err := s.sqlDialect.fifoHeadLive(ctx, tx, wid)
 	if err != nil || live {
 		return err
 	}

@@ -209,10 +209,16 @@ func (s *Store) applyOrdering(ctx context.Context, tx *sqlx.Tx, webhookID, from,
 // It returns the delivery it promoted (only its id without to), or none
 // (an empty ID).
 func (s *Store) promoteFIFO(ctx context.Context, tx *sqlx.Tx, webhookID string, now time.Time, to *leaseTo) (hook.Job, error) {
-	// Touching the row locks it (PostgreSQL; SQLite has one writer), so
-	// two processes never promote two heads. What follows reads with a
-	// snapshot taken after the lock: it sees the head that the last
-	// holder promoted.
+	return s.sqlDialect.promoteFIFO(ctx, tx, webhookID, now, to)
+}
+
+// promoteFIFOStepwise is promoteFIFO a statement at a time (SQLite:
+// in-process, a statement costs no round trip).
+func promoteFIFOStepwise(ctx context.Context, tx *sqlx.Tx, webhookID string, now time.Time, to *leaseTo) (hook.Job, error) {
+	// Touching the row locks it (SQLite has one writer anyway), so two
+	// processes never promote two heads. What follows reads with a
+	// snapshot taken after the lock: it sees the head that the last holder
+	// promoted.
 	res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE webhooks SET fifo_head = fifo_head WHERE id = ? AND ordering = 'fifo'`), webhookID)
 	if err != nil {
 		return hook.Job{}, err
@@ -220,7 +226,7 @@ func (s *Store) promoteFIFO(ctx context.Context, tx *sqlx.Tx, webhookID string, 
 	if n, _ := res.RowsAffected(); n == 0 {
 		return hook.Job{}, nil
 	}
-	return s.sqlDialect.advanceFIFO(ctx, tx, webhookID, now, to)
+	return advanceFIFOStepwise(ctx, tx, webhookID, now, to)
 }
 
 // advanceFIFOStepwise is promoteFIFO's work after the lock, a statement
@@ -273,55 +279,30 @@ func advanceFIFOStepwise(ctx context.Context, tx *sqlx.Tx, webhookID string, now
 	return hook.Job{Delivery: row.Delivery, Payload: row.Payload}, err
 }
 
-// advanceFIFOJoined is advanceFIFOStepwise as one statement (PostgreSQL:
-// one round trip instead of five or six). Its CTEs share one snapshot,
-// taken after promoteFIFO's lock: the head's check, the next parked
-// delivery (none while the head is live), the webhook's new head (NULL
-// when nothing waits), and the promoted delivery, returned with its
-// payload when leased.
-func advanceFIFOJoined(ctx context.Context, tx *sqlx.Tx, webhookID string, now time.Time, to *leaseTo) (hook.Job, error) {
-	if to == nil {
-		var ids []string
-		if err := tx.SelectContext(ctx, &ids, fifoAdvanceDue, webhookID, now); err != nil || len(ids) == 0 {
-			return hook.Job{}, err
-		}
-		return hook.Job{Delivery: hook.Delivery{ID: ids[0]}}, nil
+// promoteFIFOCalled is promoteFIFO as one call of hookboard_fifo_promote
+// (PostgreSQL, migration 0018): the lock, the head's check, the next
+// parked delivery, the webhook's new head and the promoted delivery in one
+// round trip, with plans the function keeps instead of planning them at
+// every step.
+func promoteFIFOCalled(ctx context.Context, tx *sqlx.Tx, webhookID string, now time.Time, to *leaseTo) (hook.Job, error) {
+	var owner *string
+	var until *time.Time
+	if to != nil {
+		owner, until = &to.owner, &to.until
 	}
 	var rows []struct {
 		hook.Delivery
 		Payload []byte `db:"payload"`
 	}
-	if err := tx.SelectContext(ctx, &rows, fifoAdvanceLeased, webhookID, now, to.owner, to.until); err != nil || len(rows) == 0 {
+	if err := tx.SelectContext(ctx, &rows, `SELECT `+deliveryColumns+`, payload FROM hookboard_fifo_promote($1, $2, $3, $4)`,
+		webhookID, now, owner, until); err != nil || len(rows) == 0 {
 		return hook.Job{}, err
+	}
+	if to == nil {
+		return hook.Job{Delivery: hook.Delivery{ID: rows[0].ID}}, nil
 	}
 	return hook.Job{Delivery: rows[0].Delivery, Payload: rows[0].Payload}, nil
 }
-
-// fifoAdvance is advanceFIFOJoined's statement up to the promoted
-// delivery's UPDATE ($1 the webhook, $2 now): see fifoAdvanceDue and
-// fifoAdvanceLeased for the rest.
-const fifoAdvance = `WITH head AS (
-	SELECT 1 FROM webhooks w JOIN deliveries h ON h.id = w.fifo_head
-	WHERE w.id = $1 AND h.status IN ('pending', 'retrying') AND h.next_attempt_at IS NOT NULL
-), next AS (
-	SELECT id, created_at FROM deliveries
-	WHERE webhook_id = $1 AND next_attempt_at IS NULL AND status IN ('pending', 'retrying') AND lease_owner = ''
-		AND NOT EXISTS (SELECT 1 FROM head)
-	ORDER BY created_at, event_id LIMIT 1
-), moved AS (
-	UPDATE webhooks SET fifo_head = (SELECT id FROM next) WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM head)
-)
-UPDATE deliveries d SET next_attempt_at = LEAST(n.created_at, $2::timestamptz)`
-
-// fifoAdvanceDue makes the next delivery due for a claim.
-const fifoAdvanceDue = fifoAdvance + `
-	FROM next n WHERE d.id = n.id RETURNING d.id::text`
-
-// fifoAdvanceLeased stores it leased ($3 the owner, $4 the lease's end)
-// and returns it with its payload.
-const fifoAdvanceLeased = fifoAdvance + `, lease_owner = $3, lease_until = $4, updated_at = $2
-	FROM next n, events e WHERE d.id = n.id AND e.id = d.event_id
-	RETURNING d.id, d.app_id, d.webhook_id, d.event_id, d.event_type, d.status, d.attempts, d.automatic_attempts, d.next_attempt_at, d.last_attempt_at, d.created_at, d.updated_at, e.payload`
 
 // leaseTo is a lease a delivery is stored with: its owner and its end.
 type leaseTo struct {
@@ -330,12 +311,21 @@ type leaseTo struct {
 }
 
 // fifoHeadLive reports, without locking, whether a FIFO webhook's head is
-// pending or waiting for a retry.
+// pending or waiting for a retry (SQLite; PostgreSQL calls
+// hookboard_fifo_head_live, fifoHeadLiveCalled).
 func fifoHeadLive(ctx context.Context, tx *sqlx.Tx, webhookID string) (bool, error) {
 	var n int
 	err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM webhooks w JOIN deliveries h ON h.id = w.fifo_head
 		WHERE w.id = ? AND h.status IN ('pending', 'retrying') AND h.next_attempt_at IS NOT NULL`), webhookID)
 	return n > 0, err
+}
+
+// fifoHeadLiveCalled is fifoHeadLive as a call of hookboard_fifo_head_live
+// (PostgreSQL, migration 0018), whose plan is kept.
+func fifoHeadLiveCalled(ctx context.Context, tx *sqlx.Tx, webhookID string) (bool, error) {
+	var live bool
+	err := tx.GetContext(ctx, &live, `SELECT hookboard_fifo_head_live($1)`, webhookID)
+	return live, err
 }
 
 // PromoteFIFO promotes the next delivery of every FIFO webhook whose head

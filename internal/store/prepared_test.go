@@ -131,3 +131,53 @@ func claimFresh(t *testing.T, s *store.Store, appID string, n int) []hook.Job {
 	}
 	return jobs
 }
+
+// A FIFO webhook's steps keep their plans too (hookboard_fifo_promote,
+// hookboard_fifo_head_live), made on a table of a few rows: each step
+// finds the head and the next parked delivery by index, never by scanning
+// deliveries.
+func TestFIFOStepsNeverScanDeliveries(t *testing.T) {
+	if !slices.Contains(storetest.Dialects(t), store.Postgres) {
+		t.Skip("needs PostgreSQL (TEST_DATABASE_URL)")
+	}
+	s := storetest.New(t, store.Postgres, storetest.Options{})
+	s.DB().SetMaxOpenConns(1)
+	app := appWithCatchAll(t, s, func(in *hook.WebhookInput) { in.Ordering = hook.OrderingFIFO })
+	// Kept plans from the first call on (PostgreSQL makes five custom ones
+	// first), made while deliveries holds a few rows.
+	if _, err := s.DB().ExecContext(ctx, `SET plan_cache_mode = force_generic_plan`); err != nil {
+		t.Fatal(err)
+	}
+	seqScans := func() int64 {
+		t.Helper()
+		var n int64
+		if _, err := s.DB().ExecContext(ctx, `SELECT pg_stat_force_next_flush()`); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DB().GetContext(ctx, &n, `SELECT COALESCE(seq_scan, 0) FROM pg_stat_user_tables WHERE relid = 'deliveries'::regclass`); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	const steps = 10
+	ingestN(t, s, app.ID, steps) // the first is promoted; the others see its head under way
+	for i := range steps {
+		jobs, err := s.ClaimDue(ctx, "me", 10, time.Minute, nil)
+		if err != nil || len(jobs) != 1 {
+			t.Fatalf("step %d: claimed %d deliveries, want the one head: %v", i+1, len(jobs), err)
+		}
+		mid := seqScans()
+		if _, err := s.RecordAttempts(ctx, "me", succeededRecords(jobs)); err != nil {
+			t.Fatal(err)
+		}
+		if after := seqScans(); after != mid {
+			t.Fatalf("step %d: recording and promoting the next scanned deliveries %d times", i+1, after-mid)
+		}
+	}
+	// Ingestion's look at the head, too.
+	more := seqScans()
+	ingestN(t, s, app.ID, steps)
+	if after := seqScans(); after != more {
+		t.Errorf("ingesting to a FIFO webhook with a head under way scanned deliveries %d times", after-more)
+	}
+}
