@@ -368,3 +368,35 @@ func benchmarkRecoveryBatch(b *testing.B, dialect string, ok bool, batch int) {
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "items/s")
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*batch), "µs/item")
 }
+
+// BenchmarkTakeTokens is taking one token of a rate-limited webhook's
+// bucket, each run 2 ms after the last (a limit of 1,000/s: every
+// call gets its token): the dialect's way ("dialect": on PostgreSQL one
+// call of hookboard_take_tokens) and the read and compare-and-set
+// ("stepwise", SQLite's way, which PostgreSQL used before migration 0019).
+func BenchmarkTakeTokens(b *testing.B) {
+	for _, dialect := range storetest.Dialects(b) {
+		for _, way := range []string{"dialect", "stepwise"} {
+			b.Run(dialect+"/"+way, func(b *testing.B) {
+				s := storetest.New(b, dialect, storetest.Options{})
+				app := appWithCatchAll(b, s, func(in *hook.WebhookInput) { in.RateLimit = 1000 })
+				whs, err := s.ListWebhooks(ctx, app.ID)
+				if err != nil || len(whs) != 1 {
+					b.Fatalf("webhooks %d: %v", len(whs), err)
+				}
+				take := store.TakeTokens
+				if way == "stepwise" {
+					take = store.TakeTokensStepwise
+				}
+				now := time.Now()
+				b.ReportAllocs()
+				for b.Loop() {
+					now = now.Add(2 * time.Millisecond)
+					if got, _, err := take(ctx, s, whs[0].ID, 1000, 1, now); err != nil || got != 1 {
+						b.Fatalf("took %d: %v", got, err)
+					}
+				}
+			})
+		}
+	}
+}

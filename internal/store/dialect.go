@@ -52,6 +52,9 @@ type dialect interface {
 	// promoteFIFO is Store.promoteFIFO (promoteFIFOStepwise or
 	// promoteFIFOCalled, policies.go).
 	promoteFIFO(ctx context.Context, tx *sqlx.Tx, webhookID string, now time.Time, to *leaseTo) (hook.Job, error)
+	// takeTokens takes up to n tokens of a webhook's rate limit
+	// (takeTokensStepwise or takeTokensCalled, ratelimit.go).
+	takeTokens(ctx context.Context, db sqlx.ExtContext, webhookID string, limit, n int, now time.Time) (int, time.Time, error)
 	// fifoHeadLive reports whether a FIFO webhook's head is under way
 	// (fifoHeadLive or fifoHeadLiveCalled, policies.go).
 	fifoHeadLive(ctx context.Context, tx *sqlx.Tx, webhookID string) (bool, error)

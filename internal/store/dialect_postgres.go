@@ -101,6 +101,11 @@ func (d *postgresDialect) promoteFIFO(ctx context.Context, tx *sqlx.Tx, webhookI
 	return promoteFIFOCalled(ctx, tx, webhookID, now, to)
 }
 
+// takeTokens: one function call, its plans kept (migration 0019).
+func (d *postgresDialect) takeTokens(ctx context.Context, db sqlx.ExtContext, webhookID string, limit, n int, now time.Time) (int, time.Time, error) {
+	return takeTokensCalled(ctx, db, webhookID, limit, n, now)
+}
+
 // fifoHeadLive: one function call, its plan kept (migration 0018).
 func (d *postgresDialect) fifoHeadLive(ctx context.Context, tx *sqlx.Tx, webhookID string) (bool, error) {
 	return fifoHeadLiveCalled(ctx, tx, webhookID)

@@ -80,6 +80,11 @@ func (d *sqliteDialect) promoteFIFO(ctx context.Context, tx *sqlx.Tx, webhookID 
 	return promoteFIFOStepwise(ctx, tx, webhookID, now, to)
 }
 
+// takeTokens: a read and a compare-and-set, in-process.
+func (d *sqliteDialect) takeTokens(ctx context.Context, db sqlx.ExtContext, webhookID string, limit, n int, now time.Time) (int, time.Time, error) {
+	return takeTokensStepwise(ctx, db, webhookID, limit, n, now)
+}
+
 // fifoHeadLive: one statement, in-process.
 func (d *sqliteDialect) fifoHeadLive(ctx context.Context, tx *sqlx.Tx, webhookID string) (bool, error) {
 	return fifoHeadLive(ctx, tx, webhookID)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -28,3 +29,14 @@ func WriterQueued(s *Store) bool { return s.writer != nil && len(s.writer) == 1 
 
 // SchemaChannel is the NOTIFY channel of a PostgreSQL schema.
 var SchemaChannel = schemaChannel
+
+// TakeTokens takes tokens of a webhook's bucket the dialect's way, and
+// TakeTokensStepwise with a read and a compare-and-set, whatever the
+// dialect: given the same bucket and calls, they must answer alike.
+func TakeTokens(ctx context.Context, s *Store, webhookID string, limit, n int, now time.Time) (int, time.Time, error) {
+	return s.takeTokens(ctx, webhookID, limit, n, now)
+}
+
+func TakeTokensStepwise(ctx context.Context, s *Store, webhookID string, limit, n int, now time.Time) (int, time.Time, error) {
+	return takeTokensStepwise(ctx, s.db, webhookID, limit, n, now)
+}

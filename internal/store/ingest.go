@@ -395,7 +395,7 @@ func (s *Store) lockedSteps(ctx context.Context, tx *sqlx.Tx, b *ingestBatch, le
 // it returns the others, to be stored due for the claim (which defers them
 // to their turn), and gives their reservations back.
 func (s *Store) tokensOrQueue(ctx context.Context, tx *sqlx.Tx, b *ingestBatch, lease IngestLease, wid string, h *handover) ([]string, error) {
-	got, _, err := takeTokensIn(ctx, tx, wid, h.limit, len(h.jobs), b.now)
+	got, _, err := s.takeTokensIn(ctx, tx, wid, h.limit, len(h.jobs), b.now)
 	if err != nil {
 		return nil, err
 	}

@@ -14,10 +14,11 @@ import (
 
 // A webhook's rate limit is a GCRA bucket (the generic cell rate
 // algorithm, a token bucket kept as one number): webhooks.rate_tat is the
-// theoretical arrival time of its next request. Every process claiming for
-// the webhook moves it forward with a compare-and-set, so the limit holds
-// across all of them; what the bucket refuses goes back to the queue, due
-// when its turn comes, without touching the retry schedule.
+// theoretical arrival time of its next request. Every process taking
+// tokens for the webhook moves it forward under the row's lock (PostgreSQL,
+// hookboard_take_tokens) or with a compare-and-set (SQLite), so the limit
+// holds across all of them; what the bucket refuses goes back to the
+// queue, due when its turn comes, without touching the retry schedule.
 
 // rateInterval is the time between two requests at limit per second, 2 %
 // longer than exact: the requests leave on time but reach the endpoint a
@@ -36,12 +37,38 @@ func rateBurst(limit int) int64 { return int64(min(max(2, limit/25), limit)) }
 // takeTokens takes up to n tokens of a webhook's bucket at now and returns
 // how many it got and when the next one is free.
 func (s *Store) takeTokens(ctx context.Context, webhookID string, limit, n int, now time.Time) (int, time.Time, error) {
-	return takeTokensIn(ctx, s.db, webhookID, limit, n, now)
+	return s.takeTokensIn(ctx, s.db, webhookID, limit, n, now)
 }
 
 // takeTokensIn is takeTokens in db or a transaction (a recovery job takes
 // its tokens in the transaction that marks its items in flight).
-func takeTokensIn(ctx context.Context, db sqlx.ExtContext, webhookID string, limit, n int, now time.Time) (int, time.Time, error) {
+func (s *Store) takeTokensIn(ctx context.Context, db sqlx.ExtContext, webhookID string, limit, n int, now time.Time) (int, time.Time, error) {
+	return s.sqlDialect.takeTokens(ctx, db, webhookID, limit, n, now)
+}
+
+// takeTokensCalled is takeTokens as one call of hookboard_take_tokens
+// (PostgreSQL, migration 0019): the same arithmetic, one round trip, its
+// plans kept, the row locked as it is read instead of compared and set.
+func takeTokensCalled(ctx context.Context, db sqlx.ExtContext, webhookID string, limit, n int, now time.Time) (int, time.Time, error) {
+	t := rateInterval(limit).Microseconds()
+	tau := (rateBurst(limit) - 1) * t
+	var r struct {
+		Taken int64         `db:"taken"`
+		TAT   sql.NullInt64 `db:"tat"`
+	}
+	if err := sqlx.GetContext(ctx, db, &r, `SELECT taken, tat FROM hookboard_take_tokens($1, $2, $3, $4, $5)`,
+		webhookID, t, tau, n, now.UnixMicro()); err != nil {
+		return 0, now, err
+	}
+	if !r.TAT.Valid {
+		return n, now, nil // deleted: the sender finds out and drops them
+	}
+	return int(r.Taken), time.UnixMicro(r.TAT.Int64 - tau).UTC(), nil
+}
+
+// takeTokensStepwise is takeTokens as a read and a compare-and-set
+// (SQLite: in-process, and one writer at a time).
+func takeTokensStepwise(ctx context.Context, db sqlx.ExtContext, webhookID string, limit, n int, now time.Time) (int, time.Time, error) {
 	t := rateInterval(limit).Microseconds()
 	tau := (rateBurst(limit) - 1) * t
 	nowUS := now.UnixMicro()

@@ -356,7 +356,7 @@ func (s *Store) takeRateTokens(ctx context.Context, tx *sqlx.Tx, b *RecoveryBatc
 	drop := make([]bool, len(send))
 	for _, wid := range ids {
 		idx := limited[wid]
-		got, free, err := takeTokensIn(ctx, tx, wid, *send[idx[0]].RateLimit, len(idx), now)
+		got, free, err := s.takeTokensIn(ctx, tx, wid, *send[idx[0]].RateLimit, len(idx), now)
 		if err != nil {
 			return nil, err
 		}
