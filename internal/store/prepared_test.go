@@ -84,17 +84,7 @@ func TestSubscriberLookupIsPlannedOnce(t *testing.T) {
 // Counted by PostgreSQL: no sequential scan of deliveries while recording.
 func TestRecordingNeverScansDeliveries(t *testing.T) {
 	s, app := onePostgresSession(t)
-	seqScans := func() int64 {
-		t.Helper()
-		var n int64
-		if _, err := s.DB().ExecContext(ctx, `SELECT pg_stat_force_next_flush()`); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.DB().GetContext(ctx, &n, `SELECT COALESCE(seq_scan, 0) FROM pg_stat_user_tables WHERE relid = 'deliveries'::regclass`); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
+	seqScans := func() int64 { return deliveriesSeqScans(t, s) }
 	for i := range 10 {
 		jobs := claimFresh(t, s, app.ID, 3)
 		before := seqScans()
@@ -148,17 +138,7 @@ func TestFIFOStepsNeverScanDeliveries(t *testing.T) {
 	if _, err := s.DB().ExecContext(ctx, `SET plan_cache_mode = force_generic_plan`); err != nil {
 		t.Fatal(err)
 	}
-	seqScans := func() int64 {
-		t.Helper()
-		var n int64
-		if _, err := s.DB().ExecContext(ctx, `SELECT pg_stat_force_next_flush()`); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.DB().GetContext(ctx, &n, `SELECT COALESCE(seq_scan, 0) FROM pg_stat_user_tables WHERE relid = 'deliveries'::regclass`); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
+	seqScans := func() int64 { return deliveriesSeqScans(t, s) }
 	const steps = 10
 	ingestN(t, s, app.ID, steps) // the first is promoted; the others see its head under way
 	for i := range steps {
@@ -180,4 +160,18 @@ func TestFIFOStepsNeverScanDeliveries(t *testing.T) {
 	if after := seqScans(); after != more {
 		t.Errorf("ingesting to a FIFO webhook with a head under way scanned deliveries %d times", after-more)
 	}
+}
+
+// deliveriesSeqScans is how many sequential scans of deliveries PostgreSQL
+// has counted (this session's counts flushed first).
+func deliveriesSeqScans(t *testing.T, s *store.Store) int64 {
+	t.Helper()
+	var n int64
+	if _, err := s.DB().ExecContext(ctx, `SELECT pg_stat_force_next_flush()`); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DB().GetContext(ctx, &n, `SELECT COALESCE(seq_scan, 0) FROM pg_stat_user_tables WHERE relid = 'deliveries'::regclass`); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

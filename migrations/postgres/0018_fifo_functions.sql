@@ -54,43 +54,28 @@ BEGIN
     IF NOT FOUND THEN
         RETURN;
     END IF;
-    IF p_owner IS NULL THEN
-        RETURN QUERY
-        WITH head AS (
-            SELECT 1 FROM webhooks w JOIN deliveries h ON h.id = w.fifo_head
-            WHERE w.id = p_webhook AND h.status IN ('pending', 'retrying') AND h.next_attempt_at IS NOT NULL
-        ), next AS (
-            SELECT p.id, p.created_at FROM deliveries p
-            WHERE p.webhook_id = p_webhook AND p.next_attempt_at IS NULL AND p.status IN ('pending', 'retrying')
-                AND p.lease_owner = '' AND NOT EXISTS (SELECT 1 FROM head)
-            ORDER BY p.created_at, p.event_id LIMIT 1
-        ), moved AS (
-            UPDATE webhooks SET fifo_head = (SELECT n.id FROM next n)
-            WHERE webhooks.id = p_webhook AND NOT EXISTS (SELECT 1 FROM head)
-        )
-        UPDATE deliveries d SET next_attempt_at = LEAST(n.created_at, p_now)
-        FROM next n WHERE d.id = n.id
-        RETURNING d.id, d.app_id, d.webhook_id, d.event_id, d.event_type, d.status, d.attempts,
-            d.automatic_attempts, d.next_attempt_at, d.last_attempt_at, d.created_at, d.updated_at, NULL::BYTEA;
-    ELSE
-        RETURN QUERY
-        WITH head AS (
-            SELECT 1 FROM webhooks w JOIN deliveries h ON h.id = w.fifo_head
-            WHERE w.id = p_webhook AND h.status IN ('pending', 'retrying') AND h.next_attempt_at IS NOT NULL
-        ), next AS (
-            SELECT p.id, p.created_at FROM deliveries p
-            WHERE p.webhook_id = p_webhook AND p.next_attempt_at IS NULL AND p.status IN ('pending', 'retrying')
-                AND p.lease_owner = '' AND NOT EXISTS (SELECT 1 FROM head)
-            ORDER BY p.created_at, p.event_id LIMIT 1
-        ), moved AS (
-            UPDATE webhooks SET fifo_head = (SELECT n.id FROM next n)
-            WHERE webhooks.id = p_webhook AND NOT EXISTS (SELECT 1 FROM head)
-        )
-        UPDATE deliveries d SET next_attempt_at = LEAST(n.created_at, p_now), lease_owner = p_owner,
-            lease_until = p_until, updated_at = p_now
-        FROM next n, events e WHERE d.id = n.id AND e.id = d.event_id
-        RETURNING d.id, d.app_id, d.webhook_id, d.event_id, d.event_type, d.status, d.attempts,
-            d.automatic_attempts, d.next_attempt_at, d.last_attempt_at, d.created_at, d.updated_at, e.payload;
-    END IF;
+    -- Leased (p_owner set): stored leased and returned with its payload;
+    -- else only made due, its lease and payload left alone.
+    RETURN QUERY
+    WITH head AS (
+        SELECT 1 FROM webhooks w JOIN deliveries h ON h.id = w.fifo_head
+        WHERE w.id = p_webhook AND h.status IN ('pending', 'retrying') AND h.next_attempt_at IS NOT NULL
+    ), next AS (
+        SELECT p.id, p.created_at FROM deliveries p
+        WHERE p.webhook_id = p_webhook AND p.next_attempt_at IS NULL AND p.status IN ('pending', 'retrying')
+            AND p.lease_owner = '' AND NOT EXISTS (SELECT 1 FROM head)
+        ORDER BY p.created_at, p.event_id LIMIT 1
+    ), moved AS (
+        UPDATE webhooks SET fifo_head = (SELECT n.id FROM next n)
+        WHERE webhooks.id = p_webhook AND NOT EXISTS (SELECT 1 FROM head)
+    )
+    UPDATE deliveries d SET next_attempt_at = LEAST(n.created_at, p_now),
+        lease_owner = COALESCE(p_owner, d.lease_owner),
+        lease_until = CASE WHEN p_owner IS NULL THEN d.lease_until ELSE p_until END,
+        updated_at = CASE WHEN p_owner IS NULL THEN d.updated_at ELSE p_now END
+    FROM next n, events e WHERE d.id = n.id AND e.id = d.event_id
+    RETURNING d.id, d.app_id, d.webhook_id, d.event_id, d.event_type, d.status, d.attempts,
+        d.automatic_attempts, d.next_attempt_at, d.last_attempt_at, d.created_at, d.updated_at,
+        CASE WHEN p_owner IS NULL THEN NULL ELSE e.payload END;
 END
 $$;
