@@ -40,3 +40,8 @@ func TakeTokens(ctx context.Context, s *Store, webhookID string, limit, n int, n
 func TakeTokensStepwise(ctx context.Context, s *Store, webhookID string, limit, n int, now time.Time) (int, time.Time, error) {
 	return takeTokensStepwise(ctx, s.db, webhookID, limit, n, now)
 }
+
+// TakeTokensIn takes tokens the dialect's way within tx.
+func TakeTokensIn(ctx context.Context, s *Store, tx *sqlx.Tx, webhookID string, limit, n int, now time.Time) (int, time.Time, error) {
+	return s.takeTokensIn(ctx, tx, webhookID, limit, n, now)
+}

@@ -15,8 +15,8 @@ import (
 // A webhook's rate limit is a GCRA bucket (the generic cell rate
 // algorithm, a token bucket kept as one number): webhooks.rate_tat is the
 // theoretical arrival time of its next request. Every process taking
-// tokens for the webhook moves it forward under the row's lock (PostgreSQL,
-// hookboard_take_tokens) or with a compare-and-set (SQLite), so the limit
+// tokens for the webhook moves it forward with a compare-and-set (on
+// PostgreSQL inside hookboard_take_tokens, one round trip), so the limit
 // holds across all of them; what the bucket refuses goes back to the
 // queue, due when its turn comes, without touching the retry schedule.
 
@@ -47,8 +47,8 @@ func (s *Store) takeTokensIn(ctx context.Context, db sqlx.ExtContext, webhookID 
 }
 
 // takeTokensCalled is takeTokens as one call of hookboard_take_tokens
-// (PostgreSQL, migration 0019): the same arithmetic, one round trip, its
-// plans kept, the row locked as it is read instead of compared and set.
+// (PostgreSQL, migration 0019): the same read and compare-and-set in one
+// round trip, their plans kept.
 func takeTokensCalled(ctx context.Context, db sqlx.ExtContext, webhookID string, limit, n int, now time.Time) (int, time.Time, error) {
 	t := rateInterval(limit).Microseconds()
 	tau := (rateBurst(limit) - 1) * t

@@ -1,11 +1,16 @@
 package store_test
 
 import (
+	"errors"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/lib/pq"
+
+	"github.com/hookboard/hookboard/internal/hook"
 	"github.com/hookboard/hookboard/internal/store"
 	"github.com/hookboard/hookboard/internal/store/storetest"
 )
@@ -65,4 +70,54 @@ func TestTakeTokensAlike(t *testing.T) {
 			t.Errorf("a deleted webhook: took %d of 5, %v; want all 5", got, err)
 		}
 	})
+}
+
+// Reading an empty bucket locks nothing: within a transaction that takes
+// no token (an ingestion batch whose webhook is at its limit), the
+// webhook's row stays free for every other writer until that transaction
+// ends. One that takes tokens holds the row until it commits.
+func TestEmptyBucketLocksNothing(t *testing.T) {
+	if !slices.Contains(storetest.Dialects(t), store.Postgres) {
+		t.Skip("TEST_DATABASE_URL is not set: SQLite locks the whole file")
+	}
+	s := storetest.New(t, store.Postgres, storetest.Options{})
+	app := appWithCatchAll(t, s, func(in *hook.WebhookInput) { in.RateLimit = 50 }) // a burst of 2
+	whs, err := s.ListWebhooks(ctx, app.ID)
+	if err != nil || len(whs) != 1 {
+		t.Fatalf("webhooks %d: %v", len(whs), err)
+	}
+	id, now := whs[0].ID, time.Now()
+	locked := func() bool {
+		t.Helper()
+		_, err := s.DB().ExecContext(ctx, `SELECT 1 FROM webhooks WHERE id = $1 FOR UPDATE NOWAIT`, id)
+		var pe *pq.Error
+		if errors.As(err, &pe) && pe.Code == "55P03" { // lock_not_available
+			return true
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return false
+	}
+	for _, c := range []struct {
+		name string
+		want int
+		lock bool
+	}{{"a full bucket", 2, true}, {"an empty one", 0, false}} {
+		tx, err := s.DB().BeginTxx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		got, _, err := store.TakeTokensIn(ctx, s, tx, id, 50, 2, now)
+		if err != nil || got != c.want {
+			t.Fatalf("%s: took %d, %v; want %d", c.name, got, err, c.want)
+		}
+		if l := locked(); l != c.lock {
+			t.Errorf("%s: the webhook's row locked %v, want %v", c.name, l, c.lock)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
