@@ -12,13 +12,15 @@ import (
 // A recorder writes a batch at once when it is full enough, holds an
 // urgent attempt (a FIFO webhook's, whose next delivery waits on it), or
 // no other batch is being written (a quiet sender); otherwise it waits
-// (recordLinger) for more, and no longer.
+// (recordLinger) for more, and no longer. Beside another process (one
+// recorder here) the other batch is that process's, taken to be written
+// while this one's last batch was written less than recordLinger ago.
 func TestRecorderBatches(t *testing.T) {
 	rec := func(urgent bool) pendingRecord {
 		return pendingRecord{AttemptRecord: store.AttemptRecord{Job: hook.Job{Delivery: hook.Delivery{ID: "d"}}}, urgent: urgent}
 	}
 	newSender := func(queued int) *Sender {
-		s := &Sender{records: make(chan pendingRecord, 512)}
+		s := &Sender{records: make(chan pendingRecord, 512), recorders: newLanes(recorders)}
 		s.writing.Store(1) // the other recorder is writing a batch
 		for range queued {
 			s.records <- rec(false)
@@ -77,6 +79,31 @@ func TestRecorderBatches(t *testing.T) {
 	s.writing.Store(0)
 	if b, _ := collect(s, rec(false), time.Hour); len(b) != 3 {
 		t.Errorf("quiet: a batch of %d, want 3 at once", len(b))
+	}
+
+	// Beside another process, under a steady load (this process's last
+	// batch just written): it waits for more, as for its own other
+	// recorder.
+	s = newSender(2)
+	s.writing.Store(0)
+	s.recorders.share(2)
+	s.flushed.Store(time.Now().UnixNano())
+	go func() { time.Sleep(time.Millisecond); s.records <- rec(false) }()
+	if b, took := collect(s, rec(false), recordLinger); len(b) != 4 || took < recordLinger {
+		t.Errorf("beside another process, under load: a batch of %d after %v, want 4 after at least %v", len(b), took, recordLinger)
+	}
+	// Beside another process, quiet (the last batch long ago, or none):
+	// at once.
+	for _, last := range []time.Time{time.Now().Add(-time.Second), {}} {
+		s = newSender(2)
+		s.writing.Store(0)
+		s.recorders.share(2)
+		if !last.IsZero() {
+			s.flushed.Store(last.UnixNano())
+		}
+		if b, _ := collect(s, rec(false), time.Hour); len(b) != 3 {
+			t.Errorf("beside another process, quiet since %v: a batch of %d, want 3 at once", last, len(b))
+		}
 	}
 
 	// The queue closing (the sender stopping) ends the wait.

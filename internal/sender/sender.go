@@ -100,6 +100,10 @@ type Sender struct {
 	wg                    sync.WaitGroup     // requests in flight
 	records               chan pendingRecord // to the recorder while running
 	writing               atomic.Int32       // recorders writing a batch now
+	// flushed is when this process's last batch of attempts was written
+	// (UnixNano): while processes share the recorders, recent means the
+	// other process's recorder is most likely writing one now.
+	flushed atomic.Int64
 	// recorders are the recorders that may write: all of them unless
 	// other processes send from the database too (SetProcesses).
 	recorders *lanes
@@ -344,6 +348,9 @@ const recorders = 2
 // step waits on its record (a FIFO webhook's) is written at once. (5 ms
 // and 64 made no difference that could be measured; 20 ms and 128 cut
 // PostgreSQL's CPU per delivery by 5-12 %, BENCHMARKS.md "Sixth pass".)
+// While processes share the recorders (one here), the other batch is the
+// other process's, which this one cannot see: it is taken to be written
+// while this process's attempts keep coming (anotherBatchWriting).
 const (
 	recordBatch  = 128
 	recordLinger = 20 * time.Millisecond
@@ -428,7 +435,7 @@ func (s *Sender) collectRecords(batch []store.AttemptRecord, urgent bool, linger
 		select {
 		case r, ok = <-s.records:
 		default:
-			if urgent || len(batch) >= recordBatch || s.writing.Load() == 0 {
+			if urgent || len(batch) >= recordBatch || !s.anotherBatchWriting() {
 				return batch
 			}
 			if !waiting {
@@ -450,7 +457,21 @@ func (s *Sender) collectRecords(batch []store.AttemptRecord, urgent bool, linger
 	return batch
 }
 
+// anotherBatchWriting reports whether a batch of attempts is being
+// written beside the one a recorder gathers: by this process's other
+// recorder, or, while processes share the recorders and this process has
+// one, by another process's, taken to be so while this process's last
+// batch was written less than recordLinger ago (under a steady load; a
+// quiet sender's first attempt is written at once).
+func (s *Sender) anotherBatchWriting() bool {
+	if s.writing.Load() > 0 {
+		return true
+	}
+	return s.recorders.opened() < recorders && time.Since(time.Unix(0, s.flushed.Load())) < recordLinger
+}
+
 func (s *Sender) flush(batch []store.AttemptRecord) {
+	defer func() { s.flushed.Store(time.Now().UnixNano()) }()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	// A FIFO webhook's next delivery, promoted by recording its head's
