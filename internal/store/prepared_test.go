@@ -163,14 +163,21 @@ func TestFIFOStepsNeverScanDeliveries(t *testing.T) {
 }
 
 // deliveriesSeqScans is how many sequential scans of deliveries PostgreSQL
-// has counted (this session's counts flushed first).
+// has counted.
 func deliveriesSeqScans(t *testing.T, s *store.Store) int64 {
+	t.Helper()
+	return flushedCount(t, s, `SELECT COALESCE(seq_scan, 0) FROM pg_stat_user_tables WHERE relid = 'deliveries'::regclass`)
+}
+
+// flushedCount reads one of PostgreSQL's counts, this session's flushed
+// first.
+func flushedCount(t *testing.T, s *store.Store, query string) int64 {
 	t.Helper()
 	var n int64
 	if _, err := s.DB().ExecContext(ctx, `SELECT pg_stat_force_next_flush()`); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DB().GetContext(ctx, &n, `SELECT COALESCE(seq_scan, 0) FROM pg_stat_user_tables WHERE relid = 'deliveries'::regclass`); err != nil {
+	if err := s.DB().GetContext(ctx, &n, query); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -208,16 +215,8 @@ func TestClaimKeepsToTheDueIndex(t *testing.T) {
 }
 
 // dueIndexFetches is how many rows plain index scans of deliveries_due
-// have fetched, as PostgreSQL counts them (this session's counts flushed
-// first).
+// have fetched, as PostgreSQL counts them.
 func dueIndexFetches(t *testing.T, s *store.Store) int64 {
 	t.Helper()
-	var n int64
-	if _, err := s.DB().ExecContext(ctx, `SELECT pg_stat_force_next_flush()`); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.DB().GetContext(ctx, &n, `SELECT COALESCE(idx_tup_fetch, 0) FROM pg_stat_user_indexes WHERE indexrelid = 'deliveries_due'::regclass`); err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return flushedCount(t, s, `SELECT COALESCE(idx_tup_fetch, 0) FROM pg_stat_user_indexes WHERE indexrelid = 'deliveries_due'::regclass`)
 }
