@@ -1,5 +1,7 @@
 package sender
 
+import "time"
+
 // OnWake makes in call f, too, each time it would wake its sender (it has
 // none: just f). Call it
 // before the first IngestEvent.
@@ -24,4 +26,11 @@ func Woken(s *Sender) bool {
 	default:
 		return false
 	}
+}
+
+// SetIngestLinger sets how long in's writer, beside another process, waits
+// for a fuller batch, and how recent its last batch must be for it to wait.
+// Call it before the first IngestEvent.
+func SetIngestLinger(in *Ingester, linger, steady time.Duration) {
+	in.linger, in.steady = linger, steady
 }

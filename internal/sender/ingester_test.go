@@ -354,3 +354,89 @@ func TestIngesterWritesItsShareBesideAnotherProcess(t *testing.T) {
 	pi.finish(other)
 	pi.answered(2)
 }
+
+// Beside another process, under a heavy steady load, the one writer waits
+// (up to its linger) for a fuller batch, as one process's second writer
+// gathers while the first writes; under a light load (a batch of fewer
+// than four), after a quiet spell, or alone, it writes at once.
+func TestIngesterGathersBesideAnotherProcessUnderLoad(t *testing.T) {
+	pi := newPausedIngester(t)
+	const linger, steady = 400 * time.Millisecond, time.Second
+	sender.SetIngestLinger(pi.ing, linger, steady)
+	pi.ing.SetProcesses(2)
+	time.Sleep(100 * time.Millisecond) // the second writer sees its lane close
+
+	// A heavy load: a batch of four while a lone request was written.
+	pi.ingest(1)
+	lone := pi.started(1, "a lone request")
+	pi.ingest(4)
+	time.Sleep(100 * time.Millisecond)
+	pi.finish(lone)
+	pi.finish(pi.started(4, "what queued while the lone request was written"))
+	pi.answered(5)
+
+	// The next request waits for those that follow it.
+	pi.ingest(1)
+	time.Sleep(100 * time.Millisecond)
+	pi.ingest(3)
+	pi.finish(pi.started(4, "beside another process under a heavy load, a request and those that came within the linger"))
+	pi.answered(4)
+
+	// It waits no longer than the linger.
+	start := time.Now()
+	pi.ingest(1)
+	b := pi.started(1, "a request nothing followed")
+	if waited := time.Since(start); waited < linger-50*time.Millisecond {
+		t.Errorf("a lone request under a heavy load was written after %v; want it to wait about %v for others", waited, linger)
+	}
+	pi.finish(b)
+	pi.answered(1)
+
+	// A light load (the last batch held one): written at once.
+	start = time.Now()
+	pi.ingest(1)
+	pi.finish(pi.started(1, "a request under a light load"))
+	if waited := time.Since(start); waited > linger/2 {
+		t.Errorf("under a light load a request was written after %v; want at once", waited)
+	}
+	pi.answered(1)
+
+	// A quiet spell after a heavy batch: written at once.
+	pi.ingest(1)
+	lone = pi.started(1, "a lone request")
+	pi.ingest(4)
+	time.Sleep(100 * time.Millisecond)
+	pi.finish(lone)
+	pi.finish(pi.started(4, "what queued while the lone request was written"))
+	pi.answered(5)
+	time.Sleep(steady + 100*time.Millisecond)
+	start = time.Now()
+	pi.ingest(1)
+	pi.finish(pi.started(1, "a request after a quiet spell"))
+	if waited := time.Since(start); waited > linger/2 {
+		t.Errorf("after a quiet spell a request was written after %v; want at once", waited)
+	}
+	pi.answered(1)
+
+	// Alone, under the same heavy load: written at once.
+	pi.ing.SetProcesses(1)
+	pi.ingest(1)
+	lone = pi.started(1, "alone, a lone request")
+	pi.ingest(1)
+	other := pi.started(1, "alone, a request while a lone one is written")
+	pi.ingest(4)
+	time.Sleep(100 * time.Millisecond)
+	pi.finish(lone)
+	four := pi.started(4, "alone, what queued while both wrote")
+	pi.finish(other)
+	pi.answered(2)
+	pi.finish(four)
+	pi.answered(4)
+	start = time.Now()
+	pi.ingest(1)
+	pi.finish(pi.started(1, "alone, right after a heavy batch"))
+	if waited := time.Since(start); waited > linger/2 {
+		t.Errorf("alone, a request was written after %v; want at once", waited)
+	}
+	pi.answered(1)
+}
