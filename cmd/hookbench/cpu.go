@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -123,4 +124,27 @@ func cpuFigures(a, b cpuSnap, n int64, res result) {
 	if steal := b.steal - a.steal; steal > 0 {
 		res["steal_pct"] = round(float64(steal) / float64(busy+idle) * 100)
 	}
+}
+
+// contextSwitches is how many times the threads listed in a process's task
+// folder (/proc/PID/task) were switched off a core, of their own accord
+// (to wait) or not: the sum of their voluntary and nonvoluntary counts. A
+// Go runtime keeps its threads, so the sum only grows while it runs.
+func contextSwitches(taskDir string) int64 {
+	tasks, _ := os.ReadDir(taskDir)
+	var n int64
+	for _, t := range tasks {
+		b, err := os.ReadFile(filepath.Join(taskDir, t.Name(), "status"))
+		if err != nil {
+			continue // the thread ended
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			name, v, ok := strings.Cut(line, ":")
+			if ok && (name == "voluntary_ctxt_switches" || name == "nonvoluntary_ctxt_switches") {
+				c, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+				n += c
+			}
+		}
+	}
+	return n
 }

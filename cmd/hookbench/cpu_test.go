@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -25,5 +26,28 @@ func TestStatTicks(t *testing.T) {
 	}
 	if got := ticksWithChildren(filepath.Join(t.TempDir(), "gone")); got != 0 {
 		t.Errorf("a process gone: %d, want 0", got)
+	}
+}
+
+// A process's context switches are its threads' voluntary and
+// nonvoluntary ones, added up.
+func TestContextSwitches(t *testing.T) {
+	dir := t.TempDir()
+	for tid, status := range map[string]string{
+		"100": "Name:\thbC\nvoluntary_ctxt_switches:\t7\nnonvoluntary_ctxt_switches:\t3\n",
+		"101": "Name:\thbC\nvoluntary_ctxt_switches:\t40\nnonvoluntary_ctxt_switches:\t0\n",
+	} {
+		if err := os.MkdirAll(filepath.Join(dir, tid), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, tid, "status"), []byte(status), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := contextSwitches(dir); got != 50 {
+		t.Errorf("contextSwitches = %d, want 50", got)
+	}
+	if got := contextSwitches(fmt.Sprintf("/proc/%d/task", os.Getpid())); got <= 0 {
+		t.Errorf("this process's context switches = %d, want some", got)
 	}
 }

@@ -187,7 +187,7 @@ func (s *side) window(ctx context.Context, o options, d time.Duration) (phase, e
 	if err != nil {
 		return ph, err
 	}
-	ph.cpu = cpuMark{busy: after.busy - before.busy, total: after.total - before.total, children: after.children - before.children, postgres: after.postgres - before.postgres}
+	ph.cpu = after.since(before)
 	ph.delivered = ph.events - (s.offered - s.rc.unique.Load())
 	ph.duplicates = s.rc.dups.Load() - dupsBefore
 	ph.lat = s.rc.latencies(l.sents, "/hook")
@@ -285,6 +285,7 @@ func (s *side) sum(ws []phase) phase {
 		sum.cpu.total += w.cpu.total
 		sum.cpu.children += w.cpu.children
 		sum.cpu.postgres += w.cpu.postgres
+		sum.cpu.switches += w.cpu.switches
 		sum.lat = append(sum.lat, w.lat...)
 	}
 	return sum

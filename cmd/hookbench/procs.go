@@ -234,7 +234,16 @@ func statusKiB(path, field string) int64 {
 }
 
 // cpuMark is the machine's and the children's CPU time at one moment.
-type cpuMark struct{ busy, total, children, postgres int64 }
+// cpuMark is the machine's CPU ticks (busy, and in all), the children's
+// and PostgreSQL's, and how many times the children's threads were switched
+// off a core (switches), at one moment; or the difference of two.
+type cpuMark struct{ busy, total, children, postgres, switches int64 }
+
+// since is what was spent from before to m.
+func (m cpuMark) since(before cpuMark) cpuMark {
+	return cpuMark{busy: m.busy - before.busy, total: m.total - before.total, children: m.children - before.children,
+		postgres: m.postgres - before.postgres, switches: m.switches - before.switches}
+}
 
 func markCPU(children []*child) (cpuMark, error) {
 	snap := readCPU()
@@ -248,6 +257,7 @@ func markCPU(children []*child) (cpuMark, error) {
 			return m, fmt.Errorf("child CPU time: /proc/%d/stat unreadable", c.cmd.Process.Pid)
 		}
 		m.children += t
+		m.switches += contextSwitches(fmt.Sprintf("/proc/%d/task", c.cmd.Process.Pid))
 	}
 	return m, nil
 }

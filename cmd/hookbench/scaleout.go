@@ -182,6 +182,10 @@ func (ph phase) addTo(res result, suffix string) {
 	if ph.cpu.total > 0 {
 		busy = round(100 * float64(ph.cpu.busy) / float64(ph.cpu.total))
 	}
+	switchesPer := 0.0
+	if ph.recorded > 0 {
+		switchesPer = round(float64(ph.cpu.switches) / float64(ph.recorded))
+	}
 	var perChild []int64
 	for _, c := range ph.children {
 		perChild = append(perChild, c.ingested)
@@ -191,8 +195,9 @@ func (ph phase) addTo(res result, suffix string) {
 		"duplicates": ph.duplicates, "seconds": round(ph.seconds), "deliveries_per_sec": round(ph.perSec()),
 		"p50_ms": percentile(ph.lat, .5), "p99_ms": percentile(ph.lat, .99),
 		"cpu_us_per_delivery": perDelivery(ph.cpu.busy), "children_cpu_us_per_delivery": perDelivery(ph.cpu.children),
-		"postgres_cpu_us_per_delivery": perDelivery(ph.cpu.postgres),
-		"cpu_busy_percent":             busy, "max_child_rss_mb": round(float64(ph.maxRSS()) / 1024), "events_per_child": perChild,
+		"postgres_cpu_us_per_delivery":   perDelivery(ph.cpu.postgres),
+		"children_switches_per_delivery": switchesPer,
+		"cpu_busy_percent":               busy, "max_child_rss_mb": round(float64(ph.maxRSS()) / 1024), "events_per_child": perChild,
 		"db_per_delivery": ph.db.per(float64(ph.recorded)),
 	} {
 		res[k+suffix] = v
@@ -320,7 +325,7 @@ func loadPhase(ctx context.Context, o options, in *instance, rc *dupReceiver, ch
 	if err != nil {
 		return ph, err
 	}
-	ph.cpu = cpuMark{busy: after.busy - before.busy, total: after.total - before.total, children: after.children - before.children, postgres: after.postgres - before.postgres}
+	ph.cpu = after.since(before)
 	time.Sleep(time.Second) // a late second delivery would show now
 	ph.delivered, ph.duplicates = rc.unique.Load(), rc.dups.Load()
 	ph.lat = rc.latencies(sents, "/hook")
