@@ -151,15 +151,20 @@ func (r *recoveryRun) window(ctx context.Context, beside, withJob bool) error {
 	// still sending when the window ends. (Each job's start snapshots its
 	// items; over the whole outage, three starts wrote 300,000 items.)
 	n := int(float64(recoveryRate) * r.length.Seconds() * 1.5)
+	before := r.rc.pathCount("/recover")
 	id, err := r.startJob(ctx, r.next, n)
 	r.next += n
 	if err != nil {
 		return err
 	}
-	if _, err := waitJob(ctx, r.in, id, time.Minute, func(j hook.Recovery) bool { return j.Sent > 0 }, pollJob); err != nil {
+	// The job's first request arriving, not its first batch recorded: up
+	// to five batches go out before one is recorded, and on a starved
+	// machine (a CI run beside other work) that was the whole slice, and
+	// the window saw no resend.
+	if _, err := waitJob(ctx, r.in, id, time.Minute, func(hook.Recovery) bool { return r.rc.pathCount("/recover") > before }, pollJob); err != nil {
 		return err
 	}
-	before := r.rc.pathCount("/recover")
+	before = r.rc.pathCount("/recover")
 	l, err := r.load(ctx, func() { r.resent += r.rc.pathCount("/recover") - before })
 	if err != nil {
 		return err
