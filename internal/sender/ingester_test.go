@@ -366,15 +366,30 @@ func TestIngesterGathersBesideAnotherProcessUnderLoad(t *testing.T) {
 	pi.ing.SetProcesses(2)
 	time.Sleep(100 * time.Millisecond) // the second writer sees its lane close
 
-	// A heavy load: a batch of four while a lone request was written.
-	pi.ingest(1)
-	lone := pi.started(1, "a lone request")
-	pi.ingest(4)
-	time.Sleep(100 * time.Millisecond)
-	pi.finish(lone)
-	pi.finish(pi.started(4, "what queued while the lone request was written"))
-	pi.answered(5)
+	// heavy writes a batch of four, queued while a lone request was written.
+	heavy := func() {
+		t.Helper()
+		pi.ingest(1)
+		lone := pi.started(1, "a lone request")
+		pi.ingest(4)
+		time.Sleep(100 * time.Millisecond)
+		pi.finish(lone)
+		pi.finish(pi.started(4, "what queued while the lone request was written"))
+		pi.answered(5)
+	}
+	// atOnce sends one request, which must be written without a wait.
+	atOnce := func(what string) {
+		t.Helper()
+		start := time.Now()
+		pi.ingest(1)
+		pi.finish(pi.started(1, what))
+		if waited := time.Since(start); waited > linger/2 {
+			t.Errorf("%s: written after %v; want at once", what, waited)
+		}
+		pi.answered(1)
+	}
 
+	heavy()
 	// The next request waits for those that follow it.
 	pi.ingest(1)
 	time.Sleep(100 * time.Millisecond)
@@ -393,35 +408,17 @@ func TestIngesterGathersBesideAnotherProcessUnderLoad(t *testing.T) {
 	pi.answered(1)
 
 	// A light load (the last batch held one): written at once.
-	start = time.Now()
-	pi.ingest(1)
-	pi.finish(pi.started(1, "a request under a light load"))
-	if waited := time.Since(start); waited > linger/2 {
-		t.Errorf("under a light load a request was written after %v; want at once", waited)
-	}
-	pi.answered(1)
+	atOnce("a request under a light load")
 
 	// A quiet spell after a heavy batch: written at once.
-	pi.ingest(1)
-	lone = pi.started(1, "a lone request")
-	pi.ingest(4)
-	time.Sleep(100 * time.Millisecond)
-	pi.finish(lone)
-	pi.finish(pi.started(4, "what queued while the lone request was written"))
-	pi.answered(5)
+	heavy()
 	time.Sleep(steady + 100*time.Millisecond)
-	start = time.Now()
-	pi.ingest(1)
-	pi.finish(pi.started(1, "a request after a quiet spell"))
-	if waited := time.Since(start); waited > linger/2 {
-		t.Errorf("after a quiet spell a request was written after %v; want at once", waited)
-	}
-	pi.answered(1)
+	atOnce("a request after a quiet spell")
 
 	// Alone, under the same heavy load: written at once.
 	pi.ing.SetProcesses(1)
 	pi.ingest(1)
-	lone = pi.started(1, "alone, a lone request")
+	lone := pi.started(1, "alone, a lone request")
 	pi.ingest(1)
 	other := pi.started(1, "alone, a request while a lone one is written")
 	pi.ingest(4)
@@ -432,11 +429,5 @@ func TestIngesterGathersBesideAnotherProcessUnderLoad(t *testing.T) {
 	pi.answered(2)
 	pi.finish(four)
 	pi.answered(4)
-	start = time.Now()
-	pi.ingest(1)
-	pi.finish(pi.started(1, "alone, right after a heavy batch"))
-	if waited := time.Since(start); waited > linger/2 {
-		t.Errorf("alone, a request was written after %v; want at once", waited)
-	}
-	pi.answered(1)
+	atOnce("alone, right after a heavy batch")
 }
