@@ -85,7 +85,7 @@ const gatherFrom = 4
 // the load, and without the wait each batch held what arrived during the
 // writer's own last write: the database wrote more, smaller batches for the
 // same events (BENCHMARKS.md, "Sixteenth pass": batches of 29 against 46,
-// and two processes' PostgreSQL 8-18 % dearer per delivery than one's).
+// and two processes' PostgreSQL 7-19 % dearer per delivery than one's).
 // The wait is a request's, so it is short and only under a heavy load; a
 // light or a quiet one (batches of one to three, or none in the last 20 ms)
 // is written at once, and a process alone never waits.
