@@ -32,5 +32,12 @@ func Woken(s *Sender) bool {
 // for a fuller batch, and how recent its last batch must be for it to wait.
 // Call it before the first IngestEvent.
 func SetIngestLinger(in *Ingester, linger, steady time.Duration) {
-	in.linger, in.steady = linger, steady
+	in.linger, in.gap, in.steady = linger, linger, steady
 }
+
+// SetIngestGap sets how long in's lingering writer waits for the next
+// request before it writes what it has.
+func SetIngestGap(in *Ingester, gap time.Duration) { in.gap = gap }
+
+// IngestBatches tells tests how many batches in has written.
+func IngestBatches(in *Ingester) int64 { return in.batches.Load() }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -111,37 +112,63 @@ func TestIngesterClosed(t *testing.T) {
 
 // BenchmarkIngest measures ingestion as the API drives it: 64 concurrent
 // callers, one subscribed webhook, no sender (each delivery stored due).
-// Concurrent calls share transactions (group commit).
+// Concurrent calls share transactions (group commit). "beside_another"
+// splits the callers over two ingesters on the database, each told it
+// shares it with another process, as two processes' would be: each
+// writes one batch at a time, waiting under load for a fuller one, and
+// its events per batch should be about one process's.
 func BenchmarkIngest(b *testing.B) {
 	for _, dialect := range storetest.Dialects(b) {
-		b.Run(dialect, func(b *testing.B) {
-			s := storetest.New(b, dialect, storetest.Options{})
-			app, err := s.CreateApp(ctx, "Acme")
-			if err != nil {
-				b.Fatal(err)
+		for _, procs := range []int{1, 2} {
+			if procs == 2 && dialect != "postgres" {
+				continue // one process serves a SQLite database
 			}
-			if _, err := s.CreateEventType(ctx, actor, app.ID, hook.EventTypeInput{Name: "invoice.paid"}); err != nil {
-				b.Fatal(err)
+			name := dialect
+			if procs == 2 {
+				name += "/beside_another"
 			}
-			if _, _, err := s.CreateWebhook(ctx, actor, app.ID, hook.WebhookInput{Name: "A", URL: "http://127.0.0.1:9/", Events: []string{"*"}, Active: true, AuthType: hook.AuthNone}, dev); err != nil {
-				b.Fatal(err)
-			}
-			ing := sender.NewIngester(s, nil)
-			b.Cleanup(ing.Close)
-			payload := []byte(`{"invoiceId":"inv_0001","amount":4200}`)
-			b.ReportAllocs()
-			b.SetParallelism(32) // × GOMAXPROCS callers
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					if _, err := ing.IngestEvent(ctx, app.ID, "invoice.paid", payload, ""); err != nil {
-						b.Error(err)
-						return
+			b.Run(name, func(b *testing.B) {
+				s := storetest.New(b, dialect, storetest.Options{})
+				app, err := s.CreateApp(ctx, "Acme")
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := s.CreateEventType(ctx, actor, app.ID, hook.EventTypeInput{Name: "invoice.paid"}); err != nil {
+					b.Fatal(err)
+				}
+				if _, _, err := s.CreateWebhook(ctx, actor, app.ID, hook.WebhookInput{Name: "A", URL: "http://127.0.0.1:9/", Events: []string{"*"}, Active: true, AuthType: hook.AuthNone}, dev); err != nil {
+					b.Fatal(err)
+				}
+				ings := make([]*sender.Ingester, procs)
+				for i := range ings {
+					ings[i] = sender.NewIngester(s, nil)
+					ings[i].SetProcesses(procs)
+					b.Cleanup(ings[i].Close)
+				}
+				payload := []byte(`{"invoiceId":"inv_0001","amount":4200}`)
+				var next atomic.Int64
+				b.ReportAllocs()
+				b.SetParallelism(32) // × GOMAXPROCS callers
+				b.ResetTimer()
+				b.RunParallel(func(pb *testing.PB) {
+					ing := ings[int(next.Add(1))%procs]
+					for pb.Next() {
+						if _, err := ing.IngestEvent(ctx, app.ID, "invoice.paid", payload, ""); err != nil {
+							b.Error(err)
+							return
+						}
 					}
+				})
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+				var batches int64
+				for _, ing := range ings {
+					batches += sender.IngestBatches(ing)
+				}
+				if batches > 0 {
+					b.ReportMetric(float64(b.N)/float64(batches), "events/batch")
 				}
 			})
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
-		})
+		}
 	}
 }
 
@@ -409,6 +436,20 @@ func TestIngesterGathersBesideAnotherProcessUnderLoad(t *testing.T) {
 
 	// A light load (the last batch held one): written at once.
 	atOnce("a request under a light load")
+
+	// With a gap shorter than the linger, the wait ends when nothing came
+	// for the gap: a few callers that all sent are not kept waiting.
+	sender.SetIngestGap(pi.ing, 100*time.Millisecond)
+	heavy()
+	start = time.Now()
+	pi.ingest(2)
+	b = pi.started(2, "two requests nothing followed, with a gap")
+	if waited := time.Since(start); waited < 80*time.Millisecond || waited > linger-100*time.Millisecond {
+		t.Errorf("two requests under a heavy load were written after %v; want the gap (100ms), not the linger (%v)", waited, linger)
+	}
+	pi.finish(b)
+	pi.answered(2)
+	sender.SetIngestGap(pi.ing, linger)
 
 	// A quiet spell after a heavy batch: written at once.
 	heavy()
