@@ -233,7 +233,6 @@ func statusKiB(path, field string) int64 {
 	return 0
 }
 
-// cpuMark is the machine's and the children's CPU time at one moment.
 // cpuMark is the machine's CPU ticks (busy, and in all), the children's
 // and PostgreSQL's, and how many times the children's threads were switched
 // off a core (switches), at one moment; or the difference of two.

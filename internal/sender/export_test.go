@@ -29,7 +29,8 @@ func Woken(s *Sender) bool {
 }
 
 // SetIngestLinger sets how long in's writer, beside another process, waits
-// for a fuller batch, and how recent its last batch must be for it to wait.
+// for a fuller batch (for the next request too: the gap is the linger until
+// SetIngestGap), and how recent its last batch must be for it to wait.
 // Call it before the first IngestEvent.
 func SetIngestLinger(in *Ingester, linger, steady time.Duration) {
 	in.linger, in.gap, in.steady = linger, linger, steady
