@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lib/pq"
+
 	"github.com/hookboard/hookboard/internal/hook"
 	"github.com/hookboard/hookboard/internal/store"
 	"github.com/hookboard/hookboard/internal/store/storetest"
@@ -93,6 +95,32 @@ func TestRecordingNeverScansDeliveries(t *testing.T) {
 		}
 		if after := seqScans(); after != before {
 			t.Fatalf("batch %d: recording scanned deliveries %d times", i+1, after-before)
+		}
+	}
+}
+
+// Every PL/pgSQL function of ours is there to plan its statements once per
+// session, and each makes its plan right at any size by its SET clauses.
+// PostgreSQL keeps a function's plan only when told to (plan_cache_mode):
+// left to choose, it planned hookboard_record_outcomes' UPDATE again at
+// every batch, its generic plan looking dearer than a batch's custom one.
+func TestFunctionsKeepTheirPlans(t *testing.T) {
+	s, _ := onePostgresSession(t)
+	var funcs []struct {
+		Name   string         `db:"proname"`
+		Config pq.StringArray `db:"proconfig"`
+	}
+	if err := s.DB().SelectContext(ctx, &funcs, `SELECT p.proname, COALESCE(p.proconfig, '{}') AS proconfig
+		FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+		WHERE l.lanname = 'plpgsql' AND p.proname LIKE 'hookboard\_%' AND p.pronamespace = current_schema()::regnamespace`); err != nil {
+		t.Fatal(err)
+	}
+	if len(funcs) < 5 {
+		t.Fatalf("found %d PL/pgSQL functions of ours, want at least 5: %v", len(funcs), funcs)
+	}
+	for _, f := range funcs {
+		if !slices.Contains(f.Config, "plan_cache_mode=force_generic_plan") {
+			t.Errorf("%s does not keep its plans: its settings are %v", f.Name, f.Config)
 		}
 	}
 }
