@@ -64,25 +64,39 @@ func (s *Store) writeMinuteCounts(ctx context.Context, tx execer, m minuteCounts
 	})
 	for len(keys) > 0 {
 		n := min(len(keys), minuteUpsertRows)
-		var q strings.Builder
-		q.WriteString(`INSERT INTO attempt_minutes (webhook_id, minute, succeeded, failed) VALUES `)
 		args := make([]any, 0, 4*n)
-		for i, k := range keys[:n] {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString("(?, ?, ?, ?)")
+		for _, k := range keys[:n] {
 			c := m[k]
 			args = append(args, k.webhook, k.minute, c[0], c[1])
 		}
-		q.WriteString(` ON CONFLICT (webhook_id, minute) DO UPDATE SET succeeded = attempt_minutes.succeeded + excluded.succeeded,
-			failed = attempt_minutes.failed + excluded.failed`)
-		if _, err := tx.ExecContext(ctx, s.db.Rebind(q.String()), args...); err != nil {
+		q := s.db.Rebind(minuteUpsertQuery(n))
+		var err error
+		if t, ok := tx.(*sqlx.Tx); ok {
+			_, err = s.kept.on(ctx, t, q).ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, q, args...)
+		}
+		if err != nil {
 			return err
 		}
 		keys = keys[n:]
 	}
 	return nil
+}
+
+// minuteUpsertQuery adds n rows of counts to attempt_minutes.
+func minuteUpsertQuery(n int) string {
+	var q strings.Builder
+	q.WriteString(`INSERT INTO attempt_minutes (webhook_id, minute, succeeded, failed) VALUES `)
+	for i := range n {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?)")
+	}
+	q.WriteString(` ON CONFLICT (webhook_id, minute) DO UPDATE SET succeeded = attempt_minutes.succeeded + excluded.succeeded,
+			failed = attempt_minutes.failed + excluded.failed`)
+	return q.String()
 }
 
 // countRecorded counts recorded attempts into attempt_minutes.

@@ -48,7 +48,10 @@ type dialect interface {
 	// recordOutcomes applies recorded attempts' outcomes to their
 	// deliveries still leased to owner (recordOutcomesEach or
 	// recordOutcomesArrays, record.go) and returns those it changed.
-	recordOutcomes(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, owner string, now time.Time) (map[string]bool, error)
+	recordOutcomes(ctx context.Context, tx *sqlx.Tx, kept keptStmts, outs []outcomeRow, owner string, now time.Time) (map[string]bool, error)
+	// keptQueries are the dialect's own statements the store keeps
+	// prepared (keptStmts, prepared.go), beside those of both.
+	keptQueries() []string
 	// promoteFIFO is Store.promoteFIFO (promoteFIFOStepwise or
 	// promoteFIFOCalled, policies.go).
 	promoteFIFO(ctx context.Context, tx *sqlx.Tx, webhookID string, now time.Time, to *leaseTo) (hook.Job, error)

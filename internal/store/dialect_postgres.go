@@ -91,9 +91,12 @@ LEFT JOIN LATERAL (SELECT created_at, succeeded, response_status, error FROM att
 WHERE w.app_id = ?`
 
 // recordOutcomes: one function call, its plan kept (migration 0017).
-func (d *postgresDialect) recordOutcomes(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, owner string, now time.Time) (map[string]bool, error) {
-	return recordOutcomesArrays(ctx, tx, outs, owner, now)
+func (d *postgresDialect) recordOutcomes(ctx context.Context, tx *sqlx.Tx, kept keptStmts, outs []outcomeRow, owner string, now time.Time) (map[string]bool, error) {
+	return recordOutcomesArrays(ctx, tx, kept, outs, owner, now)
 }
+
+// keptQueries: the outcomes' function call, sent for every batch recorded.
+func (d *postgresDialect) keptQueries() []string { return []string{recordOutcomesQuery} }
 
 // promoteFIFO: one function call, one round trip, its plans kept
 // (migration 0018).

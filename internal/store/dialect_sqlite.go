@@ -71,9 +71,12 @@ func (d *sqliteDialect) explain() string { return "EXPLAIN QUERY PLAN " }
 func (d *sqliteDialect) appHealthQuery() string { return "" }
 
 // recordOutcomes: a prepared one-row UPDATE run per delivery, in-process.
-func (d *sqliteDialect) recordOutcomes(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, owner string, now time.Time) (map[string]bool, error) {
-	return recordOutcomesEach(ctx, tx, outs, owner, now)
+func (d *sqliteDialect) recordOutcomes(ctx context.Context, tx *sqlx.Tx, kept keptStmts, outs []outcomeRow, owner string, now time.Time) (map[string]bool, error) {
+	return recordOutcomesEach(ctx, tx, kept, outs, owner, now)
 }
+
+// keptQueries: the one-row UPDATE recordOutcomesEach runs per outcome.
+func (d *sqliteDialect) keptQueries() []string { return []string{recordOutcomeQuery} }
 
 // promoteFIFO: a statement at a time, in-process.
 func (d *sqliteDialect) promoteFIFO(ctx context.Context, tx *sqlx.Tx, webhookID string, now time.Time, to *leaseTo) (hook.Job, error) {

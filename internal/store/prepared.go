@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // Store.subscribersStmt is a statement the store keeps prepared on every
@@ -39,5 +42,77 @@ func (s *Store) prepare(ctx context.Context) error {
 		return fmt.Errorf("prepare statements: %w", err)
 	}
 	s.subscribersStmt = stmt
+	kept := keptStmts{}
+	for _, q := range s.keptQueries() {
+		q = s.db.Rebind(q)
+		st, err := s.db.PreparexContext(ctx, q)
+		if err != nil {
+			for _, st := range kept {
+				st.Close()
+			}
+			return fmt.Errorf("prepare statements: %w", err)
+		}
+		kept[q] = st
+	}
+	s.kept = kept
 	return nil
+}
+
+// keptRows is the most rows of events, deliveries or attempts a kept
+// INSERT writes. Under a light load a batch is one to a few rows, and
+// every delivery is an INSERT of each: at 500 events a second, parsing,
+// analysing and planning those unnamed statements was a fifth of
+// PostgreSQL's time (perf, BENCHMARKS.md "Seventeenth pass"). A larger
+// batch shares that cost among its rows, and one of more than
+// smallBatchRows is sent by COPY.
+const keptRows = 4
+
+// keptQueries are the statements run for every small batch of ingestion
+// and recording, kept prepared (keptStmts). Each is an INSERT, whose plan
+// is the same at any table size, or the call of a function that keeps
+// its own plans (migration 0021).
+func (s *Store) keptQueries() []string {
+	var qs []string
+	for n := 1; n <= keptRows; n++ {
+		qs = append(qs, insertValuesQuery("events", eventColumns, n),
+			insertValuesQuery("deliveries", deliveryInsertColumns, n),
+			insertValuesQuery("attempts", attemptColumns, n))
+	}
+	qs = append(qs, minuteUpsertQuery(1), minuteUpsertQuery(2))
+	return append(qs, s.sqlDialect.keptQueries()...)
+}
+
+// keptStmts are statements the store keeps prepared, by their text (after
+// Rebind). Prepared once the schema is migrated, then on each connection
+// the first time a transaction there runs one (sql.Tx.Stmt), as the
+// subscriber lookup is; the map is not changed after Migrate.
+type keptStmts map[string]*sqlx.Stmt
+
+// stmtRunner runs one statement's text with arguments.
+type stmtRunner interface {
+	ExecContext(ctx context.Context, args ...any) (sql.Result, error)
+	SelectContext(ctx context.Context, dest any, args ...any) error
+}
+
+// on returns query to run within tx: prepared if the store keeps it,
+// else sent as it is.
+func (k keptStmts) on(ctx context.Context, tx *sqlx.Tx, query string) stmtRunner {
+	if st := k[query]; st != nil {
+		return tx.StmtxContext(ctx, st)
+	}
+	return txQuery{tx, query}
+}
+
+// txQuery is a statement not kept: its text, sent within tx.
+type txQuery struct {
+	tx    *sqlx.Tx
+	query string
+}
+
+func (q txQuery) ExecContext(ctx context.Context, args ...any) (sql.Result, error) {
+	return q.tx.ExecContext(ctx, q.query, args...)
+}
+
+func (q txQuery) SelectContext(ctx context.Context, dest any, args ...any) error {
+	return q.tx.SelectContext(ctx, dest, q.query, args...)
 }

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,6 +96,43 @@ func TestRecordingNeverScansDeliveries(t *testing.T) {
 		}
 		if after := seqScans(); after != before {
 			t.Fatalf("batch %d: recording scanned deliveries %d times", i+1, after-before)
+		}
+	}
+}
+
+// Under a light load every batch is a row or two, and each delivery is an
+// INSERT of its event, its delivery and its attempt, the call applying
+// its outcome and a count for the chart. Those statements stay prepared on
+// a connection and, after PostgreSQL's first few custom plans, run a
+// generic one: none of them is parsed and planned again for each delivery.
+func TestSmallBatchesRunPreparedStatements(t *testing.T) {
+	s, app := onePostgresSession(t)
+	for range 8 {
+		if _, err := s.RecordAttempts(ctx, "me", succeededRecords(claimFresh(t, s, app.ID, 1))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var plans []struct {
+		Statement string `db:"statement"`
+		Generic   int    `db:"generic_plans"`
+		Custom    int    `db:"custom_plans"`
+	}
+	if err := s.DB().SelectContext(ctx, &plans, `SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements`); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`INSERT INTO "events" `, `INSERT INTO "deliveries" `, `INSERT INTO "attempts" `,
+		`INSERT INTO attempt_minutes `, `SELECT id::text FROM hookboard_record_outcomes(`} {
+		found := false
+		for _, p := range plans {
+			if strings.HasPrefix(p.Statement, want) && strings.Count(p.Statement, "), (") == 0 {
+				found = true
+				if p.Generic == 0 {
+					t.Errorf("%s…: %d custom plans and no generic one after 8 batches", want, p.Custom)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s… (one row) is not prepared on the connection", want)
 		}
 	}
 }

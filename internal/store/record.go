@@ -123,7 +123,7 @@ func (s *Store) recordIn(ctx context.Context, tx *sqlx.Tx, owner string, recs []
 	for i, r := range recs {
 		outs[i] = outcomeRow{r.Job.ID, string(r.Outcome.Status), r.Outcome.NextAttemptAt, attemptTime(r, now), automatic(r.Attempt)}
 	}
-	changed, err := s.sqlDialect.recordOutcomes(ctx, tx, outs, owner, now)
+	changed, err := s.sqlDialect.recordOutcomes(ctx, tx, s.kept, outs, owner, now)
 	if err != nil {
 		return recorded{}, err
 	}
@@ -280,13 +280,10 @@ const outcomeSet = `status = ?, attempts = attempts + 1, automatic_attempts = au
 
 // recordOutcomesEach updates each delivery with one prepared statement run
 // per row (SQLite: in-process, so a run costs no round trip, and a
-// one-row statement is parsed once per batch, not once per row).
-func recordOutcomesEach(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, owner string, now time.Time) (map[string]bool, error) {
-	stmt, err := tx.PrepareContext(ctx, `UPDATE deliveries SET `+outcomeSet+` WHERE id = ? AND lease_owner = ?`)
-	if err != nil {
-		return nil, err
-	}
-	defer stmt.Close()
+// one-row statement, kept prepared, is parsed once per connection, not
+// once per row).
+func recordOutcomesEach(ctx context.Context, tx *sqlx.Tx, kept keptStmts, outs []outcomeRow, owner string, now time.Time) (map[string]bool, error) {
+	stmt := kept.on(ctx, tx, recordOutcomeQuery)
 	changed := make(map[string]bool, len(outs))
 	for _, o := range outs {
 		res, err := stmt.ExecContext(ctx, o.status, o.auto, o.nextAt, o.lastAt, now, o.id, owner)
@@ -305,7 +302,7 @@ func recordOutcomesEach(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, own
 // five arrays of one element per delivery: one round trip, and an UPDATE
 // whose text is the same for every batch, so the function plans it once
 // per connection (the call around it costs next to no planning).
-func recordOutcomesArrays(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, owner string, now time.Time) (map[string]bool, error) {
+func recordOutcomesArrays(ctx context.Context, tx *sqlx.Tx, kept keptStmts, outs []outcomeRow, owner string, now time.Time) (map[string]bool, error) {
 	ids, statuses, autos := make(pq.StringArray, len(outs)), make(pq.StringArray, len(outs)), make(pq.Int64Array, len(outs))
 	next, last := make([]*time.Time, len(outs)), make([]*time.Time, len(outs))
 	for i := range outs {
@@ -313,7 +310,7 @@ func recordOutcomesArrays(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, o
 		ids[i], statuses[i], autos[i], next[i], last[i] = o.id, o.status, int64(o.auto), o.nextAt, &o.lastAt
 	}
 	var changedIDs []string
-	if err := tx.SelectContext(ctx, &changedIDs, `SELECT id::text FROM hookboard_record_outcomes($1, $2, $3, $4, $5, $6, $7) AS id`,
+	if err := kept.on(ctx, tx, recordOutcomesQuery).SelectContext(ctx, &changedIDs,
 		ids, statuses, timestampArray(next), timestampArray(last), autos, now, owner); err != nil {
 		return nil, err
 	}
@@ -323,6 +320,12 @@ func recordOutcomesArrays(ctx context.Context, tx *sqlx.Tx, outs []outcomeRow, o
 	}
 	return changed, nil
 }
+
+// recordOutcomeQuery applies one outcome (recordOutcomesEach).
+const recordOutcomeQuery = `UPDATE deliveries SET ` + outcomeSet + ` WHERE id = ? AND lease_owner = ?`
+
+// recordOutcomesQuery calls hookboard_record_outcomes (recordOutcomesArrays).
+const recordOutcomesQuery = `SELECT id::text FROM hookboard_record_outcomes($1, $2, $3, $4, $5, $6, $7) AS id`
 
 // timestampArray is ts as a PostgreSQL array literal of timestamps (nil
 // elements NULL), to the nanosecond as lib/pq sends a single time.Time.

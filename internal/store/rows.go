@@ -24,7 +24,7 @@ func (s *Store) insertRows(ctx context.Context, tx *sqlx.Tx, table string, cols 
 		return nil
 	}
 	if n <= smallBatchRows {
-		return insertValues(ctx, tx, table, cols, n, row)
+		return s.insertValues(ctx, tx, table, cols, n, row)
 	}
 	stmt, flush, err := s.sqlDialect.bulkInsert(tx.Tx, table, cols)
 	if err != nil {
@@ -46,8 +46,21 @@ func (s *Store) insertRows(ctx context.Context, tx *sqlx.Tx, table string, cols 
 // two rows.
 const smallBatchRows = 16
 
-// insertValues writes the rows with one multi-row INSERT.
-func insertValues(ctx context.Context, tx *sqlx.Tx, table string, cols []string, n int, row func(i int) []any) error {
+// insertValues writes the rows with one multi-row INSERT, prepared if the
+// store keeps it (keptRows).
+func (s *Store) insertValues(ctx context.Context, tx *sqlx.Tx, table string, cols []string, n int, row func(i int) []any) error {
+	args := make([]any, 0, n*len(cols))
+	for i := range n {
+		args = append(args, row(i)...)
+	}
+	if _, err := s.kept.on(ctx, tx, tx.Rebind(insertValuesQuery(table, cols, n))).ExecContext(ctx, args...); err != nil {
+		return fmt.Errorf("insert into %s: %w", table, err)
+	}
+	return nil
+}
+
+// insertValuesQuery is the multi-row INSERT of n rows of cols into table.
+func insertValuesQuery(table string, cols []string, n int) string {
 	var q strings.Builder
 	q.WriteString(`INSERT INTO ` + quoteIdent(table) + ` (`)
 	for i, c := range cols {
@@ -58,18 +71,13 @@ func insertValues(ctx context.Context, tx *sqlx.Tx, table string, cols []string,
 	}
 	q.WriteString(`) VALUES `)
 	one := `(?` + strings.Repeat(`, ?`, len(cols)-1) + `)`
-	args := make([]any, 0, n*len(cols))
 	for i := range n {
 		if i > 0 {
 			q.WriteString(", ")
 		}
 		q.WriteString(one)
-		args = append(args, row(i)...)
 	}
-	if _, err := tx.ExecContext(ctx, tx.Rebind(q.String()), args...); err != nil {
-		return fmt.Errorf("insert into %s: %w", table, err)
-	}
-	return nil
+	return q.String()
 }
 
 func execRows(ctx context.Context, stmt *sql.Stmt, flush bool, n int, row func(i int) []any) error {

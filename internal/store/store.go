@@ -64,6 +64,7 @@ type Store struct {
 	okHooks         sync.Map   // webhook id → when its failing_since was last cleared
 	pol             policies   // endpoint policies: cache, rate-limit deferrals (policies.go)
 	subscribersStmt *sqlx.Stmt // set by Migrate (prepared.go)
+	kept            keptStmts  // set by Migrate (prepared.go)
 
 	// Batches of attempts that failed as a whole and were
 	// written one by one instead (a webhook deleted meanwhile, say).
@@ -134,6 +135,9 @@ func Connect(ctx context.Context, dsn string, opts Options) (*Store, error) {
 func (s *Store) Close() error {
 	if s.subscribersStmt != nil {
 		s.subscribersStmt.Close()
+	}
+	for _, st := range s.kept {
+		st.Close()
 	}
 	return s.db.Close()
 }
