@@ -20,7 +20,8 @@ import (
 // preparing never waits for a connection of its own.
 //
 // Only a statement whose generic plan is right at any table size belongs
-// here. The outcomes' UPDATE does not: planned on an empty deliveries table
+// here. The outcomes' UPDATE does not (the call of the function that runs
+// it does: keptQueries): planned on an empty deliveries table
 // (a fresh install, a table not analyzed since) its generic plan scans the
 // whole table, and keeps doing so as it grows; recording slowed by up to
 // half in BenchmarkRecordAttempts. The subscriber lookup reads webhooks by
@@ -37,24 +38,29 @@ func (s *Store) prepare(ctx context.Context) error {
 	if s.subscribersStmt != nil {
 		return nil
 	}
-	stmt, err := s.db.PreparexContext(ctx, s.db.Rebind(subscribersQuery))
-	if err != nil {
-		return fmt.Errorf("prepare statements: %w", err)
-	}
-	s.subscribersStmt = stmt
 	kept := keptStmts{}
+	closeAll := func() {
+		for _, st := range kept {
+			st.Close()
+		}
+	}
 	for _, q := range s.keptQueries() {
 		q = s.db.Rebind(q)
 		st, err := s.db.PreparexContext(ctx, q)
 		if err != nil {
-			for _, st := range kept {
-				st.Close()
-			}
+			closeAll()
 			return fmt.Errorf("prepare statements: %w", err)
 		}
 		kept[q] = st
 	}
-	s.kept = kept
+	sub, err := s.db.PreparexContext(ctx, s.db.Rebind(subscribersQuery))
+	if err != nil {
+		closeAll()
+		return fmt.Errorf("prepare statements: %w", err)
+	}
+	// Set together, once all are prepared: a failed prepare is tried
+	// again whole at the next Migrate.
+	s.subscribersStmt, s.kept = sub, kept
 	return nil
 }
 
