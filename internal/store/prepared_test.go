@@ -59,18 +59,12 @@ func TestRecordOutcomesOfEveryKindInOneBatch(t *testing.T) {
 // at every run.
 func TestSubscriberLookupIsPlannedOnce(t *testing.T) {
 	s, app := onePostgresSession(t)
-	for range 8 {
-		if _, err := s.RecordAttempts(ctx, "me", succeededRecords(claimFresh(t, s, app.ID, 2))); err != nil {
-			t.Fatal(err)
+	recordEach(t, s, app.ID, 2)
+	var plans []preparedPlan
+	for _, p := range preparedPlans(t, s) {
+		if strings.HasPrefix(p.Statement, "SELECT DISTINCT w.id, w.rate_limit, w.ordering FROM webhooks w") {
+			plans = append(plans, p)
 		}
-	}
-	var plans []struct {
-		Generic int `db:"generic_plans"`
-		Custom  int `db:"custom_plans"`
-	}
-	if err := s.DB().SelectContext(ctx, &plans, `SELECT generic_plans, custom_plans FROM pg_prepared_statements
-		WHERE statement LIKE 'SELECT DISTINCT w.id, w.rate_limit, w.ordering FROM webhooks w%'`); err != nil {
-		t.Fatal(err)
 	}
 	if len(plans) != 1 {
 		t.Fatalf("the subscriber lookup is prepared %d times on the connection, want once", len(plans))
@@ -78,6 +72,35 @@ func TestSubscriberLookupIsPlannedOnce(t *testing.T) {
 	if plans[0].Generic == 0 {
 		t.Errorf("the subscriber lookup: %d custom plans and no generic one after 8 batches", plans[0].Custom)
 	}
+}
+
+// recordEach ingests, claims and records n deliveries at a time, eight
+// times over, in the store's one session.
+func recordEach(t *testing.T, s *store.Store, appID string, n int) {
+	t.Helper()
+	for range 8 {
+		if _, err := s.RecordAttempts(ctx, "me", succeededRecords(claimFresh(t, s, appID, n))); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// preparedPlan is a statement prepared on the session, and how often
+// PostgreSQL planned it for a run (custom) or used its kept plan.
+type preparedPlan struct {
+	Statement string `db:"statement"`
+	Generic   int    `db:"generic_plans"`
+	Custom    int    `db:"custom_plans"`
+}
+
+// preparedPlans lists the statements prepared on the store's one session.
+func preparedPlans(t *testing.T, s *store.Store) []preparedPlan {
+	t.Helper()
+	var plans []preparedPlan
+	if err := s.DB().SelectContext(ctx, &plans, `SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements`); err != nil {
+		t.Fatal(err)
+	}
+	return plans
 }
 
 // Recording's outcomes keep their plan for the session
@@ -107,19 +130,8 @@ func TestRecordingNeverScansDeliveries(t *testing.T) {
 // generic one: none of them is parsed and planned again for each delivery.
 func TestSmallBatchesRunPreparedStatements(t *testing.T) {
 	s, app := onePostgresSession(t)
-	for range 8 {
-		if _, err := s.RecordAttempts(ctx, "me", succeededRecords(claimFresh(t, s, app.ID, 1))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var plans []struct {
-		Statement string `db:"statement"`
-		Generic   int    `db:"generic_plans"`
-		Custom    int    `db:"custom_plans"`
-	}
-	if err := s.DB().SelectContext(ctx, &plans, `SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements`); err != nil {
-		t.Fatal(err)
-	}
+	recordEach(t, s, app.ID, 1)
+	plans := preparedPlans(t, s)
 	for _, want := range []string{`INSERT INTO "events" `, `INSERT INTO "deliveries" `, `INSERT INTO "attempts" `,
 		`INSERT INTO attempt_minutes `, `SELECT id::text FROM hookboard_record_outcomes(`} {
 		found := false
