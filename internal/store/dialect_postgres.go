@@ -90,7 +90,7 @@ LEFT JOIN LATERAL (SELECT created_at, succeeded, response_status, error FROM att
 	ORDER BY created_at DESC LIMIT 1) la ON TRUE
 WHERE w.app_id = ?`
 
-// recordOutcomes: one function call, its plan kept (migration 0017).
+// recordOutcomes: one function call, its plan kept (migrations 0017, 0021).
 func (d *postgresDialect) recordOutcomes(ctx context.Context, tx *sqlx.Tx, kept keptStmts, outs []outcomeRow, owner string, now time.Time) (map[string]bool, error) {
 	return recordOutcomesArrays(ctx, tx, kept, outs, owner, now)
 }
