@@ -13,7 +13,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -31,6 +30,7 @@ import (
 	"github.com/hookboard/hookboard/internal/assembly"
 	"github.com/hookboard/hookboard/internal/config"
 	"github.com/hookboard/hookboard/internal/hook"
+	"github.com/hookboard/hookboard/internal/logbuf"
 	"github.com/hookboard/hookboard/internal/secretbox"
 	"github.com/hookboard/hookboard/internal/store"
 )
@@ -205,7 +205,7 @@ func open(ctx context.Context, o options, timeout time.Duration) (in *instance, 
 	if err != nil {
 		return nil, err
 	}
-	if in.p, err = assembly.Open(ctx, cfg, assembly.WithLogger(log)); err != nil {
+	if in.p, err = assembly.Open(ctx, cfg, assembly.WithLogOutput(log)); err != nil {
 		return nil, err
 	}
 	in.cleanup = append(in.cleanup, func() { in.p.Close() })
@@ -228,14 +228,14 @@ func benchConfig(dsn string, workers int, timeout time.Duration) (config.Config,
 	return cfg, nil
 }
 
-// logFile is a text log at Info, as serve writes, in a temporary file
-// removed afterwards.
-func logFile() (*slog.Logger, func(), error) {
+// logFile is where the program logs as serve does (text at Info, written
+// in batches): a temporary file, removed afterwards.
+func logFile() (*logbuf.Writer, func(), error) {
 	f, err := os.CreateTemp("", "hookbench-*.log")
 	if err != nil {
 		return nil, nil, err
 	}
-	return slog.New(slog.NewTextHandler(f, nil)), func() { f.Close(); os.Remove(f.Name()) }, nil
+	return logbuf.New(f), func() { f.Close(); os.Remove(f.Name()) }, nil
 }
 
 func (in *instance) addTenant(ctx context.Context) error {

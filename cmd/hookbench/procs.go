@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/hookboard/hookboard/internal/assembly"
 	"github.com/hookboard/hookboard/internal/config"
+	"github.com/hookboard/hookboard/internal/logbuf"
 	"github.com/hookboard/hookboard/internal/secretbox"
 )
 
@@ -47,7 +47,7 @@ func childMain() int {
 		return 2
 	}
 	config.TuneGC(os.Getenv)
-	p, err := assembly.Open(ctx, cfg, assembly.WithLogger(slog.New(slog.NewTextHandler(os.Stdout, nil))))
+	p, err := assembly.Open(ctx, cfg, assembly.WithLogOutput(logbuf.New(os.Stdout)))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "hookbench child:", err)
 		return 1

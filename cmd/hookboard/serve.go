@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"strings"
 	"unicode/utf8"
@@ -14,6 +13,7 @@ import (
 	"github.com/hookboard/hookboard/internal/config"
 	"github.com/hookboard/hookboard/internal/demo"
 	"github.com/hookboard/hookboard/internal/hook"
+	"github.com/hookboard/hookboard/internal/logbuf"
 	"github.com/hookboard/hookboard/internal/store"
 )
 
@@ -23,16 +23,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	config.TuneGC(getenv)
-	p, err := assembly.Open(ctx, cfg, assembly.WithLogger(slog.New(slog.NewTextHandler(stdout, nil))))
+	// The log is written in batches (logbuf); what serve prints itself goes
+	// through the same writer, so it stays in order with the log lines.
+	out := logbuf.New(stdout)
+	defer out.Flush()
+	p, err := assembly.Open(ctx, cfg, assembly.WithLogOutput(out))
 	if err != nil {
 		return err
 	}
 	defer p.Close()
-	password, err := bootstrap(ctx, p.Store(), cfg, stdout)
+	password, err := bootstrap(ctx, p.Store(), cfg, out)
 	if err != nil {
 		return err
 	}
-	startBox(stdout, startLines(cfg, p.Addr(), password))
+	startBox(out, startLines(cfg, p.Addr(), password))
 	return p.Run(ctx)
 }
 

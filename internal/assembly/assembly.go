@@ -23,6 +23,7 @@ import (
 	"github.com/hookboard/hookboard/internal/config"
 	"github.com/hookboard/hookboard/internal/demo"
 	"github.com/hookboard/hookboard/internal/hook"
+	"github.com/hookboard/hookboard/internal/logbuf"
 	"github.com/hookboard/hookboard/internal/metrics"
 	"github.com/hookboard/hookboard/internal/secretbox"
 	"github.com/hookboard/hookboard/internal/sender"
@@ -34,6 +35,7 @@ import (
 type Program struct {
 	cfg      config.Config
 	log      *slog.Logger
+	logOut   *logbuf.Writer // WithLogOutput: flushed by the "log" part and at Close
 	store    *store.Store
 	ownStore bool // opened by Open, so closed by Close
 	targets  hook.TargetPolicy
@@ -54,6 +56,7 @@ type Option func(*options)
 
 type options struct {
 	logger   *slog.Logger
+	logOut   *logbuf.Writer
 	now      func() time.Time
 	store    *store.Store
 	targets  *hook.TargetPolicy
@@ -63,6 +66,13 @@ type options struct {
 
 // WithLogger sets where the program logs; by default it logs nothing.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithLogOutput makes the program log as hookboard serve does: text lines
+// at Info to w, which gathers them (package logbuf). Run flushes w every
+// logbuf.FlushEvery, a warning or an error flushes it at once, and Close
+// flushes what is left; write anything else meant for the same output
+// through w too, so it stays in order with the log.
+func WithLogOutput(w *logbuf.Writer) Option { return func(o *options) { o.logOut = w } }
 
 // WithClock sets the clock of the store (when Open opens it), the sender
 // and sign-in throttling.
@@ -92,6 +102,9 @@ func Open(ctx context.Context, cfg config.Config, opts ...Option) (*Program, err
 		opt(&o)
 	}
 	p := &Program{cfg: cfg, log: o.logger, store: o.store}
+	if p.log == nil && o.logOut != nil {
+		p.log, p.logOut = slog.New(logbuf.Handler(slog.NewTextHandler(o.logOut, nil), o.logOut)), o.logOut
+	}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
@@ -268,6 +281,9 @@ func (p *Program) Close() error {
 		}
 		if p.ownStore {
 			err = p.store.Close()
+		}
+		if p.logOut != nil {
+			p.logOut.Flush()
 		}
 	})
 	return err

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/hookboard/hookboard/internal/assembly"
 	"github.com/hookboard/hookboard/internal/config"
 	"github.com/hookboard/hookboard/internal/hook"
+	"github.com/hookboard/hookboard/internal/logbuf"
 	"github.com/hookboard/hookboard/internal/secretbox"
 	"github.com/hookboard/hookboard/internal/store/storetest"
 )
@@ -107,7 +109,7 @@ func TestRunStartsInOrderStopsInReverseAndLeavesNothing(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			want := []string{"demo receiver", "retention", "chart roll-up", "clean-up", "delivery", "demo events", "http"}
+			want := []string{"log", "demo receiver", "retention", "chart roll-up", "clean-up", "delivery", "demo events", "http"}
 			if got := parts(logs.String(), "started"); !slices.Equal(got, want) {
 				t.Errorf("started %q, want each once, in the order %q", got, want)
 			}
@@ -154,5 +156,45 @@ func TestFramingWithoutHTTPSWarns(t *testing.T) {
 		if warned != (public == "") {
 			t.Errorf("public URL %q: warned %v\n%s", public, warned, logs.String())
 		}
+	}
+}
+
+// WithLogOutput logs as serve does, in batches: while the program runs, a
+// request's line reaches the output within moments (the "log" part's
+// flushes), and after Close every line is there, the last one included.
+func TestLogOutputIsWrittenWhileRunningAndAtClose(t *testing.T) {
+	cfg, err := config.Load([]string{"-database-url", "sqlite://" + t.TempDir() + "/h.db", "-addr", "127.0.0.1:0",
+		"-session-key", secretbox.NewKey(), "-encryption-key", secretbox.NewKey()},
+		func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out syncBuffer
+	p, err := assembly.Open(context.Background(), cfg, assembly.WithLogOutput(logbuf.New(&out)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- p.Run(ctx) }()
+	requested := regexp.MustCompile(`msg=request method=GET path=/readyz .*status=200`)
+	for deadline := time.Now().Add(20 * time.Second); !requested.MatchString(out.String()); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("no request line while running:\n%s", out.String())
+		}
+		if resp, err := http.Get(p.URL() + "/readyz"); err == nil {
+			resp.Body.Close()
+		}
+	}
+	cancel()
+	if err := <-ran; err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "level=INFO msg=stopped") {
+		t.Errorf("the last line is not written after Close:\n%s", out.String())
 	}
 }

@@ -26,7 +26,7 @@ var errRunTwice = errors.New("assembly: Run called twice")
 // server fails; then it stops them in reverse: the HTTP server (within the
 // shutdown timeout), the demo's events, the sender (claiming first, then
 // the requests in flight, bounded), the clean-up, chart roll-up and
-// retention loops, the demo's receiver. A part that fails to start stops those before it.
+// retention loops, the demo's receiver, the log's flushing. A part that fails to start stops those before it.
 func (p *Program) Run(ctx context.Context) (err error) {
 	if p.ln == nil {
 		return errors.New("assembly: Run needs a listener (Open without WithoutListener)")
@@ -47,6 +47,7 @@ func (p *Program) Run(ctx context.Context) (err error) {
 	d := &demoRun{}
 	served := make(chan error, 1)
 	for _, pt := range []part{
+		{"log", p.flushLog},
 		{"demo receiver", d.receiver(p)},
 		{"retention", p.loop(p.retentionLoop)},
 		{"chart roll-up", p.loop(p.rollUpLoop)},
@@ -95,6 +96,17 @@ func (p *Program) serveHTTP(served chan<- error) func(context.Context) (func() e
 			return err
 		}, nil
 	}
+}
+
+// flushLog writes the gathered log lines (WithLogOutput) every
+// logbuf.FlushEvery; it starts first and stops last, so every part's lines
+// are written while it runs, and Close writes the last ones.
+func (p *Program) flushLog(ctx context.Context) (func() error, error) {
+	if p.logOut == nil {
+		return func() error { return nil }, nil
+	}
+	p.logOut.Flush() // what Open and the caller wrote before Run
+	return p.loop(p.logOut.Run)(ctx)
 }
 
 // loop runs f as a part: in its own goroutine, until stopped.
