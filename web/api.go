@@ -390,7 +390,13 @@ func writeData(w http.ResponseWriter, status int, data any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{"success": true, "data": data})
+	json.NewEncoder(w).Encode(envelope{Data: data, Success: true})
+}
+
+// envelope is every successful answer's outer object, {"data":…,"success":true}.
+type envelope struct {
+	Data    any  `json:"data"`
+	Success bool `json:"success"`
 }
 
 func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
