@@ -237,6 +237,10 @@ func (s *Store) Event(ctx context.Context, appID, id string) (hook.Event, error)
 	return ev, notFound(err, "Event")
 }
 
+// retentionEventsQuery finds a batch of the events made before a time: the
+// ids below idAt(it), oldest first, on the primary key.
+const retentionEventsQuery = `SELECT id FROM events WHERE id < ? ORDER BY id LIMIT ?`
+
 // DeleteOlderThan removes events (with their deliveries and attempts) created
 // before cutoff, at most batch events per call; it returns how many went.
 // Call it until it returns less than batch. The chart's hours that ended
@@ -245,8 +249,11 @@ func (s *Store) DeleteOlderThan(ctx context.Context, cutoff time.Time, batch int
 	if _, err := s.db.ExecContext(ctx, s.db.Rebind(`DELETE FROM attempt_hours WHERE hour <= ?`), cutoff.UTC().Add(-time.Hour)); err != nil {
 		return 0, err
 	}
+	// An event's id is a UUIDv7 of the time it was made (the history
+	// import's too): the events before cutoff are the ids below idAt(cutoff),
+	// found on the primary key (migration 0022 dropped the created_at index).
 	var ids []string
-	if err := s.db.SelectContext(ctx, &ids, s.db.Rebind(`SELECT id FROM events WHERE created_at < ? ORDER BY created_at LIMIT ?`), cutoff.UTC(), batch); err != nil {
+	if err := s.db.SelectContext(ctx, &ids, s.db.Rebind(retentionEventsQuery), idAt(cutoff), batch); err != nil {
 		return 0, err
 	}
 	if len(ids) == 0 {

@@ -45,3 +45,6 @@ func TakeTokensStepwise(ctx context.Context, s *Store, webhookID string, limit, 
 func TakeTokensIn(ctx context.Context, s *Store, tx *sqlx.Tx, webhookID string, limit, n int, now time.Time) (int, time.Time, error) {
 	return s.takeTokensIn(ctx, tx, webhookID, limit, n, now)
 }
+
+// RetentionEventsQuery is the query DeleteOlderThan finds old events with.
+const RetentionEventsQuery = retentionEventsQuery
