@@ -46,5 +46,8 @@ func TakeTokensIn(ctx context.Context, s *Store, tx *sqlx.Tx, webhookID string, 
 	return s.takeTokensIn(ctx, tx, webhookID, limit, n, now)
 }
 
-// RetentionEventsQuery is the query DeleteOlderThan finds old events with.
-const RetentionEventsQuery = retentionEventsQuery
+// ExplainRetention is the plan of the query DeleteOlderThan finds old
+// events with, on tx (with its settings).
+func ExplainRetention(ctx context.Context, s *Store, tx *sqlx.Tx) ([]string, error) {
+	return s.explainOn(ctx, tx, retentionEventsQuery, idAt(time.Now()), 1000)
+}

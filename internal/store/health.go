@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // HealthFigures are what a webhook's endpoint did lately: the raw figures
@@ -205,7 +207,12 @@ func (s *Store) ExplainWebhookHealth(ctx context.Context, appID, webhookID strin
 
 // explainPlan runs the dialect's EXPLAIN on q and returns the plan text.
 func (s *Store) explainPlan(ctx context.Context, q string, args ...any) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, s.db.Rebind(s.sqlDialect.explain()+q), args...)
+	return s.explainOn(ctx, s.db, q, args...)
+}
+
+// explainOn is explainPlan on db, a transaction's settings included.
+func (s *Store) explainOn(ctx context.Context, db sqlx.QueryerContext, q string, args ...any) ([]string, error) {
+	rows, err := db.QueryContext(ctx, s.db.Rebind(s.sqlDialect.explain()+q), args...)
 	if err != nil {
 		return nil, err
 	}
